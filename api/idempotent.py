@@ -1,0 +1,73 @@
+"""``Idempotency-Key`` on every POST, and the single commit of each write."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from functools import wraps
+
+from flask import request
+from sqlalchemy.exc import IntegrityError
+
+from api.auth import current_key
+from core.errors import ApiError
+from core.extensions import db
+from tenants import idempotency
+from tenants.crypto import body_fingerprint
+
+_KEY = re.compile(r"[\x21-\x7e]{1,255}")
+
+
+def idempotent(view: Callable[..., tuple[dict, int]]) -> Callable:
+    """Run the write in one transaction; replay the first response of a retried key.
+
+    The view adds objects without committing. Its result and the idempotency record are
+    committed together, so a request either fully happens (and is remembered) or not at all.
+    """
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        header = request.headers.get("Idempotency-Key")
+        if header is None:
+            body, status = view(*args, **kwargs)
+            db.session.commit()
+            return body, status
+        if not _KEY.fullmatch(header):
+            raise ApiError(
+                "VALIDATION_ERROR",
+                "Idempotency-Key must be 1 to 255 visible ASCII characters",
+                {"header": "Idempotency-Key"},
+            )
+        tenant_id = current_key().tenant_id
+        fingerprint = _fingerprint()
+        existing = idempotency.find(db.session, tenant_id, header)
+        if existing is not None:
+            return _replayed(*idempotency.replay(existing, fingerprint))
+        body, status = view(*args, **kwargs)
+        idempotency.save(db.session, tenant_id, header, fingerprint, status, body)
+        try:
+            db.session.commit()
+        except IntegrityError:
+            # A concurrent request with the same key won the race: answer as its retry.
+            db.session.rollback()
+            existing = idempotency.find(db.session, tenant_id, header)
+            if existing is None:
+                raise
+            return _replayed(*idempotency.replay(existing, fingerprint))
+        return body, status
+
+    return wrapper
+
+
+def _fingerprint() -> str:
+    raw = request.get_data(cache=True)
+    try:
+        canonical = json.dumps(json.loads(raw), sort_keys=True, separators=(",", ":")).encode()
+    except ValueError:
+        canonical = raw
+    return body_fingerprint(request.method.encode(), request.path.encode(), canonical)
+
+
+def _replayed(body: dict, status: int):
+    return body, status, {"Idempotent-Replayed": "true"}

@@ -1,0 +1,44 @@
+"""Request bodies of the tenant API. Strict: wrong types and unknown fields are a 400."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+E164 = Annotated[str, StringConstraints(pattern=r"^\+[1-9][0-9]{1,14}$")]
+Email = Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)]
+ObjectId = Annotated[str, StringConstraints(pattern=r"^[a-z]{3}_[0-9A-Z]{26}$")]
+
+
+def _text(max_length: int):
+    return Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=max_length)
+    ]
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class MessageIn(_Body):
+    to: E164
+    text: _text(4096)
+
+
+class ContactIn(_Body):
+    name: _text(200)
+    phone: E164
+    email: Email | None = None
+
+
+class TicketIn(_Body):
+    subject: _text(200)
+    body: Annotated[str, StringConstraints(max_length=20_000)] | None = None
+    contact_id: ObjectId | None = None
+
+
+class BroadcastIn(_Body):
+    name: _text(200)
+    text: _text(4096)
+    contact_ids: Annotated[list[ObjectId], Field(min_length=1, max_length=10_000)]

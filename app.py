@@ -1,0 +1,55 @@
+"""The application factory: configuration, extensions, blueprints, error handlers, CLI."""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+from flask import Flask
+
+from core.config import development_secret, load_config, read_environment
+from core.errors import register_error_handlers
+from core.extensions import db, migrate
+from core.http import register_request_hooks
+from core.services import KEYSTORE, USAGE
+from tenants.keys import KeyStore
+from tenants.signal import FileSignal
+from tenants.usage import UsageBuffer
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    env = read_environment()
+    app = Flask(__name__, instance_path=env.get("LOOPWAVE_INSTANCE_PATH") or None)
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config.update(load_config(env, app.instance_path))
+    app.config.update(config or {})
+    if not app.config["SECRET_KEY"]:
+        app.config["SECRET_KEY"] = development_secret(app.instance_path)
+    logging.basicConfig(level=app.config["LOG_LEVEL"])
+
+    db.init_app(app)
+    migrate.init_app(
+        app, db, directory=os.path.join(app.root_path, "migrations"), render_as_batch=True
+    )
+    with app.app_context():
+        app.extensions[KEYSTORE] = KeyStore(
+            db.session,
+            FileSignal(os.path.join(app.instance_path, "keystore.generation")),
+            app.config["API_KEY_PREFIX"],
+        )
+        engine = db.engine
+        app.extensions[USAGE] = UsageBuffer(lambda: engine, app.config["USAGE_FLUSH_SECONDS"])
+
+    register_request_hooks(app)
+    register_error_handlers(app)
+
+    from api import bp as api_bp
+
+    app.register_blueprint(api_bp)
+
+    from tenants.cli import COMMANDS
+
+    for command in COMMANDS:
+        app.cli.add_command(command)
+    return app

@@ -1,0 +1,1 @@
+"""The console API for the browser dashboard (``/console``), authenticated by session JWTs."""

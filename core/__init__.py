@@ -1,0 +1,1 @@
+"""Application plumbing shared by both blueprints: config, extensions, errors, request ids."""

@@ -1,0 +1,104 @@
+"""Configuration, read once from the environment (and ``.env``) by ``create_app``."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from dotenv import dotenv_values
+
+from tenants.licenses import ENFORCEMENTS
+
+_TRUE = {"1", "true", "yes", "on"}
+
+
+class ConfigError(RuntimeError):
+    """The configuration is unsafe or malformed; the app refuses to start."""
+
+
+def _flag(value: str | None) -> bool:
+    return (value or "").strip().lower() in _TRUE
+
+
+def _int(env: dict[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be an integer, got {raw!r}") from exc
+
+
+def _csv(value: str | None) -> list[str]:
+    return [part.strip() for part in (value or "").split(",") if part.strip()]
+
+
+def read_environment() -> dict[str, str]:
+    """The process environment over the values of a ``.env`` file in the working directory."""
+    if os.environ.get("LOOPWAVE_IGNORE_DOTENV"):
+        return dict(os.environ)
+    values = {k: v for k, v in dotenv_values(".env").items() if v is not None}
+    values.update(os.environ)
+    return values
+
+
+def load_config(env: dict[str, str], instance_path: str) -> dict[str, Any]:
+    """Turn environment variables into Flask config keys (see README, "Configuration")."""
+    app_env = env.get("APP_ENV") or env.get("FLASK_ENV") or "development"
+    production = app_env == "production"
+    database_url = env.get("DATABASE_URL") or f"sqlite:///{Path(instance_path) / 'loopwave.db'}"
+    enforcement = env.get("LICENSE_ENFORCEMENT", "enforce")
+    if enforcement not in ENFORCEMENTS:
+        raise ConfigError(f"LICENSE_ENFORCEMENT must be one of {ENFORCEMENTS}")
+    issuer = env.get("CONSOLE_ISSUER") or None
+    config: dict[str, Any] = {
+        "APP_ENV": app_env,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": _engine_options(database_url),
+        "REDIS_URL": env.get("REDIS_URL") or None,
+        "SECRET_KEY": env.get("SECRET_KEY") or None,
+        "API_KEY_PREFIX": env.get("API_KEY_PREFIX", "lw"),
+        "CONSOLE_ISSUER": issuer,
+        "CONSOLE_JWKS_URL": env.get("CONSOLE_JWKS_URL")
+        or (f"{issuer.rstrip('/')}/.well-known/jwks.json" if issuer else None),
+        "CONSOLE_AUTHORIZED_PARTIES": _csv(env.get("CONSOLE_AUTHORIZED_PARTIES")),
+        "CONSOLE_AUDIENCE": env.get("CONSOLE_AUDIENCE") or None,
+        "CONSOLE_CLOCK_SKEW_SECONDS": _int(env, "CONSOLE_CLOCK_SKEW_SECONDS", 5),
+        "CONSOLE_IDPS": env.get("CONSOLE_IDPS") or None,
+        "CONSOLE_JWKS_MIN_REFRESH_SECONDS": _int(env, "CONSOLE_JWKS_MIN_REFRESH_SECONDS", 30),
+        "CONSOLE_CLERK_PUBLISHABLE_KEY": env.get("CONSOLE_CLERK_PUBLISHABLE_KEY") or None,
+        "DEV_LOGIN": _flag(env.get("DEV_LOGIN")),
+        "RATE_LIMIT_PER_MINUTE": _int(env, "RATE_LIMIT_PER_MINUTE", 6000),
+        "LICENSE_ENFORCEMENT": enforcement,
+        "LOG_LEVEL": env.get("LOG_LEVEL", "INFO").upper(),
+        "LOG_FORMAT": env.get("LOG_FORMAT", "text"),
+        "MAX_CONTENT_LENGTH": 1024 * 1024,
+        "USAGE_FLUSH_SECONDS": _int(env, "USAGE_FLUSH_SECONDS", 5),
+    }
+    if production:
+        if not config["SECRET_KEY"]:
+            raise ConfigError("APP_ENV=production requires SECRET_KEY")
+        if config["DEV_LOGIN"]:
+            raise ConfigError("DEV_LOGIN must be off when APP_ENV=production")
+    return config
+
+
+def _engine_options(database_url: str) -> dict[str, Any]:
+    if database_url.startswith("sqlite"):
+        # Several gunicorn workers share one SQLite file: wait for the write lock.
+        return {"connect_args": {"timeout": 15}}
+    # pool_pre_ping lets the pool recover by itself after the database restarts.
+    return {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 10, "pool_recycle": 1800}
+
+
+def development_secret(instance_path: str) -> str:
+    """A random secret kept in ``instance/`` so development sessions survive restarts."""
+    path = Path(instance_path) / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()

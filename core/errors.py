@@ -1,0 +1,144 @@
+"""The one error envelope (SPEC §4) for every error of the application, any status."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, g, jsonify, request
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from werkzeug.exceptions import HTTPException
+
+from tenants.errors import StoreError
+
+log = logging.getLogger("loopwave.errors")
+
+STATUS_BY_CODE = {
+    "VALIDATION_ERROR": 400,
+    "AUTH_INVALID_KEY": 401,
+    "AUTH_INVALID_TOKEN": 401,
+    "LICENSE_INACTIVE": 402,
+    "AUTH_INSUFFICIENT_SCOPE": 403,
+    "AUTH_FORBIDDEN": 403,
+    "AUTH_NO_TENANT": 403,
+    "NOT_FOUND": 404,
+    "METHOD_NOT_ALLOWED": 405,
+    "CONFLICT": 409,
+    "PAYLOAD_TOO_LARGE": 413,
+    "UNSUPPORTED_MEDIA_TYPE": 415,
+    "RATE_LIMITED": 429,
+    "INTERNAL_ERROR": 500,
+    "SERVICE_UNAVAILABLE": 503,
+    "AUTH_PROVIDER_UNAVAILABLE": 503,
+}
+
+CODE_BY_STATUS = {
+    400: "VALIDATION_ERROR",
+    401: "AUTH_INVALID_KEY",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    409: "CONFLICT",
+    413: "PAYLOAD_TOO_LARGE",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+    429: "RATE_LIMITED",
+    503: "SERVICE_UNAVAILABLE",
+}
+
+MESSAGE_BY_CODE = {
+    "VALIDATION_ERROR": "The request is not valid",
+    "NOT_FOUND": "The requested resource does not exist",
+    "METHOD_NOT_ALLOWED": "The method is not allowed for this resource",
+    "PAYLOAD_TOO_LARGE": "The request body exceeds the 1 MiB limit",
+    "UNSUPPORTED_MEDIA_TYPE": "Send the body as application/json",
+    "RATE_LIMITED": "Too many requests; retry after the time in Retry-After",
+    "INTERNAL_ERROR": "An internal error occurred; quote the request id when reporting it",
+    "SERVICE_UNAVAILABLE": "The service is temporarily unavailable; retry shortly",
+}
+
+
+class ApiError(Exception):
+    """An error raised by the HTTP layer itself (authentication, parsing)."""
+
+    def __init__(
+        self,
+        code: str,
+        message: str | None = None,
+        details: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ):
+        super().__init__(message or MESSAGE_BY_CODE.get(code, code))
+        self.code = code
+        self.message = message or MESSAGE_BY_CODE.get(code, code)
+        self.details = details
+        self.headers = headers or {}
+
+
+def error_response(
+    code: str,
+    message: str,
+    details: dict[str, Any] | None = None,
+    status: int | None = None,
+    headers: dict[str, str] | None = None,
+):
+    error: dict[str, Any] = {"code": code, "message": message}
+    if details:
+        error["details"] = details
+    response = jsonify({"request_id": g.get("request_id"), "error": error})
+    response.status_code = status or STATUS_BY_CODE.get(code, 500)
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(ApiError)
+    def handle_api_error(exc: ApiError):
+        return error_response(exc.code, exc.message, exc.details, headers=exc.headers)
+
+    @app.errorhandler(StoreError)
+    def handle_store_error(exc: StoreError):
+        return error_response(exc.code, exc.message, exc.details)
+
+    @app.errorhandler(HTTPException)
+    def handle_http_exception(exc: HTTPException):
+        status = exc.code or 500
+        code = CODE_BY_STATUS.get(status, "VALIDATION_ERROR" if status < 500 else "INTERNAL_ERROR")
+        message = MESSAGE_BY_CODE.get(code, exc.name)
+        headers = {}
+        if status == 405 and exc.valid_methods:  # type: ignore[attr-defined]
+            headers["Allow"] = ", ".join(sorted(exc.valid_methods))  # type: ignore[attr-defined]
+        if status == 431:
+            message = "Request headers are too large"
+        return error_response(code, message, status=status, headers=headers)
+
+    @app.errorhandler(DBAPIError)
+    def handle_database_error(exc: DBAPIError):
+        _rollback(app)
+        if exc.connection_invalidated or _is_connection_error(exc):
+            log.warning("database unavailable: %s", type(exc.orig).__name__)
+            return error_response(
+                "SERVICE_UNAVAILABLE",
+                MESSAGE_BY_CODE["SERVICE_UNAVAILABLE"],
+                headers={"Retry-After": "1"},
+            )
+        log.exception("database error on %s %s", request.method, request.path)
+        return error_response("INTERNAL_ERROR", MESSAGE_BY_CODE["INTERNAL_ERROR"])
+
+    @app.errorhandler(Exception)
+    def handle_unexpected(exc: Exception):
+        _rollback(app)
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return error_response("INTERNAL_ERROR", MESSAGE_BY_CODE["INTERNAL_ERROR"])
+
+
+def _is_connection_error(exc: DBAPIError) -> bool:
+    return isinstance(exc, OperationalError | InterfaceError)
+
+
+def _rollback(app: Flask) -> None:
+    db = app.extensions.get("sqlalchemy")
+    if db is not None:
+        try:
+            db.session.rollback()
+        except Exception:  # noqa: BLE001 - the connection may be the thing that failed
+            log.debug("rollback after error failed", exc_info=True)

@@ -1,0 +1,9 @@
+"""Extensions, created once and initialised in ``create_app``."""
+
+from flask_migrate import Migrate
+from flask_sqlalchemy import SQLAlchemy
+
+from tenants.models import Base
+
+db = SQLAlchemy(model_class=Base)
+migrate = Migrate()

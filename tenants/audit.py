@@ -1,0 +1,40 @@
+"""The audit log of key changes, written in the same transaction as the change itself."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from tenants.models import AuditEvent
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who made a change: the session token's ``sub``, or ``cli:<user>`` for the CLI."""
+
+    sub: str
+    request_id: str | None = None
+    source_ip: str | None = None
+
+
+def record(
+    session: Session,
+    tenant_id: str,
+    actor: Actor,
+    action: str,
+    key_id: str | None,
+    changes: dict[str, Any] | None = None,
+) -> AuditEvent:
+    event = AuditEvent(
+        tenant_id=tenant_id,
+        actor=actor.sub,
+        action=action,
+        key_id=key_id,
+        request_id=actor.request_id,
+        source_ip=actor.source_ip,
+        changes=changes,
+    )
+    session.add(event)
+    return event

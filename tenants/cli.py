@@ -1,0 +1,115 @@
+"""Operator commands: ``flask tenants ...``, ``flask keys ...``, ``flask licenses ...``."""
+
+from __future__ import annotations
+
+import getpass
+from datetime import datetime, timedelta
+
+import click
+from flask.cli import AppGroup
+
+from core.services import keystore
+from tenants import clock
+from tenants.audit import Actor
+from tenants.errors import StoreError
+from tenants.models import ApiKey
+
+tenants_cli = AppGroup("tenants", help="Manage tenants.")
+keys_cli = AppGroup("keys", help="Manage tenant API keys.")
+licenses_cli = AppGroup("licenses", help="Manage tenant licenses.")
+
+
+def _actor() -> Actor:
+    return Actor(sub=f"cli:{getpass.getuser()}")
+
+
+def _fail(exc: StoreError):
+    raise click.ClickException(exc.message) from exc
+
+
+@tenants_cli.command("create")
+@click.argument("name")
+@click.option("--external-id", help="The identity provider's organization id (e.g. org_...).")
+def create_tenant(name: str, external_id: str | None) -> None:
+    """Create a tenant and print its id."""
+    click.echo(keystore().create_tenant(name, external_id).id)
+
+
+@tenants_cli.command("list")
+def list_tenants() -> None:
+    for tenant in keystore().list_tenants():
+        click.echo(f"{tenant.id}\t{tenant.name}\t{tenant.external_id or '-'}")
+
+
+@keys_cli.command("create")
+@click.option("--tenant", "tenant_id", required=True)
+@click.option("--name", required=True)
+@click.option("--scopes", default="", help="Comma-separated; default '*'.")
+@click.option("--expires-in", type=click.IntRange(min=1), help="Seconds until the key expires.")
+@click.option("--rate-limit", type=click.IntRange(min=0), help="Requests per minute for this key.")
+def create_key(tenant_id, name, scopes, expires_in, rate_limit) -> None:
+    """Create a key. The full key is printed once, alone on the last line."""
+    expires_at = clock.now() + timedelta(seconds=expires_in) if expires_in else None
+    requested = [scope.strip() for scope in scopes.split(",") if scope.strip()]
+    try:
+        issued = keystore().create_key(
+            tenant_id, name, _actor(), requested, expires_at, rate_limit_per_minute=rate_limit
+        )
+    except StoreError as exc:
+        _fail(exc)
+    key = issued.record
+    click.echo(f"id: {key.id}\nname: {key.name}\nscopes: {','.join(key.scopes)}", err=False)
+    click.echo("Store this key now; it cannot be shown again:", err=True)
+    click.echo(issued.full_key)
+
+
+@keys_cli.command("list")
+@click.option("--tenant", "tenant_id", required=True)
+def list_keys(tenant_id: str) -> None:
+    for key in keystore().list_keys(tenant_id):
+        status = "revoked" if key.revoked_at else ("enabled" if key.enabled else "disabled")
+        click.echo(
+            f"{key.id}\t{key.name}\t{key.display_start}...{key.last4}\t"
+            f"{','.join(key.scopes)}\t{status}"
+        )
+
+
+@keys_cli.command("revoke")
+@click.argument("key_id")
+def revoke_key(key_id: str) -> None:
+    store = keystore()
+    key = store.session.get(ApiKey, key_id)
+    if key is None:
+        raise click.ClickException(f"No key with id '{key_id}'")
+    try:
+        store.revoke_key(key.tenant_id, key_id, _actor())
+    except StoreError as exc:
+        _fail(exc)
+    click.echo(f"revoked {key_id}")
+
+
+@licenses_cli.command("set")
+@click.option("--tenant", "tenant_id", required=True)
+@click.option("--status", type=click.Choice(["active", "expired", "revoked"]), required=True)
+@click.option("--expires-at", help="ISO 8601, e.g. 2027-01-01T00:00:00Z")
+@click.option("--enforcement", type=click.Choice(["enforce", "warn"]))
+def set_license(tenant_id, status, expires_at, enforcement) -> None:
+    try:
+        when = _parse_time(expires_at) if expires_at else None
+        row = keystore().set_license(tenant_id, status, expires_at=when, enforcement=enforcement)
+    except StoreError as exc:
+        _fail(exc)
+    click.echo(f"{row.tenant_id}\t{row.status}\t{row.expires_at or '-'}\t{row.enforcement or '-'}")
+
+
+def _parse_time(raw: str) -> datetime:
+    try:
+        parsed = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise click.BadParameter(f"not an ISO 8601 time: {raw}") from exc
+    if parsed.tzinfo is None:
+        raise click.BadParameter("give a time zone, e.g. 2027-01-01T00:00:00Z")
+    return parsed
+
+
+COMMANDS = (tenants_cli, keys_cli, licenses_cli)

@@ -1,0 +1,26 @@
+"""Hashing and constant-time comparison: the only place the store touches secret material.
+
+API keys carry 154 random bits, so a single SHA-256 is the right hash: a password hash
+(scrypt, bcrypt) guards low-entropy secrets and would cost ~100x per request for nothing.
+"""
+
+import hashlib
+import hmac
+
+
+def key_hash(full_key: str) -> str:
+    """The SHA-256 hex digest under which a key is stored and looked up."""
+    return hashlib.sha256(full_key.encode("ascii")).hexdigest()
+
+
+def constant_time_equals(left: str, right: str) -> bool:
+    return hmac.compare_digest(left.encode(), right.encode())
+
+
+def body_fingerprint(*parts: bytes) -> str:
+    """A digest of a request (method, path, body) used to match idempotent retries."""
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(len(part).to_bytes(8, "big"))
+        digest.update(part)
+    return digest.hexdigest()

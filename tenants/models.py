@@ -1,0 +1,152 @@
+"""SQLAlchemy 2 typed models of the key store. Resource records live in ``tenants.records``."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    UniqueConstraint,
+    select,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, registry
+from sqlalchemy.sql import Select
+
+from tenants import clock
+from tenants.errors import NotFound
+from tenants.ids import new_id
+from tenants.types import UTCDateTime
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    registry = registry(
+        metadata=MetaData(naming_convention=NAMING_CONVENTION),
+        type_annotation_map={datetime: UTCDateTime(), dict[str, Any]: JSON, list[str]: JSON},
+    )
+
+
+class TenantScoped:
+    """Mixin for tenant data: every query for it starts from ``for_tenant``."""
+
+    tenant_id: Mapped[str]
+    id: Mapped[str]
+
+    @classmethod
+    def for_tenant(cls, tenant_id: str) -> Select:
+        return select(cls).where(cls.tenant_id == tenant_id)
+
+    @classmethod
+    def get_for_tenant(cls, session: Session, tenant_id: str, object_id: str):
+        """The tenant's object with this id; another tenant's object is simply not found."""
+        found = session.scalar(cls.for_tenant(tenant_id).where(cls.id == object_id))
+        if found is None:
+            raise NotFound(f"No {cls.__name__.lower()} with id '{object_id}'")
+        return found
+
+
+def _id(prefix: str):
+    return mapped_column(String(40), primary_key=True, default=lambda: new_id(prefix))
+
+
+def _tenant_fk():
+    return mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+
+
+class Tenant(Base):
+    __tablename__ = "tenants"
+
+    id: Mapped[str] = _id("ten")
+    name: Mapped[str] = mapped_column(String(200))
+    external_id: Mapped[str | None] = mapped_column(String(200), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+
+
+class ApiKey(TenantScoped, Base):
+    __tablename__ = "api_keys"
+
+    id: Mapped[str] = _id("key")
+    tenant_id: Mapped[str] = _tenant_fk()
+    name: Mapped[str] = mapped_column(String(100))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    display_start: Mapped[str] = mapped_column(String(40))
+    last4: Mapped[str] = mapped_column(String(4))
+    scopes: Mapped[list[str]]
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    rate_limit_per_minute: Mapped[int | None] = mapped_column(Integer)
+    expires_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    last_used_at: Mapped[datetime | None]
+    rotated_from_id: Mapped[str | None] = mapped_column(String(40))
+
+
+class License(Base):
+    __tablename__ = "licenses"
+
+    tenant_id: Mapped[str] = mapped_column(
+        ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True
+    )
+    status: Mapped[str] = mapped_column(String(20), default="active")
+    expires_at: Mapped[datetime | None]
+    # None means: the deployment's LICENSE_ENFORCEMENT default.
+    enforcement: Mapped[str | None] = mapped_column(String(20))
+    updated_at: Mapped[datetime] = mapped_column(default=clock.now, onupdate=clock.now)
+
+
+class KeyUsage(Base):
+    """Requests made with one key on one UTC day."""
+
+    __tablename__ = "key_usage"
+    __table_args__ = (UniqueConstraint("key_id", "day"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[str] = _tenant_fk()
+    key_id: Mapped[str] = mapped_column(ForeignKey("api_keys.id", ondelete="CASCADE"))
+    day: Mapped[date] = mapped_column(Date)
+    requests: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class AuditEvent(TenantScoped, Base):
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_events_tenant_created", "tenant_id", "created_at"),)
+
+    id: Mapped[str] = _id("aud")
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(40))
+    key_id: Mapped[str | None] = mapped_column(String(40))
+    request_id: Mapped[str | None] = mapped_column(String(128))
+    source_ip: Mapped[str | None] = mapped_column(String(64))
+    changes: Mapped[dict[str, Any] | None]
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+
+
+class IdempotencyRecord(Base):
+    """The first response to a POST sent with an ``Idempotency-Key``, kept for 24 hours."""
+
+    __tablename__ = "idempotency_records"
+    __table_args__ = (UniqueConstraint("tenant_id", "idempotency_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    idempotency_key: Mapped[str] = mapped_column(String(255))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int] = mapped_column(Integer)
+    response_body: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime] = mapped_column(default=clock.now, index=True)

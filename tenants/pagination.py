@@ -1,0 +1,68 @@
+"""Opaque cursor pagination over id-ordered (hence creation-ordered) tenant data."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+from sqlalchemy.sql import Select
+
+from tenants.errors import InvalidInput
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 200
+_ID = re.compile(r"[a-z]{3}_[0-9A-Z]{26}")
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[Any]
+    next_cursor: str | None
+
+
+def encode_cursor(last_id: str) -> str:
+    return base64.urlsafe_b64encode(f"v1:{last_id}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> str:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        version, _, last_id = (
+            base64.urlsafe_b64decode(padded.encode("ascii")).decode().partition(":")
+        )
+    except (ValueError, binascii.Error, UnicodeError) as exc:
+        raise InvalidInput("The cursor is not valid", {"field": "cursor"}) from exc
+    if version != "v1" or not _ID.fullmatch(last_id):
+        raise InvalidInput("The cursor is not valid", {"field": "cursor"})
+    return last_id
+
+
+def parse_limit(raw: str | None) -> int:
+    if raw is None:
+        return DEFAULT_LIMIT
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+        raise InvalidInput(f"limit must be an integer from 1 to {MAX_LIMIT}", {"field": "limit"})
+    return int(raw)
+
+
+def paginate(
+    session: Session,
+    statement: Select,
+    id_column,
+    limit: int,
+    cursor: str | None,
+    newest_first: bool = True,
+) -> Page:
+    """One page of ``statement`` ordered by ``id_column``, and the cursor of the next."""
+    if cursor is not None:
+        after = decode_cursor(cursor)
+        statement = statement.where(id_column < after if newest_first else id_column > after)
+    order = id_column.desc() if newest_first else id_column.asc()
+    rows = list(session.scalars(statement.order_by(order).limit(limit + 1)))
+    items = rows[:limit]
+    next_cursor = encode_cursor(items[-1].id) if len(rows) > limit else None
+    return Page(items, next_cursor)

@@ -1,0 +1,105 @@
+"""Per-key, per-day request counts and ``last_used_at``, buffered in the process.
+
+Counting must not cost the hot path a database write, so each process adds requests up in
+memory and writes them out at most every ``flush_seconds`` (after the response is sent).
+``last_used_at`` is written at most once per key per minute across all processes: the update
+itself only matches rows whose value is older than that.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import Engine, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from tenants import clock
+from tenants.models import ApiKey, KeyUsage
+
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+class UsageBuffer:
+    def __init__(self, engine: Callable[[], Engine], flush_seconds: int = 5):
+        self._engine = engine
+        self._flush_after = timedelta(seconds=flush_seconds)
+        self._counts: Counter[tuple[str, str, date]] = Counter()
+        self._last_used: dict[str, datetime] = {}
+        self._last_flush = clock.now()
+        self._lock = threading.Lock()
+
+    def record(self, tenant_id: str, key_id: str) -> None:
+        now = clock.now()
+        with self._lock:
+            self._counts[(tenant_id, key_id, now.date())] += 1
+            self._last_used[key_id] = now
+
+    def flush_due(self) -> bool:
+        return bool(self._counts) and clock.now() - self._last_flush >= self._flush_after
+
+    def flush(self) -> None:
+        """Write the buffered counts; on failure they are kept for the next attempt."""
+        with self._lock:
+            counts, self._counts = self._counts, Counter()
+            last_used, self._last_used = self._last_used, {}
+            self._last_flush = clock.now()
+        if not counts:
+            return
+        try:
+            with Session(self._engine()) as session, session.begin():
+                _add_counts(session, counts)
+                _touch_last_used(session, last_used)
+        except Exception:
+            with self._lock:
+                self._counts.update(counts)
+                for key_id, used_at in last_used.items():
+                    self._last_used.setdefault(key_id, used_at)
+            raise
+
+
+def _add_counts(session: Session, counts: Counter[tuple[str, str, date]]) -> None:
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    for (tenant_id, key_id, day), requests in sorted(counts.items()):
+        statement = insert(KeyUsage).values(
+            tenant_id=tenant_id, key_id=key_id, day=day, requests=requests
+        )
+        session.execute(
+            statement.on_conflict_do_update(
+                index_elements=[KeyUsage.key_id, KeyUsage.day],
+                set_={"requests": KeyUsage.requests + statement.excluded.requests},
+            )
+        )
+
+
+def _touch_last_used(session: Session, last_used: dict[str, datetime]) -> None:
+    for key_id, used_at in sorted(last_used.items()):
+        session.execute(
+            update(ApiKey)
+            .where(ApiKey.id == key_id)
+            .where(
+                or_(
+                    ApiKey.last_used_at.is_(None),
+                    ApiKey.last_used_at <= used_at - LAST_USED_RESOLUTION,
+                )
+            )
+            .values(last_used_at=used_at)
+        )
+
+
+def usage_for_tenant(session: Session, tenant_id: str, since: date) -> list[dict]:
+    """Requests per key per day from ``since`` on, newest day first."""
+    statement = (
+        select(KeyUsage.key_id, ApiKey.name, KeyUsage.day, KeyUsage.requests)
+        .join(ApiKey, ApiKey.id == KeyUsage.key_id)
+        .where(KeyUsage.tenant_id == tenant_id, KeyUsage.day >= since)
+        .order_by(KeyUsage.day.desc(), KeyUsage.key_id)
+    )
+    return [
+        {"key_id": key_id, "key_name": name, "day": day.isoformat(), "requests": requests}
+        for key_id, name, day, requests in session.execute(statement)
+    ]

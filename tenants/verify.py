@@ -1,0 +1,128 @@
+"""Verifying a presented API key: the hot path of every tenant API request.
+
+A verified key is cached per process as an immutable snapshot of the key, its tenant and the
+tenant's license, tagged with the invalidation generation read *before* the database lookup.
+An entry is used only while the generation is unchanged, so a disable, revoke, re-scope,
+rotation or license change committed anywhere is honoured on the next request. Expiry is a
+time comparison on the snapshot, so it needs no invalidation at all.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tenants import clock, keyformat, scopes
+from tenants.crypto import key_hash
+from tenants.errors import InsufficientScope, InvalidKey, LicenseInactive
+from tenants.licenses import is_active
+from tenants.models import ApiKey, License, Tenant
+from tenants.signal import Signal
+
+
+@dataclass(frozen=True, slots=True)
+class VerifiedKey:
+    key_id: str
+    key_name: str
+    scopes: tuple[str, ...]
+    tenant_id: str
+    tenant_name: str
+    enabled: bool
+    revoked: bool
+    expires_at: datetime | None
+    rate_limit_per_minute: int | None
+    license_status: str
+    license_expires_at: datetime | None
+    license_enforcement: str | None
+
+    def usable(self, now: datetime) -> bool:
+        return (
+            self.enabled and not self.revoked and (self.expires_at is None or self.expires_at > now)
+        )
+
+    def require_scope(self, required: str) -> None:
+        if not scopes.allows(self.scopes, required):
+            raise InsufficientScope(required)
+
+    def check_write_license(self, default_enforcement: str) -> bool:
+        """Raise under ``enforce`` if the license is inactive; True means: warn (``warn``)."""
+        if is_active(self.license_status, self.license_expires_at, clock.now()):
+            return False
+        if (self.license_enforcement or default_enforcement) == "enforce":
+            raise LicenseInactive()
+        return True
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    generation: int
+    key: VerifiedKey | None
+
+
+class KeyVerifier:
+    def __init__(
+        self,
+        session_factory: Callable[[], Session],
+        signal: Signal,
+        prefix: str,
+        cache_size: int = 50_000,
+    ):
+        self._session_factory = session_factory
+        self._signal = signal
+        self._prefix = prefix
+        self._cache: OrderedDict[str, _Entry] = OrderedDict()
+        self._cache_size = cache_size
+
+    def verify(self, presented: str) -> VerifiedKey:
+        """The key's snapshot, or ``InvalidKey`` for anything missing, malformed or unusable."""
+        if not keyformat.is_well_formed(presented, self._prefix):
+            raise InvalidKey()
+        digest = key_hash(presented)
+        generation = self._signal.current()
+        entry = self._cache.get(digest) if generation is not None else None
+        if entry is not None and entry.generation == generation:
+            verified = entry.key
+        else:
+            verified = self._load(digest)
+            if generation is not None:
+                self._remember(digest, _Entry(generation, verified))
+        if verified is None or not verified.usable(clock.now()):
+            raise InvalidKey()
+        return verified
+
+    def _remember(self, digest: str, entry: _Entry) -> None:
+        self._cache[digest] = entry
+        if len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
+
+    def _load(self, digest: str) -> VerifiedKey | None:
+        statement = (
+            select(ApiKey, Tenant.name, License)
+            .join(Tenant, Tenant.id == ApiKey.tenant_id)
+            .outerjoin(License, License.tenant_id == ApiKey.tenant_id)
+            .where(ApiKey.key_hash == digest)
+        )
+        session = self._session_factory()
+        row = session.execute(statement).first()
+        if row is None:
+            return None
+        key, tenant_name, license_row = row
+        return VerifiedKey(
+            key_id=key.id,
+            key_name=key.name,
+            scopes=tuple(key.scopes),
+            tenant_id=key.tenant_id,
+            tenant_name=tenant_name,
+            enabled=key.enabled,
+            revoked=key.revoked_at is not None,
+            expires_at=key.expires_at,
+            rate_limit_per_minute=key.rate_limit_per_minute,
+            license_status=license_row.status if license_row else "active",
+            license_expires_at=license_row.expires_at if license_row else None,
+            license_enforcement=license_row.enforcement if license_row else None,
+        )
