@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-from api import auth, views  # noqa: E402,F401  (registers the hooks and routes on bp)
+from api import auth, openapi, views  # noqa: E402,F401  (registers the hooks and routes on bp)

@@ -13,6 +13,7 @@ from flask import current_app, g, request
 
 from api import bp
 from core.errors import ApiError
+from core.http import is_public_endpoint
 from core.services import keystore, usage_buffer
 from tenants.verify import VerifiedKey
 
@@ -24,6 +25,8 @@ WRONG_HEADER_MESSAGE = (
 
 @bp.before_request
 def authenticate() -> None:
+    if is_public_endpoint():
+        return
     presented = request.headers.get(HEADER)
     if presented is None:
         if "Authorization" in request.headers or "X-API-Key" in request.headers:
@@ -42,7 +45,7 @@ def finish(response):
             "The tenant's license is not active; writes will be blocked under enforcement"
         )
     buffer = usage_buffer()
-    if buffer.flush_due():
+    if g.get("api_key") is not None and buffer.flush_due():
         response.call_on_close(buffer.flush)
     return response
 

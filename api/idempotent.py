@@ -57,6 +57,7 @@ def idempotent(view: Callable[..., tuple[dict, int]]) -> Callable:
             return _replayed(*idempotency.replay(existing, fingerprint))
         return body, status
 
+    wrapper.idempotent = True  # type: ignore[attr-defined]
     return wrapper
 
 

@@ -12,7 +12,7 @@ from api.auth import current_key, license_gated, require_scope
 from api.idempotent import idempotent
 from api.schemas import BroadcastIn, ContactIn, MessageIn, TicketIn
 from core.extensions import db
-from core.http import json_body
+from core.http import accepts
 from core.services import usage_buffer
 from tenants import clock, messaging
 from tenants.errors import InvalidInput
@@ -46,7 +46,7 @@ def health():
 @bp.get("/usage")
 def usage():
     raw_days = request.args.get("days", "30")
-    if not raw_days.isdigit() or not 1 <= int(raw_days) <= 90:
+    if not (raw_days.isascii() and raw_days.isdigit()) or not 1 <= int(raw_days) <= 90:
         raise InvalidInput("days must be an integer from 1 to 90", {"field": "days"})
     usage_buffer().flush()
     since = clock.now().date() - timedelta(days=int(raw_days) - 1)
@@ -57,8 +57,8 @@ def usage():
 @require_scope("messages:write")
 @license_gated
 @idempotent
-def send_message():
-    body = json_body(MessageIn)
+@accepts(MessageIn)
+def send_message(body: MessageIn):
     message = messaging.send_message(db.session, current_key().tenant_id, body.to, body.text)
     return serializers.message(message), 202
 
@@ -86,8 +86,8 @@ def list_contacts():
 @require_scope("contacts:write")
 @license_gated
 @idempotent
-def create_contact():
-    body = json_body(ContactIn)
+@accepts(ContactIn)
+def create_contact(body: ContactIn):
     contact = messaging.create_contact(
         db.session, current_key().tenant_id, body.name, body.phone, body.email
     )
@@ -104,8 +104,8 @@ def list_tickets():
 @require_scope("tickets:write")
 @license_gated
 @idempotent
-def create_ticket():
-    body = json_body(TicketIn)
+@accepts(TicketIn)
+def create_ticket(body: TicketIn):
     ticket = messaging.create_ticket(
         db.session, current_key().tenant_id, body.subject, body.body, body.contact_id
     )
@@ -116,8 +116,8 @@ def create_ticket():
 @require_scope("broadcasts:write")
 @license_gated
 @idempotent
-def create_broadcast():
-    body = json_body(BroadcastIn)
+@accepts(BroadcastIn)
+def create_broadcast(body: BroadcastIn):
     broadcast = messaging.create_broadcast(
         db.session, current_key().tenant_id, body.name, body.text, body.contact_ids
     )

@@ -1,0 +1,172 @@
+"""The tenant API's OpenAPI document, served publicly at ``/api/v1/openapi.json``.
+
+Request bodies, scopes, license gating and idempotency are read off the views by
+``core.openapi``; this module states only what code cannot tell: summaries, success statuses
+and the shapes ``api/serializers.py`` answers with.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from api import bp
+from core.http import public
+from core.openapi import DocumentSpec, Operation, document
+from tenants.pagination import MAX_LIMIT
+
+ID_PATTERN = "^{prefix}_[0-9A-Z]{{26}}$"
+
+
+class Contact(BaseModel):
+    id: str
+    name: str
+    phone: str
+    email: str | None
+    created_at: datetime
+
+
+class Chat(BaseModel):
+    id: str
+    contact_id: str
+    created_at: datetime
+    last_message_at: datetime | None
+
+
+class Message(BaseModel):
+    id: str
+    chat_id: str
+    direction: str
+    text: str
+    status: str
+    created_at: datetime
+
+
+class Ticket(BaseModel):
+    id: str
+    subject: str
+    body: str | None
+    contact_id: str | None
+    status: str
+    created_at: datetime
+
+
+class Broadcast(BaseModel):
+    id: str
+    name: str
+    text: str
+    contact_ids: list[str]
+    recipients: int
+    status: str
+    created_at: datetime
+
+
+class ContactPage(BaseModel):
+    data: list[Contact]
+    next_cursor: str | None
+
+
+class ChatPage(BaseModel):
+    data: list[Chat]
+    next_cursor: str | None
+
+
+class MessagePage(BaseModel):
+    data: list[Message]
+    next_cursor: str | None
+
+
+class TicketPage(BaseModel):
+    data: list[Ticket]
+    next_cursor: str | None
+
+
+class HealthTenant(BaseModel):
+    id: str
+    name: str
+
+
+class HealthKey(BaseModel):
+    id: str
+    name: str
+    scopes: list[str]
+
+
+class Health(BaseModel):
+    status: str
+    tenant: HealthTenant
+    key: HealthKey
+
+
+class UsageDay(BaseModel):
+    key_id: str
+    key_name: str
+    day: str
+    requests: int
+
+
+class Usage(BaseModel):
+    data: list[UsageDay]
+
+
+class OpenApiDocument(BaseModel):
+    """This very document."""
+
+    model_config = ConfigDict(extra="allow")
+    openapi: str
+
+
+PAGE_QUERY: dict[str, dict[str, Any]] = {
+    "limit": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": 50},
+    "cursor": {"type": "string", "description": "next_cursor of the previous page"},
+}
+
+SPEC = DocumentSpec(
+    blueprint="api",
+    title="Loopwave tenant API",
+    version="1",
+    description=(
+        "Server-to-server API. Authenticate every request with the `x-tenant-api-key` header. "
+        "Each operation names the scope its key needs in `security` and `x-required-scope`; "
+        "a key holding `*` passes every scope check."
+    ),
+    scheme_name="tenantApiKey",
+    scheme={
+        "type": "apiKey",
+        "in": "header",
+        "name": "x-tenant-api-key",
+        "description": "`lw_live_` + 32 base62 characters, shown once when created",
+    },
+    auth_errors={401: ("AUTH_INVALID_KEY",)},
+    path_parameters={"chat_id": {"type": "string", "pattern": ID_PATTERN.format(prefix="cht")}},
+    operations={
+        "openapi_document": Operation("This OpenAPI document (public)", 200, OpenApiDocument),
+        "health": Operation("The tenant and key behind the presented key", 200, Health),
+        "usage": Operation(
+            "Requests per key per day, newest day first",
+            200,
+            Usage,
+            query={"days": {"type": "integer", "minimum": 1, "maximum": 90, "default": 30}},
+        ),
+        "send_message": Operation("Queue a message to a phone number", 202, Message),
+        "list_chats": Operation("Chats, newest first", 200, ChatPage, query=PAGE_QUERY),
+        "chat_messages": Operation(
+            "A chat's messages, oldest first", 200, MessagePage, query=PAGE_QUERY
+        ),
+        "list_contacts": Operation("Contacts, newest first", 200, ContactPage, query=PAGE_QUERY),
+        "create_contact": Operation("Create a contact", 201, Contact),
+        "list_tickets": Operation("Tickets, newest first", 200, TicketPage, query=PAGE_QUERY),
+        "create_ticket": Operation("Open a ticket", 201, Ticket, errors=(404,)),
+        "create_broadcast": Operation(
+            "Queue a broadcast to contacts", 202, Broadcast, errors=(404,)
+        ),
+    },
+)
+
+
+@bp.get("/openapi.json")
+@public
+def openapi_document():
+    return document(SPEC)
