@@ -9,6 +9,7 @@ from typing import Any
 from flask import Flask
 
 from core.config import development_secret, load_config, read_environment
+from core.cors import register_cors
 from core.errors import register_error_handlers
 from core.extensions import db, migrate
 from core.http import register_request_hooks
@@ -42,6 +43,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.extensions[USAGE] = UsageBuffer(lambda: engine, app.config["USAGE_FLUSH_SECONDS"])
 
     register_request_hooks(app)
+    register_cors(app)
     register_error_handlers(app)
 
     from api import bp as api_bp

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ValidationError
 from werkzeug.exceptions import RequestHeaderFieldsTooLarge
 
 from core.errors import ApiError
-from tenants.keyformat import is_well_formed
+from tenants.keyformat import looks_like_key
 
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
 Body = TypeVar("Body", bound=BaseModel)
@@ -87,8 +87,8 @@ def register_request_hooks(app: Flask) -> None:
 
 
 def _echoable(sent: str) -> bool:
-    """A well-formed request id that is not an API key: a secret is never echoed back."""
-    return bool(_REQUEST_ID.fullmatch(sent)) and not is_well_formed(
+    """A well-formed request id that is not (nearly) an API key: secrets are never echoed."""
+    return bool(_REQUEST_ID.fullmatch(sent)) and not looks_like_key(
         sent, current_app.config["API_KEY_PREFIX"]
     )
 

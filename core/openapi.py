@@ -256,3 +256,18 @@ def _headers() -> dict[str, Any]:
             "schema": REQUEST_ID_SCHEMA,
         }
     }
+
+
+def routes_of(app: Flask, blueprint: str) -> set[tuple[str, str]]:
+    """``(METHOD, /openapi/path)`` of every route of ``blueprint``: what a document must cover."""
+    return {
+        (method, openapi_path(rule.rule))
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint.partition(".")[0] == blueprint
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+
+
+def operations_of(document: dict[str, Any]) -> set[tuple[str, str]]:
+    """``(METHOD, /path)`` of every operation a document describes."""
+    return {(method.upper(), path) for path, item in document["paths"].items() for method in item}

@@ -61,3 +61,11 @@ def is_well_formed(candidate: str, prefix: str) -> bool:
         return False
     head, tail = candidate[:-CHECKSUM_LENGTH], candidate[-CHECKSUM_LENGTH:]
     return checksum(head) == tail
+
+
+def looks_like_key(text: str, prefix: str) -> bool:
+    """True when ``text`` carries the key marker (``lw_live_``): a key or a near miss of one.
+
+    Used to refuse echoing client-sent values: a mistyped key is still most of a secret.
+    """
+    return f"{prefix}_live_" in text

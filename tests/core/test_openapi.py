@@ -1,0 +1,106 @@
+"""The OpenAPI documents: valid 3.1, public, and exactly as wide as the routes they describe."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from openapi_spec_validator import OpenAPIV31SpecValidator
+
+from api import openapi as api_openapi
+from api.schemas import BroadcastIn, ContactIn, MessageIn, TicketIn
+from core.openapi import REF, build_document, operations_of, routes_of
+
+DOCUMENTS = {"api": "/api/v1/openapi.json"}
+SPECS = {"api": api_openapi.SPEC}
+
+# SPEC §8, verbatim: the scope each tenant API operation needs (None: any valid key).
+TENANT_API_SCOPES = [
+    ("GET", "/api/v1/health", None),
+    ("GET", "/api/v1/usage", None),
+    ("POST", "/api/v1/messages", "messages:write"),
+    ("GET", "/api/v1/chats", "chats:read"),
+    ("GET", "/api/v1/chats/{chat_id}/messages", "chats:read"),
+    ("GET", "/api/v1/contacts", "contacts:read"),
+    ("POST", "/api/v1/contacts", "contacts:write"),
+    ("GET", "/api/v1/tickets", "tickets:read"),
+    ("POST", "/api/v1/tickets", "tickets:write"),
+    ("POST", "/api/v1/broadcasts", "broadcasts:write"),
+]
+
+
+def fetch(client, blueprint: str) -> dict:
+    response = client.get(DOCUMENTS[blueprint])
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response.get_json()
+
+
+@pytest.mark.parametrize("blueprint", DOCUMENTS)
+def test_document_is_valid_openapi_3_1_and_needs_no_credentials(client, blueprint):
+    document = fetch(client, blueprint)
+    assert document["openapi"] == "3.1.0"
+    OpenAPIV31SpecValidator(document).validate()
+
+
+@pytest.mark.parametrize("blueprint", DOCUMENTS)
+def test_every_route_is_documented_and_every_operation_is_routed(app, client, blueprint):
+    documented = operations_of(fetch(client, blueprint))
+    routed = routes_of(app, blueprint)
+    assert routed - documented == set(), "routes missing from the document"
+    assert documented - routed == set(), "documented operations without a route"
+
+
+def test_a_route_left_out_of_the_document_is_detected(app):
+    operations = dict(api_openapi.SPEC.operations)
+    del operations["health"]
+    partial = build_document(app, dataclasses.replace(api_openapi.SPEC, operations=operations))
+    assert routes_of(app, "api") - operations_of(partial) == {("GET", "/api/v1/health")}
+
+
+@pytest.mark.parametrize(("method", "path", "scope"), TENANT_API_SCOPES)
+def test_each_operation_names_the_scope_of_spec_section_8(client, method, path, scope):
+    operation = fetch(client, "api")["paths"][path][method.lower()]
+    assert operation["x-required-scope"] == scope
+    assert operation["security"] == [{"tenantApiKey": [scope] if scope else []}]
+    assert ("403" in operation["responses"]) == (scope is not None)
+
+
+def test_only_the_document_itself_is_public(client):
+    document = fetch(client, "api")
+    public = {
+        (method, path)
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+        if operation["security"] == []
+    }
+    assert public == {("get", "/api/v1/openapi.json")}
+
+
+@pytest.mark.parametrize(
+    ("path", "model"),
+    [
+        ("/api/v1/messages", MessageIn),
+        ("/api/v1/contacts", ContactIn),
+        ("/api/v1/tickets", TicketIn),
+        ("/api/v1/broadcasts", BroadcastIn),
+    ],
+)
+def test_request_bodies_are_generated_from_the_pydantic_models(client, path, model):
+    document = fetch(client, "api")
+    body = document["paths"][path]["post"]["requestBody"]["content"]["application/json"]
+    assert body["schema"] == {"$ref": REF.format(model=model.__name__)}
+    generated = model.model_json_schema(ref_template=REF)
+    assert document["components"]["schemas"][model.__name__] == generated
+
+
+def test_writes_document_license_idempotency_and_the_error_envelope(client):
+    operation = fetch(client, "api")["paths"]["/api/v1/contacts"]["post"]
+    assert {"400", "401", "402", "403", "409", "413", "415", "429", "500", "503"} <= set(
+        operation["responses"]
+    )
+    assert "Idempotency-Key" in {parameter["name"] for parameter in operation["parameters"]}
+    conflict = operation["responses"]["409"]["content"]["application/json"]["schema"]
+    assert conflict["allOf"][1]["properties"]["error"]["properties"]["code"] == {
+        "enum": ["CONFLICT"]
+    }
+    assert operation["responses"]["201"]["headers"]["X-Request-Id"]["required"] is True
