@@ -5,8 +5,9 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 STAMP := $(VENV)/.installed
+FUZZ_EXAMPLES ?= 250
 
-.PHONY: install run serve test test-sqlite test-postgres lint bench clean
+.PHONY: install run serve test test-sqlite test-postgres lint bench fuzz clean
 
 install: $(STAMP)
 
@@ -31,6 +32,11 @@ test-sqlite: install
 
 test-postgres: install
 	TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -q
+
+# Schemathesis against live gunicorn: cases and failures per operation (CI runs a bounded
+# version inside the test suite: tests/core/test_fuzz.py).
+fuzz: install
+	LOOPWAVE_IGNORE_DOTENV=1 $(BIN)/python -m tests.fuzz --examples $(FUZZ_EXAMPLES)
 
 bench: install
 	$(BIN)/python bench/run.py

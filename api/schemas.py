@@ -4,16 +4,25 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 E164 = Annotated[str, StringConstraints(pattern=r"^\+[1-9][0-9]{1,14}$")]
 Email = Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)]
 ObjectId = Annotated[str, StringConstraints(pattern=r"^[a-z]{3}_[0-9A-Z]{26}$")]
 
 
+def _stripped_not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be blank")
+    return value.strip()
+
+
 def _text(max_length: int):
+    """Text up to ``max_length`` characters as sent (the documented maxLength), then trimmed."""
     return Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=max_length)
+        str,
+        StringConstraints(min_length=1, max_length=max_length),
+        AfterValidator(_stripped_not_blank),
     ]
 
 
