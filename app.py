@@ -50,6 +50,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(api_bp)
 
+    from core.docs import bp as docs_bp
+
+    app.register_blueprint(docs_bp)
+
     from tenants.cli import COMMANDS
 
     for command in COMMANDS:

@@ -1,0 +1,36 @@
+"""``/docs``: a small, self-written OpenAPI renderer. No CDN, works offline, no inline script.
+
+The page fetches the public documents (``/api/v1/openapi.json``, ``/console/openapi.json``) and
+renders their operations, scopes, parameters, bodies and responses in plain DOM. It is a
+reading aid, not a console: it never sends credentials and has no "try it" button.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Blueprint, send_from_directory
+
+STATIC = Path(__file__).with_name("docs_static")
+PAGE_CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
+    "img-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+)
+
+bp = Blueprint("docs", __name__)
+
+
+def _send(name: str):
+    response = send_from_directory(STATIC, name, max_age=300)
+    response.headers["Content-Security-Policy"] = PAGE_CSP
+    return response
+
+
+@bp.get("/docs")
+def page():
+    return _send("index.html")
+
+
+@bp.get("/docs/<any('docs.js', 'docs.css'):asset>")
+def asset(asset: str):
+    return _send(asset)
