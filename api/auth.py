@@ -44,7 +44,7 @@ def finish(response):
         )
     buffer = usage_buffer()
     if buffer.flush_due():
-        response.call_on_close(buffer.flush)
+        response.call_on_close(buffer.flush_quietly)
     return response
 
 
