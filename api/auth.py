@@ -17,7 +17,6 @@ from core.http import is_public_endpoint
 from core.services import keystore, usage_buffer
 from tenants.verify import VerifiedKey
 
-HEADER = "x-tenant-api-key"
 WRONG_HEADER_MESSAGE = (
     "Send the API key in the x-tenant-api-key header; Authorization and X-API-Key are not accepted"
 )
@@ -27,15 +26,17 @@ WRONG_HEADER_MESSAGE = (
 def authenticate() -> None:
     if is_public_endpoint():
         return
-    presented = request.headers.get(HEADER)
+    environ = request.environ
+    presented = environ.get("HTTP_X_TENANT_API_KEY")
     if presented is None:
-        if "Authorization" in request.headers or "X-API-Key" in request.headers:
+        if "HTTP_AUTHORIZATION" in environ or "HTTP_X_API_KEY" in environ:
             raise ApiError("AUTH_INVALID_KEY", WRONG_HEADER_MESSAGE)
         raise ApiError(
             "AUTH_INVALID_KEY", "Missing API key: send it in the x-tenant-api-key header"
         )
-    g.api_key = keystore().verifier.verify(presented)
-    usage_buffer().record(g.api_key.tenant_id, g.api_key.key_id)
+    verified = keystore().verifier.verify(presented)
+    g.api_key = verified
+    usage_buffer().record(verified.tenant_id, verified.key_id)
 
 
 @bp.after_request
@@ -46,7 +47,7 @@ def finish(response):
         )
     buffer = usage_buffer()
     if g.get("api_key") is not None and buffer.flush_due():
-        response.call_on_close(buffer.flush)
+        response.call_on_close(buffer.flush_quietly)
     return response
 
 

@@ -63,9 +63,9 @@ def is_well_formed(candidate: str, prefix: str) -> bool:
     return checksum(head) == tail
 
 
-def looks_like_key(text: str, prefix: str) -> bool:
-    """True when ``text`` carries the key marker (``lw_live_``): a key or a near miss of one.
+def looks_like_key(text: str) -> bool:
+    """True when ``text`` carries the key marker ``_live_``: a key, or a near miss of one.
 
     Used to refuse echoing client-sent values: a mistyped key is still most of a secret.
     """
-    return f"{prefix}_live_" in text
+    return "_live_" in text
