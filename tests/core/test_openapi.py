@@ -10,23 +10,13 @@ from openapi_spec_validator import OpenAPIV31SpecValidator
 from api import openapi as api_openapi
 from api.schemas import BroadcastIn, ContactIn, MessageIn, TicketIn
 from core.openapi import REF, build_document, operations_of, routes_of
+from tests.api.conftest import ENDPOINTS
 
 DOCUMENTS = {"api": "/api/v1/openapi.json"}
 SPECS = {"api": api_openapi.SPEC}
 
-# SPEC §8, verbatim: the scope each tenant API operation needs (None: any valid key).
-TENANT_API_SCOPES = [
-    ("GET", "/api/v1/health", None),
-    ("GET", "/api/v1/usage", None),
-    ("POST", "/api/v1/messages", "messages:write"),
-    ("GET", "/api/v1/chats", "chats:read"),
-    ("GET", "/api/v1/chats/{chat_id}/messages", "chats:read"),
-    ("GET", "/api/v1/contacts", "contacts:read"),
-    ("POST", "/api/v1/contacts", "contacts:write"),
-    ("GET", "/api/v1/tickets", "tickets:read"),
-    ("POST", "/api/v1/tickets", "tickets:write"),
-    ("POST", "/api/v1/broadcasts", "broadcasts:write"),
-]
+# SPEC §8: the scope each tenant API operation needs (None: any valid key).
+TENANT_API_SCOPES = [(endpoint.method, endpoint.path, endpoint.scope) for endpoint in ENDPOINTS]
 
 
 def fetch(client, blueprint: str) -> dict:
