@@ -18,7 +18,9 @@ def _me(client, token):
 def test_clerk_v1_and_v2_tokens_map_to_the_same_tenant_and_role(client, idp, tenant, role):
     v1 = _me(client, idp.token(version=1, role=role)).get_json()
     v2 = _me(client, idp.token(version=2, role=role)).get_json()
-    assert v1["tenant"] == v2["tenant"] == {"id": tenant.id, "name": "Acme", "external_id": "org_acme"}
+    assert (
+        v1["tenant"] == v2["tenant"] == {"id": tenant.id, "name": "Acme", "external_id": "org_acme"}
+    )
     assert v1["role"] == v2["role"] == role
 
 
