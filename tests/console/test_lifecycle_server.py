@@ -7,6 +7,8 @@ rotation grace is checked in process, on the moved ``clock``, instead of by slee
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 import pytest
 import requests
 
@@ -69,7 +71,10 @@ def test_key_lifecycle_through_the_console_reaches_the_tenant_api_at_once(
     assert tenant_api(new_key) == {200}
     assert tenant_api(key) == {200}  # the old key, within its grace
 
-    clock.advance(seconds=3601)  # in process: the grace is over
+    listed = {row["id"]: row for row in console("GET", "/keys", "list")["data"]}
+    grace_until = datetime.fromisoformat(listed[key_id]["expires_at"])
+    assert listed[key_id]["revoked_at"] is None
+    clock.now = grace_until + timedelta(seconds=1)  # in process: the grace is over
     old_after = client.get("/api/v1/contacts", headers={"x-tenant-api-key": key})
     assert old_after.status_code == 401
     new_after = client.get("/api/v1/contacts", headers={"x-tenant-api-key": new_key})
