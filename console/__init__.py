@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("console", __name__, url_prefix="/console")
 
-from console import auth, views  # noqa: E402,F401  (registers the hooks and routes on bp)
+from console import auth, openapi, views  # noqa: E402,F401  (registers the hooks and routes on bp)

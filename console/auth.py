@@ -18,7 +18,7 @@ from console.identity import Identity, identity_from_claims
 from console.tenancy import TenantRef
 from console.tokens import InvalidToken, ProviderUnavailable
 from core.errors import ApiError
-from core.http import client_ip
+from core.http import client_ip, is_public_endpoint
 from core.services import console_auth, console_tenants
 from tenants.audit import Actor
 
@@ -40,6 +40,8 @@ class ConsoleUser:
 
 @bp.before_request
 def authenticate() -> None:
+    if is_public_endpoint():
+        return
     token = _bearer_token()
     auth = console_auth()
     try:

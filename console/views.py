@@ -14,7 +14,7 @@ from console import bp, serializers
 from console.auth import current_actor, current_tenant, current_user, require_admin
 from console.schemas import KeyCreateIn, KeyPatchIn, RotateIn
 from core.extensions import db
-from core.http import json_body
+from core.http import accepts
 from core.services import keystore, usage_buffer
 from tenants import clock
 from tenants.errors import InvalidInput
@@ -47,8 +47,8 @@ def list_keys():
 
 @bp.post("/keys")
 @require_admin
-def create_key():
-    body = json_body(KeyCreateIn)
+@accepts(KeyCreateIn)
+def create_key(body: KeyCreateIn):
     issued = keystore().create_key(
         current_tenant().id, body.name, current_actor(), body.scopes, body.expires_at
     )
@@ -57,8 +57,8 @@ def create_key():
 
 @bp.patch("/keys/<key_id>")
 @require_admin
-def update_key(key_id: str):
-    body = json_body(KeyPatchIn)
+@accepts(KeyPatchIn)
+def update_key(key_id: str, body: KeyPatchIn):
     sent = {field: getattr(body, field) for field in body.model_fields_set}
     if not sent:
         raise InvalidInput("Send at least one of: name, enabled, scopes")
@@ -80,8 +80,8 @@ def revoke_key(key_id: str):
 
 @bp.post("/keys/<key_id>/rotate")
 @require_admin
-def rotate_key(key_id: str):
-    body = json_body(RotateIn) if request.content_length else RotateIn()
+@accepts(RotateIn, optional=True)
+def rotate_key(key_id: str, body: RotateIn):
     issued = keystore().rotate_key(current_tenant().id, key_id, current_actor(), body.grace_seconds)
     return serializers.issued_key(issued), 201
 
@@ -105,7 +105,7 @@ def audit_log():
 @bp.get("/usage")
 def usage():
     raw_days = request.args.get("days", "30")
-    if not raw_days.isdigit() or not 1 <= int(raw_days) <= 90:
+    if not (raw_days.isascii() and raw_days.isdigit()) or not 1 <= int(raw_days) <= 90:
         raise InvalidInput("days must be an integer from 1 to 90", {"field": "days"})
     usage_buffer().flush()
     since = clock.now().date() - timedelta(days=int(raw_days) - 1)

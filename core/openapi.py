@@ -16,6 +16,7 @@ response model of each operation, the schemas of path parameters, its security s
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -67,6 +68,13 @@ class DocumentSpec:
     auth_errors: dict[int, tuple[str, ...]]
     operations: dict[str, Operation]
     path_parameters: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # What a view requires beyond valid credentials, read off the view (a scope, a role),
+    # the extension that names it, and the 403 code of a caller who lacks it.
+    requirement: Callable[[Callable[..., Any]], str | None] = lambda view: getattr(
+        view, "required_scope", None
+    )
+    requirement_extension: str = "x-required-scope"
+    forbidden_code: str = "AUTH_INSUFFICIENT_SCOPE"
 
 
 class ErrorBody(BaseModel):
@@ -141,7 +149,7 @@ class _Builder:
     def operation(self, endpoint: str, arguments: set[str], method: str) -> dict[str, Any]:
         view = self.app.view_functions[endpoint]
         documented = self.spec.operations[endpoint.partition(".")[2]]
-        scope = getattr(view, "required_scope", None)
+        scope = self.spec.requirement(view)
         request_model = getattr(view, "request_model", None)
         idempotent = getattr(view, "idempotent", False)
         operation: dict[str, Any] = {
@@ -159,10 +167,10 @@ class _Builder:
             operation["security"] = []
         else:
             operation["security"] = [{self.spec.scheme_name: [scope] if scope else []}]
-            operation["x-required-scope"] = scope
+            operation[self.spec.requirement_extension] = scope
         if request_model is not None:
             operation["requestBody"] = {
-                "required": True,
+                "required": getattr(view, "request_body_required", True),
                 "content": {"application/json": {"schema": self.refs[request_model]}},
             }
         return operation
@@ -210,8 +218,8 @@ class _Builder:
             for status, names in self.spec.auth_errors.items():
                 add(status, *names)
             add(429)
-        if getattr(view, "required_scope", None):
-            add(403, "AUTH_INSUFFICIENT_SCOPE")
+        if self.spec.requirement(view):
+            add(403, self.spec.forbidden_code)
         if getattr(view, "license_gated", False):
             add(402)
         if request_model is not None:

@@ -56,6 +56,7 @@ FAILURE_TYPES = (AssertionError, BaseExceptionGroup, schemathesis.errors.Schemat
 class OperationResult:
     label: str
     cases: int = 0
+    succeeded: int = 0  # 2xx answers: proof the credentials work and cases get past validation
     failures: int = 0
     messages: list[str] = field(default_factory=list)
 
@@ -123,6 +124,7 @@ def _run(operation, mode, target: Target, session, result: OperationResult, max_
     def run_case(case) -> None:
         result.cases += 1
         response = case.call(base_url=target.base_url, session=session, timeout=10)
+        result.succeeded += 200 <= response.status_code < 300
         try:
             case.validate_response(
                 response, checks=CHECKS[mode], transport_kwargs={"base_url": target.base_url}
@@ -161,14 +163,18 @@ def _generated(headers: dict | None) -> dict:
 
 def report(results: list[OperationResult], write: Callable[[str], object] = print) -> None:
     width = max(len(result.label) for result in results)
-    write(f"{'operation'.ljust(width)}  {'cases':>6}  {'failures':>8}")
+    write(f"{'operation'.ljust(width)}  {'cases':>6}  {'2xx':>6}  {'failures':>8}")
     for result in results:
-        write(f"{result.label.ljust(width)}  {result.cases:>6}  {result.failures:>8}")
+        write(
+            f"{result.label.ljust(width)}  {result.cases:>6}  {result.succeeded:>6}"
+            f"  {result.failures:>8}"
+        )
         for message in result.messages:
             write(f"    {message[:900]}")
     total_cases = sum(result.cases for result in results)
+    total_ok = sum(result.succeeded for result in results)
     total_failures = sum(result.failures for result in results)
-    write(f"{'total'.ljust(width)}  {total_cases:>6}  {total_failures:>8}")
+    write(f"{'total'.ljust(width)}  {total_cases:>6}  {total_ok:>6}  {total_failures:>8}")
 
 
 def _main() -> int:
@@ -178,8 +184,9 @@ def _main() -> int:
     from tests.fuzz_server import live_targets
 
     total_failures = 0
-    with tempfile.TemporaryDirectory() as workdir, live_targets(Path(workdir)) as targets:
-        for target in targets:
+    with tempfile.TemporaryDirectory() as workdir, live_targets(Path(workdir)) as factories:
+        for make_target in factories:
+            target = make_target()
             print(f"\n== {target.document_path} ({arguments.examples} examples per mode)")
             results = fuzz(target, arguments.examples)
             report(results)

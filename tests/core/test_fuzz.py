@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.fuzz import fuzz, report
-from tests.fuzz_server import api_target
+from tests.fuzz_server import api_target, console_target
 from tests.servers import Gunicorn
 
 CI_EXAMPLES = 15
@@ -21,9 +21,8 @@ pytestmark = pytest.mark.server
 
 @pytest.fixture
 def live(app, server_env, tmp_path) -> Iterator[Gunicorn]:
-    server = Gunicorn(
-        {**server_env, "RATE_LIMIT_PER_MINUTE": "0"}, workers=2, log_path=tmp_path / "gunicorn.log"
-    )
+    env = {**server_env, "RATE_LIMIT_PER_MINUTE": "0", "DEV_LOGIN": "1"}
+    server = Gunicorn(env, workers=2, log_path=tmp_path / "gunicorn.log")
     yield server
     server.stop()
 
@@ -34,7 +33,18 @@ def test_tenant_api_conforms_to_its_document_under_fuzzing(live, api_key, capsys
     report(results, lines.append)
     assert sum(result.failures for result in results) == 0, "\n".join(lines)
     assert all(result.cases > 0 for result in results), "\n".join(lines)
+    assert {result.label: result.succeeded for result in results}["GET /api/v1/health"] > 0
     assert sum(result.cases for result in results) >= 10 * 2 * CI_EXAMPLES
+
+
+def test_console_api_conforms_to_its_document_under_fuzzing(live, tenant):
+    results = fuzz(console_target(live.url, tenant.external_id), CI_EXAMPLES)
+    lines: list[str] = []
+    report(results, lines.append)
+    assert sum(result.failures for result in results) == 0, "\n".join(lines)
+    succeeded = {result.label: result.succeeded for result in results}
+    assert succeeded["GET /console/keys"] > 0, "the admin session token must work"
+    assert sum(result.cases for result in results) >= 9 * 2 * CI_EXAMPLES
 
 
 def test_the_harness_catches_a_document_that_disagrees_with_the_server(live, api_key):

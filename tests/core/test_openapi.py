@@ -9,14 +9,28 @@ from openapi_spec_validator import OpenAPIV31SpecValidator
 
 from api import openapi as api_openapi
 from api.schemas import BroadcastIn, ContactIn, MessageIn, TicketIn
+from console.schemas import KeyCreateIn, KeyPatchIn, RotateIn
 from core.openapi import REF, build_document, operations_of, routes_of
 from tests.api.conftest import ENDPOINTS
 
-DOCUMENTS = {"api": "/api/v1/openapi.json"}
-SPECS = {"api": api_openapi.SPEC}
+DOCUMENTS = {"api": "/api/v1/openapi.json", "console": "/console/openapi.json"}
 
 # SPEC §8: the scope each tenant API operation needs (None: any valid key).
 TENANT_API_SCOPES = [(endpoint.method, endpoint.path, endpoint.scope) for endpoint in ENDPOINTS]
+
+
+# SPEC §7: the role each console operation needs.
+CONSOLE_ROLES = [
+    ("GET", "/console/me", "member"),
+    ("GET", "/console/keys", "admin"),
+    ("POST", "/console/keys", "admin"),
+    ("PATCH", "/console/keys/{key_id}", "admin"),
+    ("POST", "/console/keys/{key_id}/revoke", "admin"),
+    ("POST", "/console/keys/{key_id}/rotate", "admin"),
+    ("GET", "/console/audit-log", "admin"),
+    ("GET", "/console/usage", "member"),
+    ("GET", "/console/license", "member"),
+]
 
 
 def fetch(client, blueprint: str) -> dict:
@@ -55,29 +69,47 @@ def test_each_operation_names_the_scope_of_spec_section_8(client, method, path, 
     assert ("403" in operation["responses"]) == (scope is not None)
 
 
-def test_only_the_document_itself_is_public(client):
-    document = fetch(client, "api")
+@pytest.mark.parametrize("blueprint", DOCUMENTS)
+def test_only_the_document_itself_is_public(client, blueprint):
+    document = fetch(client, blueprint)
     public = {
         (method, path)
         for path, item in document["paths"].items()
         for method, operation in item.items()
         if operation["security"] == []
     }
-    assert public == {("get", "/api/v1/openapi.json")}
+    assert public == {("get", DOCUMENTS[blueprint])}
+
+
+@pytest.mark.parametrize(("method", "path", "role"), CONSOLE_ROLES)
+def test_each_console_operation_names_the_role_of_spec_section_7(client, method, path, role):
+    operation = fetch(client, "console")["paths"][path][method.lower()]
+    admin = role == "admin"
+    assert operation["x-required-role"] == ("admin" if admin else None)
+    assert operation["security"] == [{"consoleSession": ["admin"] if admin else []}]
+    forbidden = operation["responses"]["403"]["content"]["application/json"]["schema"]
+    codes = forbidden["allOf"][1]["properties"]["error"]["properties"]["code"]["enum"]
+    assert ("AUTH_FORBIDDEN" in codes) == admin
+    assert "AUTH_NO_TENANT" in codes
 
 
 @pytest.mark.parametrize(
-    ("path", "model"),
+    ("method", "path", "model"),
     [
-        ("/api/v1/messages", MessageIn),
-        ("/api/v1/contacts", ContactIn),
-        ("/api/v1/tickets", TicketIn),
-        ("/api/v1/broadcasts", BroadcastIn),
+        ("post", "/api/v1/messages", MessageIn),
+        ("post", "/api/v1/contacts", ContactIn),
+        ("post", "/api/v1/tickets", TicketIn),
+        ("post", "/api/v1/broadcasts", BroadcastIn),
+        ("post", "/console/keys", KeyCreateIn),
+        ("patch", "/console/keys/{key_id}", KeyPatchIn),
+        ("post", "/console/keys/{key_id}/rotate", RotateIn),
     ],
 )
-def test_request_bodies_are_generated_from_the_pydantic_models(client, path, model):
-    document = fetch(client, "api")
-    body = document["paths"][path]["post"]["requestBody"]["content"]["application/json"]
+def test_request_bodies_are_generated_from_the_pydantic_models(client, method, path, model):
+    document = fetch(client, "api" if path.startswith("/api/") else "console")
+    request_body = document["paths"][path][method]["requestBody"]
+    assert request_body["required"] is (model is not RotateIn)  # rotate's body is optional
+    body = request_body["content"]["application/json"]
     assert body["schema"] == {"$ref": REF.format(model=model.__name__)}
     generated = model.model_json_schema(ref_template=REF)
     assert document["components"]["schemas"][model.__name__] == generated
