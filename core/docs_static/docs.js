@@ -72,7 +72,9 @@ function operationView(spec, path, method, operation) {
   const scopes = security.flatMap((requirement) => Object.values(requirement).flat());
   const access = security.length === 0
     ? "public: no credentials"
-    : scopes.length ? ["needs scope ", el("span", { class: "scope" }, scopes.join(", "))] : "any valid credentials";
+    : scopes.length
+      ? [operation["x-required-role"] ? "needs role " : "needs scope ", el("span", { class: "scope" }, scopes.join(", "))]
+      : "any valid credentials";
   const parameters = (operation.parameters || []).map((p) =>
     el("tr", {}, el("td", {}, el("code", {}, p.name)), el("td", {}, p.in), el("td", {}, p.required ? "yes" : "no"),
       el("td", {}, el("code", {}, typeLabel(p.schema)), " ", constraints(p.schema))));
@@ -101,7 +103,7 @@ function render(spec) {
   return [el("h2", {}, spec.info.title, " ", el("small", {}, "v" + spec.info.version)),
     el("p", {}, spec.info.description || ""), el("h3", {}, "Authentication"), el("ul", {}, schemes),
     el("p", {}, "Every error is ", el("code", {}, '{"request_id", "error": {"code", "message", "details?"}}'),
-      "; every response carries X-Request-Id."), operations];
+      "; every response carries X-Request-Id."), ...operations];
 }
 
 async function show(url) {
