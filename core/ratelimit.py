@@ -77,7 +77,12 @@ def _subject_key() -> str:
 
 
 def _limit_value() -> str:
-    return f"{max(_subject().per_minute, 1)} per minute"
+    """Also read (not applied) by Flask-Limiter's own before_request, which remembers that
+    this endpoint calls a limited function: there, before authentication, no subject exists
+    yet, and raising would make Flask-Limiter give up on Redis for in-memory windows."""
+    subject = g.get("rate_limit_subject")
+    per_minute = subject.per_minute if subject else current_app.config["RATE_LIMIT_PER_MINUTE"]
+    return f"{max(per_minute, 1)} per minute"
 
 
 def _unlimited() -> bool:

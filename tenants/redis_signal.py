@@ -1,18 +1,21 @@
-"""The invalidation signal across instances: a generation counter in Redis plus pub/sub.
+"""The invalidation signal across instances: Redis pub/sub.
 
-``bump`` increments the counter and publishes the new value in one atomic script. Each worker
-process holds one subscriber connection, created lazily after gunicorn forks, and on every
-``current()`` drains what has already arrived on that socket without blocking. Redis writes
+``bump`` publishes a message. Each worker process holds one subscriber connection, created
+lazily after gunicorn forks, and on every ``current()`` drains what has already arrived on
+that socket without blocking; each message received moves the process's generation on. Redis writes
 a published message to every subscriber socket in the same event-loop pass as the reply to
 the publisher, so by the time the changing request has answered its client, the message sits
 in every subscriber's socket buffer: the very next request anywhere sees the new generation,
 and the hot path costs one non-blocking ``select`` instead of a Redis round trip.
 
+The generation is local to the process (the verifier compares it only with itself), so no
+shared counter is needed, and one that Redis could lose or reset cannot mislead anybody.
+Every (re)connection starts a new *epoch*, folded into the returned number, and waits for
+Redis to confirm the subscription before anything is read from the database: an entry
+cached before an outage or a reconnect can never be trusted after it.
+
 When Redis is unreachable ``current()`` returns ``None`` (the verifier then reads the
-database on every request: slower, still correct) and reconnects with backoff. Every
-(re)connection starts a new *epoch* that is folded into the returned number, so an entry
-cached before an outage can never match a generation read after it, even if Redis lost the
-counter in between.
+database on every request: slower, still correct) and reconnects with backoff.
 """
 
 from __future__ import annotations
@@ -27,16 +30,15 @@ from redis.client import PubSub
 
 log = logging.getLogger("loopwave.signal")
 
-GENERATION_KEY = "loopwave:keystore:generation"
 CHANNEL = "loopwave:keystore:changed"
-_BUMP = "local g = redis.call('INCR', KEYS[1]) redis.call('PUBLISH', ARGV[1], g) return g"
+_SUBSCRIBE_WAIT = 2.0
 _MAX_BACKOFF = 5.0
 _TIMEOUTS = {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
 
 
 class _Subscriber(PubSub):
     """A ``PubSub`` that counts its connections, so a silent reconnect by redis-py (which
-    may have missed messages while it was away) is noticed and the counter re-read."""
+    may have missed messages while it was away) is noticed and starts a new epoch."""
 
     connects = 0
 
@@ -64,7 +66,7 @@ class RedisSignal:
         """Announce a committed change. A failure is logged, not raised: the change is
         already committed, and processes that cannot reach Redis bypass their cache."""
         try:
-            self._redis().eval(_BUMP, 1, GENERATION_KEY, CHANNEL)
+            self._redis().publish(CHANNEL, "1")
         except redis.RedisError as exc:
             log.warning("could not publish a key store change to Redis: %s", exc)
 
@@ -88,16 +90,17 @@ class RedisSignal:
         assert subscriber is not None
         while (message := subscriber.get_message(timeout=0)) is not None:
             if message.get("type") == "message":
-                self._generation = max(self._generation, int(message["data"]))
+                self._generation += 1
         if subscriber.connects != self._seen_connects:
             self._start_epoch()
 
     def _connect(self) -> bool:
         if time.monotonic() < self._retry_at:
             return False
-        subscriber = _Subscriber(self._redis().connection_pool, ignore_subscribe_messages=True)
+        subscriber = _Subscriber(self._redis().connection_pool)
         try:
             subscriber.subscribe(CHANNEL)
+            _await_confirmation(subscriber)
             self._subscriber = subscriber
             self._start_epoch()
         except redis.RedisError as exc:
@@ -110,10 +113,9 @@ class RedisSignal:
         return True
 
     def _start_epoch(self) -> None:
-        """Subscribed first, then read: no bump can fall between the two."""
         assert self._subscriber is not None
         self._seen_connects = self._subscriber.connects
-        self._generation = int(self._redis().get(GENERATION_KEY) or 0)
+        self._generation = 0
         self._epoch += 1
 
     def _fail(self, exc: Exception) -> None:
@@ -137,3 +139,14 @@ class RedisSignal:
         self._client = redis.Redis.from_url(self.url, **_TIMEOUTS)
         self._subscriber = None
         self._retry_at = 0.0
+
+
+def _await_confirmation(subscriber: PubSub) -> None:
+    """Block (on connect only) until Redis confirms the subscription: from then on no
+    change can be published without this process hearing of it."""
+    deadline = time.monotonic() + _SUBSCRIBE_WAIT
+    while time.monotonic() < deadline:
+        message = subscriber.get_message(timeout=deadline - time.monotonic())
+        if message is not None and message.get("type") == "subscribe":
+            return
+    raise redis.TimeoutError("Redis did not confirm the subscription")
