@@ -11,7 +11,7 @@ from core.config import development_secret, load_config, read_environment
 from core.errors import register_error_handlers
 from core.extensions import db, migrate
 from core.health import register_health_routes
-from core.http import register_request_hooks
+from core.http import LoopwaveFlask, register_request_hooks
 from core.logging import configure_logging
 from core.ratelimit import init_rate_limits
 from core.services import KEYSTORE, USAGE
@@ -24,7 +24,7 @@ from tenants.usage import UsageBuffer
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     env = read_environment()
-    app = Flask(__name__, instance_path=env.get("LOOPWAVE_INSTANCE_PATH") or None)
+    app = LoopwaveFlask(__name__, instance_path=env.get("LOOPWAVE_INSTANCE_PATH") or None)
     os.makedirs(app.instance_path, exist_ok=True)
     app.config.update(load_config(env, app.instance_path))
     app.config.update(config or {})

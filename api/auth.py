@@ -18,7 +18,6 @@ from core.ratelimit import enforce_rate_limit
 from core.services import keystore, usage_buffer
 from tenants.verify import VerifiedKey
 
-HEADER = "x-tenant-api-key"
 WRONG_HEADER_MESSAGE = (
     "Send the API key in the x-tenant-api-key header; Authorization and X-API-Key are not accepted"
 )
@@ -26,16 +25,18 @@ WRONG_HEADER_MESSAGE = (
 
 @bp.before_request
 def authenticate() -> None:
-    presented = request.headers.get(HEADER)
+    environ = request.environ
+    presented = environ.get("HTTP_X_TENANT_API_KEY")
     if presented is None:
-        if "Authorization" in request.headers or "X-API-Key" in request.headers:
+        if "HTTP_AUTHORIZATION" in environ or "HTTP_X_API_KEY" in environ:
             raise ApiError("AUTH_INVALID_KEY", WRONG_HEADER_MESSAGE)
         raise ApiError(
             "AUTH_INVALID_KEY", "Missing API key: send it in the x-tenant-api-key header"
         )
-    g.api_key = keystore().verifier.verify(presented)
-    usage_buffer().record(g.api_key.tenant_id, g.api_key.key_id)
-    enforce_rate_limit(g.api_key.key_id, g.api_key.rate_limit_per_minute)
+    verified = keystore().verifier.verify(presented)
+    g.api_key = verified
+    usage_buffer().record(verified.tenant_id, verified.key_id)
+    enforce_rate_limit(verified.key_id, verified.rate_limit_per_minute)
 
 
 @bp.after_request
