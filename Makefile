@@ -7,7 +7,7 @@ PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 STAMP := $(VENV)/.installed
 FUZZ_EXAMPLES ?= 250
 
-.PHONY: install run serve test test-sqlite test-postgres lint bench fuzz clean
+.PHONY: install run serve test test-sqlite test-postgres lint bench bench-scale fuzz clean
 
 install: $(STAMP)
 
@@ -21,6 +21,10 @@ run: install
 	$(BIN)/flask --app app db upgrade
 	@echo "Loopwave is starting: open http://127.0.0.1:$(PORT)/ (development sign-in is on)"
 	DEV_LOGIN=$${DEV_LOGIN:-1} $(BIN)/flask --app app run --host 127.0.0.1 --port $(PORT)
+
+serve: install
+	$(BIN)/flask --app app db upgrade
+	$(BIN)/gunicorn --config gunicorn.conf.py wsgi:app
 
 test: install lint test-sqlite test-postgres
 
@@ -40,6 +44,9 @@ fuzz: install
 
 bench: install
 	$(BIN)/python bench/run.py
+
+bench-scale: install
+	BENCH_DATABASE_URL=$${BENCH_DATABASE_URL:-$(PG_TEST_URL)} $(BIN)/python bench/scale.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache
