@@ -7,6 +7,10 @@ from typing import Any
 
 from flask import Flask
 
+from console.devlogin import EXTENSION as DEV_LOGIN_KEY
+from console.devlogin import DevLoginKey
+from console.providers import build_console_auth, sign_in_settings
+from console.tenancy import TenantDirectory
 from core.config import development_secret, load_config, read_environment
 from core.errors import register_error_handlers
 from core.extensions import db, migrate
@@ -14,7 +18,7 @@ from core.health import register_health_routes
 from core.http import LoopwaveFlask, register_request_hooks
 from core.logging import configure_logging
 from core.ratelimit import init_rate_limits
-from core.services import KEYSTORE, USAGE
+from core.services import CONSOLE_AUTH, CONSOLE_TENANTS, KEYSTORE, SIGN_IN, USAGE
 from tenants.keys import KeyStore
 from tenants.redis_signal import RedisSignal
 from tenants.redis_usage import RedisUsageBuffer
@@ -40,6 +44,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.extensions[KEYSTORE] = KeyStore(db.session, _signal(app), app.config["API_KEY_PREFIX"])
         app.extensions[USAGE] = _usage_buffer(app)
 
+    dev_key = DevLoginKey.load_or_create(app.instance_path) if app.config["DEV_LOGIN"] else None
+    app.extensions[DEV_LOGIN_KEY] = dev_key
+    console_auth = build_console_auth(app.config, dev_key.jwks if dev_key else None)
+    app.extensions[CONSOLE_AUTH] = console_auth
+    app.extensions[CONSOLE_TENANTS] = TenantDirectory(app.extensions[KEYSTORE])
+    app.extensions[SIGN_IN] = sign_in_settings(app.config, console_auth)
+
     register_request_hooks(app)
     register_error_handlers(app)
     init_rate_limits(app)
@@ -48,6 +59,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from api import bp as api_bp
 
     app.register_blueprint(api_bp)
+
+    from console import bp as console_bp
+    from console.devlogin import bp as dev_login_bp
+
+    app.register_blueprint(console_bp)
+    if app.config["DEV_LOGIN"]:
+        app.register_blueprint(dev_login_bp)
 
     from tenants.cli import COMMANDS
 
