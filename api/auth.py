@@ -15,7 +15,7 @@ from flask import current_app, g, request
 from api import bp
 from core.errors import ApiError
 from core.http import is_public_endpoint
-from core.ratelimit import enforce_rate_limit
+from core.ratelimit import add_quota_headers, enforce_rate_limit
 from core.services import keystore, usage_buffer
 from tenants.verify import VerifiedKey
 
@@ -44,6 +44,7 @@ def authenticate() -> None:
 
 @bp.after_request
 def finish(response):
+    add_quota_headers(response)
     if g.get("license_warning"):
         response.headers["X-License-Warning"] = (
             "The tenant's license is not active; writes will be blocked under enforcement"

@@ -58,6 +58,8 @@ def configure_logging(app: Flask) -> None:
 
     @app.after_request
     def log_request(response):
+        if not request_log.isEnabledFor(logging.INFO):
+            return response
         started = g.get("request_started", time.perf_counter())
         api_key = g.get("api_key")
         fields = {
