@@ -48,6 +48,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(api_bp)
 
+    from dashboard import bp as dashboard_bp
+
+    app.register_blueprint(dashboard_bp)
+
     from tenants.cli import COMMANDS
 
     for command in COMMANDS:
