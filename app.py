@@ -8,11 +8,15 @@ from typing import Any
 
 from flask import Flask
 
+from console.devlogin import EXTENSION as DEV_LOGIN_KEY
+from console.devlogin import DevLoginKey
+from console.providers import build_console_auth, sign_in_settings
+from console.tenancy import TenantDirectory
 from core.config import development_secret, load_config, read_environment
 from core.errors import register_error_handlers
 from core.extensions import db, migrate
 from core.http import register_request_hooks
-from core.services import KEYSTORE, USAGE
+from core.services import CONSOLE_AUTH, CONSOLE_TENANTS, KEYSTORE, SIGN_IN, USAGE
 from tenants.keys import KeyStore
 from tenants.signal import FileSignal
 from tenants.usage import UsageBuffer
@@ -41,12 +45,26 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         engine = db.engine
         app.extensions[USAGE] = UsageBuffer(lambda: engine, app.config["USAGE_FLUSH_SECONDS"])
 
+    dev_key = DevLoginKey.load_or_create(app.instance_path) if app.config["DEV_LOGIN"] else None
+    app.extensions[DEV_LOGIN_KEY] = dev_key
+    console_auth = build_console_auth(app.config, dev_key.jwks if dev_key else None)
+    app.extensions[CONSOLE_AUTH] = console_auth
+    app.extensions[CONSOLE_TENANTS] = TenantDirectory(app.extensions[KEYSTORE])
+    app.extensions[SIGN_IN] = sign_in_settings(app.config, console_auth)
+
     register_request_hooks(app)
     register_error_handlers(app)
 
     from api import bp as api_bp
 
     app.register_blueprint(api_bp)
+
+    from console import bp as console_bp
+    from console.devlogin import bp as dev_login_bp
+
+    app.register_blueprint(console_bp)
+    if app.config["DEV_LOGIN"]:
+        app.register_blueprint(dev_login_bp)
 
     from dashboard import bp as dashboard_bp
 

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from flask import current_app
 
+from console.providers import ConsoleAuth, SignInSettings
+from console.tenancy import TenantDirectory
 from tenants.keys import KeyStore
 from tenants.usage import UsageBuffer
 
 KEYSTORE = "loopwave.keystore"
 USAGE = "loopwave.usage"
+CONSOLE_AUTH = "loopwave.console_auth"
+CONSOLE_TENANTS = "loopwave.console_tenants"
+SIGN_IN = "loopwave.sign_in"
 
 
 def keystore() -> KeyStore:
@@ -17,3 +22,16 @@ def keystore() -> KeyStore:
 
 def usage_buffer() -> UsageBuffer:
     return current_app.extensions[USAGE]
+
+
+def console_auth() -> ConsoleAuth:
+    return current_app.extensions[CONSOLE_AUTH]
+
+
+def console_tenants() -> TenantDirectory:
+    return current_app.extensions[CONSOLE_TENANTS]
+
+
+def sign_in_settings() -> SignInSettings:
+    """What the dashboard needs to sign people in (dev sign-in on? Clerk publishable key?)."""
+    return current_app.extensions[SIGN_IN]

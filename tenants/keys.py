@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, scoped_session
 
 from tenants import audit, clock, keyformat, scopes
@@ -59,6 +60,27 @@ class KeyStore:
         if tenant is None:
             raise NotFound(f"No tenant with id '{tenant_id}'")
         return tenant
+
+    def tenant_by_external_id(self, external_id: str) -> Tenant | None:
+        return self.session.scalar(select(Tenant).where(Tenant.external_id == external_id))
+
+    def provision_tenant(self, external_id: str, name: str) -> Tenant:
+        """The organization's tenant, created on first sight (just-in-time).
+
+        Two processes may see a new organization at once: the loser of the unique
+        ``external_id`` race rolls back and reads the winner's tenant.
+        """
+        existing = self.tenant_by_external_id(external_id)
+        if existing is not None:
+            return existing
+        try:
+            return self.create_tenant(name, external_id)
+        except IntegrityError:
+            self.session.rollback()
+            winner = self.tenant_by_external_id(external_id)
+            if winner is None:
+                raise
+            return winner
 
     def set_license(self, tenant_id: str, status: str, **fields) -> License:
         self.tenant(tenant_id)

@@ -1,0 +1,117 @@
+"""Authentication of every console route (deny by default) and the admin check on top.
+
+Order: bearer token present -> verified by its provider (401 / 503) -> identity and active
+organization (401 pending session, 403 no tenant) -> ``@require_admin`` (403).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
+
+from flask import current_app, g, request
+
+from console import bp
+from console.identity import Identity, identity_from_claims
+from console.tenancy import TenantRef
+from console.tokens import InvalidToken, ProviderUnavailable
+from core.errors import ApiError
+from core.http import client_ip
+from core.services import console_auth, console_tenants
+from tenants.audit import Actor
+
+SESSION_TOKEN_HINT = (
+    "The console takes a session token (Authorization: Bearer <JWT>), not a tenant API key"  # noqa: S105
+)
+_BEARER = re.compile(r"Bearer[ \t]+(\S+)[ \t]*", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class ConsoleUser:
+    identity: Identity
+    tenant: TenantRef
+
+    @property
+    def is_admin(self) -> bool:
+        return self.identity.is_admin
+
+
+@bp.before_request
+def authenticate() -> None:
+    token = _bearer_token()
+    auth = console_auth()
+    try:
+        issuer, claims = auth.verifier.verify(token)
+        provider = auth.providers[issuer]
+        identity = identity_from_claims(claims, provider.mapping)
+    except InvalidToken as exc:
+        raise ApiError("AUTH_INVALID_TOKEN", str(exc)) from exc
+    except ProviderUnavailable as exc:
+        raise ApiError(
+            "AUTH_PROVIDER_UNAVAILABLE",
+            "The identity provider's signing keys cannot be fetched; retry shortly",
+            headers={"Retry-After": "5"},
+        ) from exc
+    if identity.org_id is None:
+        raise ApiError(
+            "AUTH_NO_TENANT", "The session has no active organization; choose one and retry"
+        )
+    tenant = console_tenants().for_organization(
+        identity.org_id, identity.org_slug or identity.org_id, provider.auto_provision
+    )
+    if tenant is None:
+        raise ApiError("AUTH_NO_TENANT", "The active organization has no tenant here")
+    g.console_user = ConsoleUser(identity, tenant)
+
+
+def _bearer_token() -> str:
+    header = request.headers.get("Authorization")
+    if header is None:
+        if request.headers.get("x-tenant-api-key") is not None:
+            raise ApiError("AUTH_INVALID_TOKEN", SESSION_TOKEN_HINT)
+        raise ApiError(
+            "AUTH_INVALID_TOKEN", "Missing session token: send Authorization: Bearer <JWT>"
+        )
+    match = _BEARER.fullmatch(header)
+    if match is None:
+        raise ApiError(
+            "AUTH_INVALID_TOKEN", "Send the session token as Authorization: Bearer <JWT>"
+        )
+    token = match.group(1)
+    if f"{current_app.config['API_KEY_PREFIX']}_live_" in token:
+        raise ApiError("AUTH_INVALID_TOKEN", SESSION_TOKEN_HINT)
+    return token
+
+
+def current_user() -> ConsoleUser:
+    """The signed-in user of this request; raises if authentication did not run."""
+    user = g.get("console_user")
+    if user is None:
+        raise RuntimeError("no authenticated console user on this request")
+    return user
+
+
+def current_tenant() -> TenantRef:
+    return current_user().tenant
+
+
+def current_actor() -> Actor:
+    """The audit log's view of who is acting: token subject, request id, source address."""
+    return Actor(current_user().identity.user_id, g.get("request_id"), client_ip())
+
+
+def require_admin(view: Callable) -> Callable:
+    """Refuse (403 ``AUTH_FORBIDDEN``) users who are not admins of the active organization."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        if not current_user().is_admin:
+            raise ApiError(
+                "AUTH_FORBIDDEN", "Only an admin of the organization can manage API keys"
+            )
+        return view(*args, **kwargs)
+
+    wrapper.admin_only = True  # type: ignore[attr-defined]
+    return wrapper

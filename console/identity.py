@@ -1,0 +1,98 @@
+"""Who the verified token speaks for: user, active organization (the tenant) and role.
+
+Clerk session tokens come in two shapes (SPEC §6.3); other SSO providers name their tenant
+and role claims in ``CONSOLE_IDPS`` (dotted paths such as ``"o.id"`` reach nested claims).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from console.tokens import InvalidToken
+
+CLERK_ADMIN_ROLES = ("admin",)
+
+
+@dataclass(frozen=True)
+class ClaimsMapping:
+    """Where a provider keeps the organization and role. ``None`` claims mean: Clerk's shapes."""
+
+    tenant_claim: str | None = None
+    role_claim: str | None = None
+    admin_roles: tuple[str, ...] = CLERK_ADMIN_ROLES
+
+
+@dataclass(frozen=True)
+class Identity:
+    user_id: str
+    session_id: str | None
+    org_id: str | None
+    org_slug: str | None
+    is_admin: bool
+
+    @property
+    def role(self) -> str:
+        return "admin" if self.is_admin else "member"
+
+
+def identity_from_claims(claims: dict[str, Any], mapping: ClaimsMapping) -> Identity:
+    if mapping.tenant_claim is None:
+        org_id, org_slug, roles = _clerk_organization(claims)
+    else:
+        org_id = _string(_claim(claims, mapping.tenant_claim))
+        org_slug = None
+        roles = _roles(_claim(claims, mapping.role_claim) if mapping.role_claim else None)
+    admin_roles = {_without_org_prefix(role) for role in mapping.admin_roles}
+    return Identity(
+        user_id=claims["sub"],
+        session_id=_string(claims.get("sid")),
+        org_id=org_id,
+        org_slug=org_slug,
+        is_admin=org_id is not None and any(_without_org_prefix(r) in admin_roles for r in roles),
+    )
+
+
+def _clerk_organization(claims: dict[str, Any]) -> tuple[str | None, str | None, list[str]]:
+    """Clerk v2 (``"v": 2`` and the ``o`` object) or v1 (``org_id`` / ``org_role``)."""
+    if claims.get("v") == 2:
+        if claims.get("sts") == "pending":
+            raise InvalidToken("The session is pending (sign-in not finished); sign in again")
+        organization = claims.get("o")
+        if not isinstance(organization, dict):
+            return None, None, []
+        return (
+            _string(organization.get("id")),
+            _string(organization.get("slg")),
+            _roles(organization.get("rol")),
+        )
+    return (
+        _string(claims.get("org_id")),
+        _string(claims.get("org_slug")),
+        _roles(claims.get("org_role")),
+    )
+
+
+def _claim(claims: dict[str, Any], path: str) -> Any:
+    value: Any = claims
+    for part in path.split("."):
+        if not isinstance(value, dict):
+            return None
+        value = value.get(part)
+    return value
+
+
+def _string(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _roles(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        return [role for role in value if isinstance(role, str)]
+    return []
+
+
+def _without_org_prefix(role: str) -> str:
+    return role.removeprefix("org:")

@@ -1,0 +1,46 @@
+"""The tenant of a signed-in organization, found (or created just-in-time) by its external id.
+
+Resolved on every console request, so found tenants are cached per process, tagged with the
+key store's invalidation generation like verified API keys: any committed change elsewhere
+makes the next request read the database again.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from tenants.keys import KeyStore
+
+
+@dataclass(frozen=True, slots=True)
+class TenantRef:
+    id: str
+    name: str
+    external_id: str
+
+
+class TenantDirectory:
+    def __init__(self, store: KeyStore, cache_size: int = 10_000):
+        self._store = store
+        self._cache: OrderedDict[str, tuple[int, TenantRef]] = OrderedDict()
+        self._cache_size = cache_size
+
+    def for_organization(self, org_id: str, name: str, auto_provision: bool) -> TenantRef | None:
+        """The organization's tenant; ``None`` when it is unknown and may not be created."""
+        generation = self._store.signal.current()
+        cached = self._cache.get(org_id)
+        if cached is not None and generation is not None and cached[0] == generation:
+            return cached[1]
+        if auto_provision:
+            tenant = self._store.provision_tenant(org_id, name)
+        else:
+            tenant = self._store.tenant_by_external_id(org_id)
+        if tenant is None:
+            return None
+        found = TenantRef(tenant.id, tenant.name, org_id)
+        if generation is not None:
+            self._cache[org_id] = (generation, found)
+            if len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+        return found

@@ -1,0 +1,118 @@
+"""Console API endpoints (SPEC §7). Each parses input, calls the key store, shapes the response.
+
+Every route is authenticated by ``console.auth.authenticate``; ``@require_admin`` marks the
+ones only admins may call, so the decorators read like the SPEC table.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import current_app, request
+
+from console import bp, serializers
+from console.auth import current_actor, current_tenant, current_user, require_admin
+from console.schemas import KeyCreateIn, KeyPatchIn, RotateIn
+from core.extensions import db
+from core.http import json_body
+from core.services import keystore, usage_buffer
+from tenants import clock
+from tenants.errors import InvalidInput
+from tenants.licenses import describe, license_for
+from tenants.models import AuditEvent
+from tenants.pagination import paginate, parse_limit
+from tenants.usage import usage_for_tenant
+
+
+@bp.get("/me")
+def me():
+    user = current_user()
+    return {
+        "user_id": user.identity.user_id,
+        "session_id": user.identity.session_id,
+        "tenant": {
+            "id": user.tenant.id,
+            "name": user.tenant.name,
+            "external_id": user.tenant.external_id,
+        },
+        "role": user.identity.role,
+    }
+
+
+@bp.get("/keys")
+@require_admin
+def list_keys():
+    return {"data": [serializers.key(row) for row in keystore().list_keys(current_tenant().id)]}
+
+
+@bp.post("/keys")
+@require_admin
+def create_key():
+    body = json_body(KeyCreateIn)
+    issued = keystore().create_key(
+        current_tenant().id, body.name, current_actor(), body.scopes, body.expires_at
+    )
+    return serializers.issued_key(issued), 201
+
+
+@bp.patch("/keys/<key_id>")
+@require_admin
+def update_key(key_id: str):
+    body = json_body(KeyPatchIn)
+    sent = {field: getattr(body, field) for field in body.model_fields_set}
+    if not sent:
+        raise InvalidInput("Send at least one of: name, enabled, scopes")
+    nulls = sorted(field for field, value in sent.items() if value is None)
+    if nulls:
+        raise InvalidInput(f"{', '.join(nulls)} cannot be null", {"field": nulls[0]})
+    if "scopes" in sent:
+        sent["key_scopes"] = sent.pop("scopes")
+    row = keystore().update_key(current_tenant().id, key_id, current_actor(), **sent)
+    return serializers.key(row)
+
+
+@bp.post("/keys/<key_id>/revoke")
+@require_admin
+def revoke_key(key_id: str):
+    row = keystore().revoke_key(current_tenant().id, key_id, current_actor())
+    return serializers.key(row)
+
+
+@bp.post("/keys/<key_id>/rotate")
+@require_admin
+def rotate_key(key_id: str):
+    body = json_body(RotateIn) if request.content_length else RotateIn()
+    issued = keystore().rotate_key(current_tenant().id, key_id, current_actor(), body.grace_seconds)
+    return serializers.issued_key(issued), 201
+
+
+@bp.get("/audit-log")
+@require_admin
+def audit_log():
+    page = paginate(
+        db.session,
+        AuditEvent.for_tenant(current_tenant().id),
+        AuditEvent.id,
+        parse_limit(request.args.get("limit")),
+        request.args.get("cursor"),
+    )
+    return {
+        "data": [serializers.audit_event(event) for event in page.items],
+        "next_cursor": page.next_cursor,
+    }
+
+
+@bp.get("/usage")
+def usage():
+    raw_days = request.args.get("days", "30")
+    if not raw_days.isdigit() or not 1 <= int(raw_days) <= 90:
+        raise InvalidInput("days must be an integer from 1 to 90", {"field": "days"})
+    usage_buffer().flush()
+    since = clock.now().date() - timedelta(days=int(raw_days) - 1)
+    return {"data": usage_for_tenant(db.session, current_tenant().id, since)}
+
+
+@bp.get("/license")
+def license_status():
+    row = license_for(db.session, current_tenant().id)
+    return describe(row, current_app.config["LICENSE_ENFORCEMENT"], clock.now())
