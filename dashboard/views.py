@@ -6,6 +6,7 @@ from flask import Blueprint, abort, current_app, redirect, render_template, url_
 from flask.blueprints import BlueprintSetupState
 
 from core.config import ConfigError
+from core.services import sign_in_settings
 from dashboard.security import (
     CLERK_JS_PATH,
     InvalidPublishableKey,
@@ -64,12 +65,12 @@ def page(slug: str):
         abort(404)
     title, admin_only = PAGES[slug]
     clerk_host = current_app.extensions.get(CLERK_HOST)
+    sign_in = sign_in_settings()
     config = {
         "page": slug,
-        "admin_only": admin_only,
-        "dev_login": bool(current_app.config.get("DEV_LOGIN")),
-        "clerk_publishable_key": current_app.config.get("CONSOLE_CLERK_PUBLISHABLE_KEY"),
+        "adminOnly": admin_only,
         "scopes": list(SCOPES),
+        **sign_in.as_page_config(),
     }
     return render_template(
         "dashboard.html",
@@ -78,4 +79,5 @@ def page(slug: str):
         pages=PAGES,
         config=config,
         clerk_script=f"https://{clerk_host}{CLERK_JS_PATH}" if clerk_host else None,
+        clerk_publishable_key=sign_in.clerk_publishable_key,
     )

@@ -57,7 +57,7 @@ class Gunicorn:
             try:
                 requests.get(f"{self.url}/api/v1/health", timeout=1)
                 return
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):
                 time.sleep(0.1)
         raise RuntimeError("gunicorn did not start in time")
 

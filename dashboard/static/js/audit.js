@@ -15,8 +15,16 @@ function actionLabel(action) {
 function changesText(changes) {
   if (!changes || typeof changes !== "object") return "";
   return Object.entries(changes)
-    .map(([field, value]) => `${field}: ${typeof value === "object" ? JSON.stringify(value) : value}`)
+    .map(([field, value]) => {
+      if (Array.isArray(value) && value.length === 2) return `${field}: ${show(value[0])} → ${show(value[1])}`;
+      return `${field}: ${show(value)}`;
+    })
     .join("; ");
+}
+
+function show(value) {
+  if (Array.isArray(value)) return value.join(", ") || "none";
+  return typeof value === "object" && value !== null ? JSON.stringify(value) : String(value);
 }
 
 export function renderAudit(ctx) {

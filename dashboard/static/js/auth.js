@@ -11,8 +11,8 @@ const REFRESH_MARGIN_SECONDS = 60;
 export class SignInRequired extends Error {}
 
 export function createAuth(config) {
-  if (config.clerk_publishable_key) return clerkAuth();
-  if (config.dev_login) return devAuth();
+  if (config.clerkPublishableKey) return clerkAuth();
+  if (config.devLogin) return devAuth(config.devLoginTokenUrl);
   return {
     mode: "none",
     async start() { return false; },
@@ -21,7 +21,7 @@ export function createAuth(config) {
   };
 }
 
-function devAuth() {
+function devAuth(tokenUrl) {
   let timer = null;
 
   const identity = () => JSON.parse(sessionStorage.getItem(IDENTITY) || "null");
@@ -30,7 +30,7 @@ function devAuth() {
   async function mint() {
     const chosen = identity();
     if (!chosen) throw new SignInRequired("Sign in to continue.");
-    const response = await fetch("/dev-login/token", {
+    const response = await fetch(tokenUrl, {
       method: "POST",
       headers: { "Content-Type": "application/json", Accept: "application/json" },
       body: JSON.stringify(chosen),
@@ -38,7 +38,10 @@ function devAuth() {
     });
     if (!response.ok) {
       sessionStorage.removeItem(TOKEN);
-      throw new SignInRequired("The development sign-in refused this identity.");
+      const refusal = await response.json().catch(() => null);
+      const fields = (refusal && refusal.error && refusal.error.details && refusal.error.details.fields) || [];
+      const detail = fields.map((f) => `${f.field}: ${f.message}`).join("; ");
+      throw new SignInRequired(`The development sign-in refused this identity${detail ? ` (${detail})` : ""}.`);
     }
     const minted = await response.json();
     sessionStorage.setItem(TOKEN, JSON.stringify(minted));

@@ -53,7 +53,7 @@ async function showSession() {
   setChrome(me);
   showLicenseBanner(api);
   const admin = roleOf(me) === "admin";
-  if (config.admin_only && !admin) {
+  if (config.adminOnly && !admin) {
     return replace(page, h("div", { class: "state state-empty" },
       h("p", { class: "state-title" }, "Only organization admins can see this page."),
       h("p", { class: "muted" }, "Ask an admin of your organization if you need an API key. ", h("a", { href: "/dashboard/usage" }, "See usage"), ".")));
@@ -70,6 +70,10 @@ async function showSession() {
   PAGES[config.page](context);
 }
 
+function slugOf(orgId) {
+  return orgId.replace(/^org_/, "").toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 64) || "org";
+}
+
 function field(id, label, attrs, hint) {
   return h("div", { class: "field" }, h("label", { for: id }, label), h("input", { id, name: id, ...attrs }), hint ? h("p", { class: "hint" }, hint) : null);
 }
@@ -84,8 +88,8 @@ function devSignInForm(message) {
     { class: "form sign-in", id: "dev-sign-in" },
     message ? h("p", { class: "form-error", role: "alert" }, message) : null,
     h("p", { class: "muted" }, "Choose who you are. The development sign-in mints a short-lived session token for this identity, verified like any identity provider's."),
-    field("dev-user", "User id", { value: last.user_id, required: true, autocomplete: "off", pattern: "[A-Za-z0-9_.-]+" }),
-    field("dev-org", "Organization id", { value: last.org_id, required: true, autocomplete: "off", pattern: "[A-Za-z0-9_.-]+" }, "The organization is your tenant; a new id creates a new tenant."),
+    field("dev-user", "User id", { value: last.user_id, required: true, autocomplete: "off", pattern: "user_[A-Za-z0-9_\\-]{1,64}" }, "Starts with user_."),
+    field("dev-org", "Organization id", { value: last.org_id, required: true, autocomplete: "off", pattern: "org_[A-Za-z0-9_\\-]{1,64}" }, "Starts with org_. The organization is your tenant; a new id creates a new tenant."),
     field("dev-slug", "Organization slug", { value: last.org_slug, autocomplete: "off", placeholder: "derived from the id when empty" }),
     h("div", { class: "field" }, h("label", { for: role.id }, "Role"), role),
     errorSlot,
@@ -98,7 +102,7 @@ function devSignInForm(message) {
     const chosen = {
       user_id: form.querySelector("#dev-user").value.trim(),
       org_id: orgId,
-      org_slug: form.querySelector("#dev-slug").value.trim() || orgId.replace(/^org_/, "").toLowerCase(),
+      org_slug: form.querySelector("#dev-slug").value.trim() || slugOf(orgId),
       role: role.value,
     };
     try {

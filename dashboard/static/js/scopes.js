@@ -16,10 +16,12 @@ export function scopePicker(allScopes, selected = ["*"]) {
   const boxes = allScopes.map((scope) =>
     h("input", { type: "checkbox", name: "scope", value: scope, id: uid(scope), checked: all || selected.includes(scope), disabled: all }),
   );
+  // "All scopes" shows every box ticked and locked; leaving it starts from none, so a
+  // restricted key holds only what the admin picks.
   allBox.addEventListener("change", () => {
     for (const box of boxes) {
       box.disabled = allBox.checked;
-      if (allBox.checked) box.checked = true;
+      box.checked = allBox.checked;
     }
   });
   const element = h(
