@@ -6,7 +6,7 @@ PORT ?= 5000
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 STAMP := $(VENV)/.installed
 
-.PHONY: install run serve test test-sqlite test-postgres lint bench clean
+.PHONY: install run serve test test-sqlite test-postgres lint bench clean chromium
 
 install: $(STAMP)
 
@@ -21,7 +21,14 @@ run: install
 	@echo "Loopwave is starting: open http://127.0.0.1:$(PORT)/ (development sign-in is on)"
 	DEV_LOGIN=$${DEV_LOGIN:-1} $(BIN)/flask --app app run --host 127.0.0.1 --port $(PORT)
 
-test: install lint test-sqlite test-postgres
+test: install chromium lint test-sqlite test-postgres
+
+# The browser tests drive Debian's chromium (Playwright never downloads a browser here).
+chromium:
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif [ "$$(id -u)" = 0 ]; then apt-get update && apt-get install -y chromium; \
+	else echo "chromium is missing: install Debian's chromium package (apt-get install chromium)" >&2; exit 1; fi
+	@test -x /usr/bin/chromium || { echo "chromium could not be installed" >&2; exit 1; }
 
 lint: install
 	$(BIN)/ruff check .

@@ -20,11 +20,14 @@ class Dashboard:
     def open(self, path: str = "/") -> None:
         self.page.goto(f"{self.base_url}{path}")
 
-    def sign_in(self, org_id: str, role: str = "admin", user_id: str = "user_alice") -> None:
+    def sign_in(
+        self, org_id: str, role: str = "admin", user_id: str = "user_alice", org_slug: str = ""
+    ) -> None:
         self.open("/")
         form = self.page.locator("#dev-sign-in")
         form.get_by_label("User id").fill(user_id)
         form.get_by_label("Organization id").fill(org_id)
+        form.get_by_label("Organization slug").fill(org_slug)
         form.get_by_label("Role").select_option(role)
         form.get_by_role("button", name="Sign in").click()
         expect(self.page.locator("#identity-role")).to_have_text(role.capitalize())
