@@ -123,6 +123,7 @@ def test_keys_page_works_at_360_pixels(dashboard, org_id):
     assert width <= 360, f"the page scrolls sideways at 360 px ({width} px wide)"
     dashboard.action("phone test", "Revoke…")
     dashboard.confirm("Revoke “phone test”")
+    expect(dashboard.row("phone test").locator(".badge")).to_have_text("revoked")
     assert dashboard.health(secret).status_code == 401
 
 
