@@ -15,7 +15,7 @@ from console.tenancy import TenantDirectory
 from core.config import development_secret, load_config, read_environment
 from core.errors import register_error_handlers
 from core.extensions import db, migrate
-from core.http import register_request_hooks
+from core.http import LoopwaveFlask, register_request_hooks
 from core.services import CONSOLE_AUTH, CONSOLE_TENANTS, KEYSTORE, SIGN_IN, USAGE
 from tenants.keys import KeyStore
 from tenants.signal import FileSignal
@@ -24,7 +24,7 @@ from tenants.usage import UsageBuffer
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     env = read_environment()
-    app = Flask(__name__, instance_path=env.get("LOOPWAVE_INSTANCE_PATH") or None)
+    app = LoopwaveFlask(__name__, instance_path=env.get("LOOPWAVE_INSTANCE_PATH") or None)
     os.makedirs(app.instance_path, exist_ok=True)
     app.config.update(load_config(env, app.instance_path))
     app.config.update(config or {})

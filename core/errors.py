@@ -121,13 +121,17 @@ def register_error_handlers(app: Flask) -> None:
                 MESSAGE_BY_CODE["SERVICE_UNAVAILABLE"],
                 headers={"Retry-After": "1"},
             )
-        log.exception("database error on %s %s", request.method, request.path)
+        log.exception(
+            "database error on %s %s [%s]", request.method, request.path, g.get("request_id")
+        )
         return error_response("INTERNAL_ERROR", MESSAGE_BY_CODE["INTERNAL_ERROR"])
 
     @app.errorhandler(Exception)
     def handle_unexpected(exc: Exception):
         _rollback(app)
-        log.exception("unhandled error on %s %s", request.method, request.path)
+        log.exception(
+            "unhandled error on %s %s [%s]", request.method, request.path, g.get("request_id")
+        )
         return error_response("INTERNAL_ERROR", MESSAGE_BY_CODE["INTERNAL_ERROR"])
 
 

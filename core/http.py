@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import random
 import re
-import secrets
 from typing import Any, TypeVar
 
 from flask import Flask, g, request
+from flask.sessions import SessionInterface
 from pydantic import BaseModel, ValidationError
 
 from core.errors import ApiError
@@ -16,18 +17,62 @@ _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
 Body = TypeVar("Body", bound=BaseModel)
 
 
+class LoopwaveFlask(Flask):
+    """Flask, with its per-call coroutine check of hooks and views answered once per function.
+
+    ``Flask.ensure_sync`` runs ``inspect.iscoroutinefunction`` on every hook and view of every
+    request (about 5 us each, six times a request here). The answer never changes for a given
+    function, so it is cached.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._sync_callables: dict[Any, Any] = {}
+
+    def ensure_sync(self, func):
+        try:
+            return self._sync_callables[func]
+        except KeyError:
+            wrapped = self._sync_callables[func] = super().ensure_sync(func)
+            return wrapped
+        except TypeError:  # unhashable callable
+            return super().ensure_sync(func)
+
+
+def new_request_id() -> str:
+    # Request ids correlate logs; they need to be unique, not unpredictable.
+    return f"req_{random.getrandbits(96):024x}"
+
+
+class StatelessSessions(SessionInterface):
+    """No cookie sessions: the API authenticates by key, the console by bearer token.
+
+    Flask's default opens a signed cookie session on every request once SECRET_KEY is set,
+    which costs the hot path ~0.1 ms for state nothing here uses.
+    """
+
+    def open_session(self, app, request):
+        return self.make_null_session(app)
+
+    def save_session(self, app, session, response) -> None:
+        return None
+
+
 def register_request_hooks(app: Flask) -> None:
+    app.session_interface = StatelessSessions()
+
     @app.before_request
     def assign_request_id() -> None:
-        sent = request.headers.get("X-Request-Id", "")
-        g.request_id = sent if _REQUEST_ID.fullmatch(sent) else f"req_{secrets.token_hex(12)}"
+        sent = request.environ.get("HTTP_X_REQUEST_ID", "")
+        g.request_id = sent if _REQUEST_ID.fullmatch(sent) else new_request_id()
 
     @app.after_request
     def add_standard_headers(response):
-        response.headers["X-Request-Id"] = g.get("request_id") or f"req_{secrets.token_hex(12)}"
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        if response.mimetype == "application/json":
-            response.headers.setdefault("Cache-Control", "no-store")
+        headers = response.headers
+        headers["X-Request-Id"] = g.get("request_id") or new_request_id()
+        headers["X-Content-Type-Options"] = "nosniff"
+        if "Cache-Control" not in headers:
+            headers["Cache-Control"] = "no-store"
         return response
 
 

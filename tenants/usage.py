@@ -8,6 +8,7 @@ itself only matches rows whose value is older than that.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import Counter
 from collections.abc import Callable
@@ -21,6 +22,7 @@ from tenants import clock
 from tenants.models import ApiKey, KeyUsage
 
 LAST_USED_RESOLUTION = timedelta(minutes=1)
+log = logging.getLogger("loopwave.usage")
 
 
 class UsageBuffer:
@@ -59,6 +61,14 @@ class UsageBuffer:
                 for key_id, used_at in last_used.items():
                     self._last_used.setdefault(key_id, used_at)
             raise
+
+
+    def flush_quietly(self) -> None:
+        """``flush`` for after the response: a failure is logged and retried next time."""
+        try:
+            self.flush()
+        except Exception:  # noqa: BLE001 - the counts are kept; the request already succeeded
+            log.warning("usage flush failed; counts kept for the next attempt", exc_info=True)
 
 
 def _add_counts(session: Session, counts: Counter[tuple[str, str, date]]) -> None:

@@ -55,9 +55,9 @@ class Gunicorn:
             if self.process.poll() is not None:
                 raise RuntimeError(f"gunicorn exited with {self.process.returncode}")
             try:
-                requests.get(f"{self.url}/api/v1/health", timeout=1)
+                requests.get(f"{self.url}/api/v1/health", timeout=5)
                 return
-            except (requests.ConnectionError, requests.Timeout):
+            except requests.RequestException:
                 time.sleep(0.1)
         raise RuntimeError("gunicorn did not start in time")
 

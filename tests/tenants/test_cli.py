@@ -1,0 +1,105 @@
+"""The operator CLI of SPEC §2."""
+
+import pytest
+import sqlalchemy as sa
+
+from core.extensions import db
+from tenants import keyformat
+from tenants.models import ApiKey, License, Tenant
+
+
+@pytest.fixture
+def cli(app):
+    runner = app.test_cli_runner()
+
+    def invoke(*args: str):
+        result = runner.invoke(args=list(args))
+        return result
+
+    return invoke
+
+
+def test_tenants_create_prints_the_id_and_list_shows_it(cli):
+    result = cli("tenants", "create", "Acme", "--external-id", "org_123")
+    assert result.exit_code == 0, result.output
+    tenant_id = result.stdout.strip()
+    tenant = db.session.get(Tenant, tenant_id)
+    assert (tenant.name, tenant.external_id) == ("Acme", "org_123")
+    assert tenant_id in cli("tenants", "list").stdout
+
+
+def test_keys_create_prints_the_full_key_alone_on_the_last_line(cli, client, tenant):
+    result = cli(
+        "keys",
+        "create",
+        "--tenant",
+        tenant.id,
+        "--name",
+        "server",
+        "--scopes",
+        "contacts:read,tickets:read",
+        "--expires-in",
+        "3600",
+    )
+    assert result.exit_code == 0, result.output
+    key = result.stdout.rstrip("\n").splitlines()[-1]
+    assert keyformat.is_well_formed(key, "lw")
+    health = client.get("/api/v1/health", headers={"x-tenant-api-key": key}).get_json()
+    assert health["key"]["scopes"] == ["contacts:read", "tickets:read"]
+    assert db.session.scalar(sa.select(ApiKey.expires_at)) is not None
+    listing = cli("keys", "list", "--tenant", tenant.id).stdout
+    assert "server" in listing and key not in listing and key[:12] in listing
+
+
+def test_keys_create_refuses_an_unknown_scope(cli, tenant):
+    result = cli("keys", "create", "--tenant", tenant.id, "--name", "x", "--scopes", "root")
+    assert result.exit_code != 0
+    assert "Unknown scope" in result.output
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(ApiKey)) == 0
+
+
+def test_keys_revoke_stops_the_key(cli, client, tenant, api_key):
+    key = api_key()
+    key_id = client.get("/api/v1/health", headers={"x-tenant-api-key": key}).get_json()["key"]["id"]
+    assert cli("keys", "revoke", key_id).exit_code == 0
+    assert client.get("/api/v1/health", headers={"x-tenant-api-key": key}).status_code == 401
+    assert cli("keys", "revoke", "key_missing").exit_code != 0
+
+
+def test_licenses_set_changes_gating(cli, client, tenant, api_key):
+    key = api_key()
+    result = cli(
+        "licenses",
+        "set",
+        "--tenant",
+        tenant.id,
+        "--status",
+        "expired",
+        "--expires-at",
+        "2030-01-01T00:00:00Z",
+        "--enforcement",
+        "enforce",
+    )
+    assert result.exit_code == 0, result.output
+    row = db.session.get(License, tenant.id)
+    assert (row.status, row.enforcement, row.expires_at.year) == ("expired", "enforce", 2030)
+    response = client.post(
+        "/api/v1/messages",
+        json={"to": "+14155550100", "text": "x"},
+        headers={"x-tenant-api-key": key},
+    )
+    assert response.status_code == 402
+    assert cli("licenses", "set", "--tenant", tenant.id, "--status", "bogus").exit_code != 0
+    assert (
+        cli(
+            "licenses",
+            "set",
+            "--tenant",
+            tenant.id,
+            "--status",
+            "active",
+            "--expires-at",
+            "yesterday",
+        ).exit_code
+        != 0
+    )
