@@ -74,6 +74,9 @@ def _clerk_organization(claims: dict[str, Any]) -> tuple[str | None, str | None,
 
 
 def _claim(claims: dict[str, Any], path: str) -> Any:
+    """A claim by name (``https://example.com/tenant`` included) or by dotted path (``o.id``)."""
+    if path in claims:
+        return claims[path]
     value: Any = claims
     for part in path.split("."):
         if not isinstance(value, dict):

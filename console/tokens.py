@@ -49,12 +49,16 @@ class ProviderKeys(PyJWKClient):
     """A provider's signing keys by ``kid``: cached, refreshed sparingly, kept while it is down."""
 
     def __init__(
-        self, uri: str, min_refresh_seconds: float, timeout: float = FETCH_TIMEOUT_SECONDS
+        self,
+        uri: str,
+        min_refresh_seconds: float,
+        timeout: float = FETCH_TIMEOUT_SECONDS,
+        lifespan: float = 300,
     ):
         super().__init__(
             uri,
             cache_jwk_set=True,
-            lifespan=300,
+            lifespan=lifespan,
             timeout=timeout,
             cooldown_duration=min_refresh_seconds,
         )

@@ -55,7 +55,16 @@ def server_env(database_url: str, instance_path: Path) -> dict[str, str]:
         "SECRET_KEY": "test-secret-key",
         "USAGE_FLUSH_SECONDS": "0",
     }
-    for name in ("REDIS_URL", "DEV_LOGIN", "CONSOLE_ISSUER", "CONSOLE_IDPS", "LOG_FORMAT"):
+    for name in (
+        "REDIS_URL",
+        "DEV_LOGIN",
+        "CONSOLE_ISSUER",
+        "CONSOLE_JWKS_URL",
+        "CONSOLE_AUTHORIZED_PARTIES",
+        "CONSOLE_AUDIENCE",
+        "CONSOLE_IDPS",
+        "LOG_FORMAT",
+    ):
         os.environ.pop(name, None)
     os.environ.update(env)
     return env
@@ -70,8 +79,14 @@ def migrated(server_env: dict[str, str]) -> None:
 
 
 @pytest.fixture
-def app(migrated, server_env) -> Iterator[Flask]:
-    app = create_app({"TESTING": True})
+def app_config() -> dict:
+    """Config over the environment's for the ``app`` fixture; test packages override it."""
+    return {}
+
+
+@pytest.fixture
+def app(migrated, server_env, app_config) -> Iterator[Flask]:
+    app = create_app({"TESTING": True, **app_config})
     with app.app_context():
         _empty_tables()
         yield app

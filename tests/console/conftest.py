@@ -1,0 +1,42 @@
+"""Console fixtures: ``idp`` (a real JWKS provider on loopback), ``admin_token``, ``member_token``.
+
+The ``app`` of every console test trusts ``idp`` as its main provider (``CONSOLE_ISSUER``),
+requires ``azp`` to be ``AZP`` and ``aud`` to contain ``AUDIENCE``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.console.idp import AUDIENCE, AZP, IdentityProvider
+
+
+@pytest.fixture
+def idp() -> Iterator[IdentityProvider]:
+    provider = IdentityProvider()
+    yield provider
+    provider.stop()
+
+
+@pytest.fixture
+def app_config(idp) -> dict:
+    return {
+        "CONSOLE_ISSUER": idp.issuer,
+        "CONSOLE_JWKS_URL": idp.jwks_url,
+        "CONSOLE_AUTHORIZED_PARTIES": [AZP],
+        "CONSOLE_AUDIENCE": AUDIENCE,
+        "CONSOLE_JWKS_MIN_REFRESH_SECONDS": 30,
+    }
+
+
+@pytest.fixture
+def admin_token(idp, tenant) -> str:
+    """A Clerk v2 session token of an admin of ``tenant``'s organization."""
+    return idp.token(sub="user_admin", org_id=tenant.external_id, role="admin")
+
+
+@pytest.fixture
+def member_token(idp, tenant) -> str:
+    return idp.token(sub="user_member", org_id=tenant.external_id, role="member")
