@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+
 from flask import Blueprint, abort, current_app, redirect, render_template, url_for
 from flask.blueprints import BlueprintSetupState
 
-from core.config import ConfigError
 from core.services import sign_in_settings
 from dashboard.security import (
     CLERK_JS_PATH,
@@ -24,6 +25,8 @@ bp = Blueprint(
 )
 
 CLERK_HOST = "loopwave.dashboard.clerk_host"
+CLERK_PROBLEM = "loopwave.dashboard.clerk_problem"
+log = logging.getLogger("loopwave.dashboard")
 # Page slug -> (title, admins only). The shell is the same; the script renders the page.
 PAGES = {
     "keys": ("API keys", True),
@@ -34,15 +37,21 @@ PAGES = {
 
 @bp.record_once
 def _resolve_clerk_host(state: BlueprintSetupState) -> None:
-    """Decode the publishable key once at start-up; a malformed one stops the app."""
+    """Decode the publishable key once at start-up.
+
+    A malformed key is logged and shown on the sign-in page instead of stopping the app: the
+    console API does not need it, and no script address is ever derived from it.
+    """
     publishable_key = state.app.config.get("CONSOLE_CLERK_PUBLISHABLE_KEY")
-    host = None
+    host = problem = None
     if publishable_key:
         try:
             host = clerk_frontend_api(publishable_key)
         except InvalidPublishableKey as exc:
-            raise ConfigError(f"CONSOLE_CLERK_PUBLISHABLE_KEY: {exc}") from exc
+            problem = f"CONSOLE_CLERK_PUBLISHABLE_KEY is not usable: {exc}"
+            log.error(problem)
     state.app.extensions[CLERK_HOST] = host
+    state.app.extensions[CLERK_PROBLEM] = problem
 
 
 @bp.after_request
@@ -71,6 +80,7 @@ def page(slug: str):
         "adminOnly": admin_only,
         "scopes": list(SCOPES),
         **sign_in.as_page_config(),
+        "clerkProblem": current_app.extensions.get(CLERK_PROBLEM),
     }
     return render_template(
         "dashboard.html",

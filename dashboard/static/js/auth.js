@@ -11,10 +11,11 @@ const REFRESH_MARGIN_SECONDS = 60;
 export class SignInRequired extends Error {}
 
 export function createAuth(config) {
-  if (config.clerkPublishableKey) return clerkAuth();
+  if (config.clerkPublishableKey && !config.clerkProblem) return clerkAuth();
   if (config.devLogin) return devAuth(config.devLoginTokenUrl);
   return {
     mode: "none",
+    problem: config.clerkProblem,
     async start() { return false; },
     async token() { throw new SignInRequired("No sign-in method is configured."); },
     signOut() {},

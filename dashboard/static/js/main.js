@@ -131,7 +131,7 @@ function showSignIn(message) {
     auth.mountSignIn(mount);
   } else {
     replace(page, h("div", { class: "state state-error", role: "alert" },
-      h("p", { class: "state-title" }, "No sign-in method is configured."),
+      h("p", { class: "state-title" }, auth.problem || "No sign-in method is configured."),
       h("p", {}, "Set CONSOLE_CLERK_PUBLISHABLE_KEY to sign in with Clerk, or DEV_LOGIN=1 for the development sign-in.")));
   }
 }
