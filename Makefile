@@ -6,7 +6,7 @@ PORT ?= 5000
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 STAMP := $(VENV)/.installed
 
-.PHONY: install run serve test test-sqlite test-postgres lint bench clean chromium
+.PHONY: install run serve test test-sqlite test-postgres lint bench bench-scale clean chromium
 
 install: $(STAMP)
 
@@ -20,6 +20,10 @@ run: install
 	$(BIN)/flask --app app db upgrade
 	@echo "Loopwave is starting: open http://127.0.0.1:$(PORT)/ (development sign-in is on)"
 	DEV_LOGIN=$${DEV_LOGIN:-1} $(BIN)/flask --app app run --host 127.0.0.1 --port $(PORT)
+
+serve: install
+	$(BIN)/flask --app app db upgrade
+	$(BIN)/gunicorn --config gunicorn.conf.py wsgi:app
 
 test: install chromium lint test-sqlite test-postgres
 
@@ -41,6 +45,9 @@ test-postgres: install
 
 bench: install
 	$(BIN)/python bench/run.py
+
+bench-scale: install
+	BENCH_DATABASE_URL=$${BENCH_DATABASE_URL:-$(PG_TEST_URL)} $(BIN)/python bench/scale.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

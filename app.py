@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 from typing import Any
 
@@ -15,10 +14,15 @@ from console.tenancy import TenantDirectory
 from core.config import development_secret, load_config, read_environment
 from core.errors import register_error_handlers
 from core.extensions import db, migrate
+from core.health import register_health_routes
 from core.http import LoopwaveFlask, register_request_hooks
+from core.logging import configure_logging
+from core.ratelimit import init_rate_limits
 from core.services import CONSOLE_AUTH, CONSOLE_TENANTS, KEYSTORE, SIGN_IN, USAGE
 from tenants.keys import KeyStore
-from tenants.signal import FileSignal
+from tenants.redis_signal import RedisSignal
+from tenants.redis_usage import RedisUsageBuffer
+from tenants.signal import FileSignal, Signal
 from tenants.usage import UsageBuffer
 
 
@@ -30,20 +34,15 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.update(config or {})
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = development_secret(app.instance_path)
-    logging.basicConfig(level=app.config["LOG_LEVEL"])
+    configure_logging(app)
 
     db.init_app(app)
     migrate.init_app(
         app, db, directory=os.path.join(app.root_path, "migrations"), render_as_batch=True
     )
     with app.app_context():
-        app.extensions[KEYSTORE] = KeyStore(
-            db.session,
-            FileSignal(os.path.join(app.instance_path, "keystore.generation")),
-            app.config["API_KEY_PREFIX"],
-        )
-        engine = db.engine
-        app.extensions[USAGE] = UsageBuffer(lambda: engine, app.config["USAGE_FLUSH_SECONDS"])
+        app.extensions[KEYSTORE] = KeyStore(db.session, _signal(app), app.config["API_KEY_PREFIX"])
+        app.extensions[USAGE] = _usage_buffer(app)
 
     dev_key = DevLoginKey.load_or_create(app.instance_path) if app.config["DEV_LOGIN"] else None
     app.extensions[DEV_LOGIN_KEY] = dev_key
@@ -54,6 +53,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     register_request_hooks(app)
     register_error_handlers(app)
+    init_rate_limits(app)
+    register_health_routes(app)
 
     from api import bp as api_bp
 
@@ -75,3 +76,18 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     for command in COMMANDS:
         app.cli.add_command(command)
     return app
+
+
+def _signal(app: Flask) -> Signal:
+    """Redis reaches every instance; the mmap'd file reaches every process of one machine."""
+    if app.config["REDIS_URL"]:
+        return RedisSignal(app.config["REDIS_URL"])
+    return FileSignal(os.path.join(app.instance_path, "keystore.generation"))
+
+
+def _usage_buffer(app: Flask) -> UsageBuffer:
+    engine = db.engine
+    flush_seconds = app.config["USAGE_FLUSH_SECONDS"]
+    if app.config["REDIS_URL"]:
+        return RedisUsageBuffer(lambda: engine, app.config["REDIS_URL"], flush_seconds)
+    return UsageBuffer(lambda: engine, flush_seconds)

@@ -1,7 +1,8 @@
 """Authentication of every tenant API route, and the scope and license checks on top.
 
 Order of checks (cheapest first, none skipped): key missing -> shape and checksum (no
-database) -> lookup (cached) -> disabled/revoked/expired -> scope -> license.
+database) -> lookup (cached) -> disabled/revoked/expired -> rate limit (per key) -> scope ->
+license. A rate-limited request still counts as usage: the key was used.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from flask import current_app, g, request
 
 from api import bp
 from core.errors import ApiError
+from core.ratelimit import enforce_rate_limit
 from core.services import keystore, usage_buffer
 from tenants.verify import VerifiedKey
 
@@ -34,6 +36,7 @@ def authenticate() -> None:
     verified = keystore().verifier.verify(presented)
     g.api_key = verified
     usage_buffer().record(verified.tenant_id, verified.key_id)
+    enforce_rate_limit(verified.key_id, verified.rate_limit_per_minute)
 
 
 @bp.after_request

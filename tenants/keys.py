@@ -24,6 +24,7 @@ from tenants.signal import Signal
 from tenants.verify import KeyVerifier
 
 MAX_GRACE_SECONDS = 7 * 24 * 3600
+MAX_RATE_LIMIT = 1_000_000
 UNSET = object()
 
 
@@ -112,7 +113,7 @@ class KeyStore:
             name=_clean_name(name),
             key_scopes=scopes.normalise(requested_scopes),
             expires_at=_future_or_none(expires_at),
-            rate_limit_per_minute=rate_limit_per_minute,
+            rate_limit_per_minute=_rate_limit(rate_limit_per_minute),
         )
         audit.record(
             self.session,
@@ -234,6 +235,17 @@ def _clean_name(name: object) -> str:
             "name must be a non-empty string of at most 100 characters", {"field": "name"}
         )
     return name.strip()
+
+
+def _rate_limit(per_minute: object) -> int | None:
+    """``None``: the configured default; ``0``: unlimited; otherwise requests per minute."""
+    valid = isinstance(per_minute, int) and not isinstance(per_minute, bool)
+    if per_minute is not None and not (valid and 0 <= per_minute <= MAX_RATE_LIMIT):
+        raise InvalidInput(
+            f"rate_limit_per_minute must be an integer from 0 to {MAX_RATE_LIMIT}",
+            {"field": "rate_limit_per_minute"},
+        )
+    return per_minute  # type: ignore[return-value]
 
 
 def _future_or_none(expires_at: datetime | None) -> datetime | None:

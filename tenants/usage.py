@@ -22,6 +22,7 @@ from tenants import clock
 from tenants.models import ApiKey, KeyUsage
 
 LAST_USED_RESOLUTION = timedelta(minutes=1)
+Counts = Counter[tuple[str, str, date]]
 log = logging.getLogger("loopwave.usage")
 
 
@@ -29,7 +30,7 @@ class UsageBuffer:
     def __init__(self, engine: Callable[[], Engine], flush_seconds: int = 5):
         self._engine = engine
         self._flush_after = timedelta(seconds=flush_seconds)
-        self._counts: Counter[tuple[str, str, date]] = Counter()
+        self._counts: Counts = Counter()
         self._last_used: dict[str, datetime] = {}
         self._last_flush = clock.now()
         self._lock = threading.Lock()
@@ -45,33 +46,46 @@ class UsageBuffer:
 
     def flush(self) -> None:
         """Write the buffered counts; on failure they are kept for the next attempt."""
+        counts, last_used = self._take()
+        if counts:
+            self._write_or_restore(counts, last_used)
+
+    def flush_quietly(self) -> None:
+        """``flush`` after a response: a database outage is logged, never raised."""
+        try:
+            self.flush()
+        except Exception as exc:  # noqa: BLE001 - counts are kept; the response is gone
+            log.warning("usage flush failed, counts kept for the next attempt: %s", exc)
+
+    def _take(self) -> tuple[Counts, dict[str, datetime]]:
         with self._lock:
             counts, self._counts = self._counts, Counter()
             last_used, self._last_used = self._last_used, {}
             self._last_flush = clock.now()
-        if not counts:
-            return
+        return counts, last_used
+
+    def _restore(self, counts: Counts, last_used: dict[str, datetime]) -> None:
+        with self._lock:
+            self._counts.update(counts)
+            for key_id, used_at in last_used.items():
+                self._last_used.setdefault(key_id, used_at)
+
+    def _write_or_restore(self, counts: Counts, last_used: dict[str, datetime]) -> None:
         try:
-            with Session(self._engine()) as session, session.begin():
-                _add_counts(session, counts)
-                _touch_last_used(session, last_used)
+            write_usage(self._engine(), counts, last_used)
         except Exception:
-            with self._lock:
-                self._counts.update(counts)
-                for key_id, used_at in last_used.items():
-                    self._last_used.setdefault(key_id, used_at)
+            self._restore(counts, last_used)
             raise
 
 
-    def flush_quietly(self) -> None:
-        """``flush`` for after the response: a failure is logged and retried next time."""
-        try:
-            self.flush()
-        except Exception:  # noqa: BLE001 - the counts are kept; the request already succeeded
-            log.warning("usage flush failed; counts kept for the next attempt", exc_info=True)
+def write_usage(engine: Engine, counts: Counts, last_used: dict[str, datetime]) -> None:
+    """Add ``counts`` to the daily rows and move ``last_used_at`` forward, in one transaction."""
+    with Session(engine) as session, session.begin():
+        _add_counts(session, counts)
+        _touch_last_used(session, last_used)
 
 
-def _add_counts(session: Session, counts: Counter[tuple[str, str, date]]) -> None:
+def _add_counts(session: Session, counts: Counts) -> None:
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     for (tenant_id, key_id, day), requests in sorted(counts.items()):

@@ -1,0 +1,103 @@
+"""Usage counting through Redis: every instance adds into one shared tally.
+
+Each process still counts in memory (no Redis round trip per request). A flush ships the
+process's counts to Redis in one pipelined batch of ``HINCRBY``, then takes the whole shared
+tally atomically (a Lua script reads and deletes it) and writes it to the database in one
+transaction; if that write fails, the taken counts go back into Redis. Because a flush drains
+every instance's counts, ``GET /api/v1/usage`` on any instance is complete after its flush.
+
+When Redis is unreachable the buffer degrades to the in-process behaviour of
+``UsageBuffer``: counts are written straight to the database (and kept in memory while that
+fails too). A warning is logged once per outage.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+
+import redis
+from sqlalchemy import Engine
+
+from tenants.usage import Counts, UsageBuffer, write_usage
+
+log = logging.getLogger("loopwave.usage")
+
+COUNTS_KEY = "loopwave:usage:counts"
+LAST_USED_KEY = "loopwave:usage:last_used"
+_TAKE = """
+local counts = redis.call('HGETALL', KEYS[1])
+local last_used = redis.call('HGETALL', KEYS[2])
+redis.call('DEL', KEYS[1], KEYS[2])
+return {counts, last_used}
+"""
+_TIMEOUTS = {"socket_connect_timeout": 0.5, "socket_timeout": 1.0}
+
+
+class RedisUsageBuffer(UsageBuffer):
+    def __init__(self, engine: Callable[[], Engine], redis_url: str, flush_seconds: int = 5):
+        super().__init__(engine, flush_seconds)
+        # redis-py's pool notices a fork and opens new connections in the child.
+        self._redis = redis.Redis.from_url(redis_url, **_TIMEOUTS)
+        self._redis_down = False
+
+    def flush(self) -> None:
+        counts, last_used = self._take()
+        try:
+            if counts:
+                self._push(counts, last_used)
+            taken_counts, taken_last_used = self._take_shared()
+        except redis.RedisError as exc:
+            self._note_redis_down(exc)
+            if counts:
+                self._write_or_restore(counts, last_used)
+            return
+        if self._redis_down:
+            log.warning("Redis reachable again; usage counts go through Redis")
+            self._redis_down = False
+        if not taken_counts and not taken_last_used:
+            return
+        try:
+            write_usage(self._engine(), taken_counts, taken_last_used)
+        except Exception:
+            self._give_back(taken_counts, taken_last_used)
+            raise
+
+    def _push(self, counts: Counts, last_used: dict[str, datetime]) -> None:
+        pipe = self._redis.pipeline(transaction=False)
+        for (tenant_id, key_id, day), requests in counts.items():
+            pipe.hincrby(COUNTS_KEY, f"{tenant_id}|{key_id}|{day.isoformat()}", requests)
+        for key_id, used_at in last_used.items():
+            pipe.hset(LAST_USED_KEY, key_id, used_at.timestamp())
+        pipe.execute()
+
+    def _take_shared(self) -> tuple[Counts, dict[str, datetime]]:
+        raw_counts, raw_last_used = self._redis.eval(_TAKE, 2, COUNTS_KEY, LAST_USED_KEY)
+        counts: Counts = Counter()
+        for field, value in _pairs(raw_counts):
+            tenant_id, key_id, day = field.split("|")
+            counts[(tenant_id, key_id, date.fromisoformat(day))] += int(value)
+        last_used = {
+            key_id: datetime.fromtimestamp(float(value), UTC)
+            for key_id, value in _pairs(raw_last_used)
+        }
+        return counts, last_used
+
+    def _give_back(self, counts: Counts, last_used: dict[str, datetime]) -> None:
+        try:
+            self._push(counts, last_used)
+        except redis.RedisError:
+            self._restore(counts, last_used)
+
+    def _note_redis_down(self, exc: Exception) -> None:
+        if not self._redis_down:
+            log.warning("Redis unreachable, usage counts go straight to the database: %s", exc)
+            self._redis_down = True
+
+
+def _pairs(flat: list[bytes]) -> list[tuple[str, str]]:
+    """``HGETALL`` through ``EVAL`` answers a flat list: field, value, field, value, ..."""
+    text = [item.decode() if isinstance(item, bytes) else str(item) for item in flat]
+    return list(zip(text[::2], text[1::2], strict=True))

@@ -1,0 +1,93 @@
+"""Probes, structured logs and usage counting through Redis, in process."""
+
+import json
+import logging
+from datetime import UTC, datetime
+
+import redis
+import sqlalchemy as sa
+
+from app import create_app
+from core.extensions import db
+from core.services import usage_buffer
+from tenants.models import ApiKey, KeyUsage
+from tenants.redis_usage import COUNTS_KEY, RedisUsageBuffer
+from tests.redis_service import PrivateRedis, shared_redis_url
+
+
+def test_healthz_and_readyz_answer_without_a_key(client):
+    assert client.get("/healthz").get_json() == {"status": "ok"}
+    ready = client.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.get_json() == {"status": "ready", "checks": {"database": "ok"}}
+
+
+def test_readyz_is_503_when_redis_is_configured_but_down(migrated):
+    private = PrivateRedis()
+    app = create_app({"TESTING": True, "REDIS_URL": private.url})
+    private.stop()
+    with app.app_context():
+        answer = app.test_client().get("/readyz")
+        assert answer.status_code == 503
+        error = answer.get_json()["error"]
+        assert error["code"] == "SERVICE_UNAVAILABLE"
+        assert error["details"]["checks"] == {"database": "ok", "redis": "unavailable"}
+        db.engine.dispose()
+
+
+def test_json_log_has_one_line_per_request_without_the_secret(migrated, store, api_key, capsys):
+    key = api_key()
+    app = create_app({"TESTING": True, "LOG_FORMAT": "json"})
+    with app.app_context():
+        app.test_client().get("/api/v1/health", headers={"x-tenant-api-key": key})
+        db.engine.dispose()
+    lines = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
+    request_lines = [line for line in lines if line["logger"] == "loopwave.request"]
+    assert len(request_lines) == 1
+    line = request_lines[0]
+    assert line["status"] == 200 and line["path"] == "/api/v1/health"
+    assert line["request_id"].startswith("req_") and line["duration_ms"] >= 0
+    key_row = store.session.scalars(sa.select(ApiKey)).one()
+    assert (line["tenant_id"], line["key_id"]) == (key_row.tenant_id, key_row.id)
+    assert key not in json.dumps(lines)
+    logging.getLogger().handlers.clear()
+
+
+def _redis_app(url):
+    return create_app({"TESTING": True, "REDIS_URL": url})
+
+
+def test_usage_from_two_processes_is_tallied_in_redis_and_flushed_once(migrated, store, api_key):
+    url = shared_redis_url()
+    redis.Redis.from_url(url).flushdb()
+    key = api_key()
+    app = _redis_app(url)
+    with app.app_context():
+        client = app.test_client()
+        for _ in range(3):
+            client.get("/api/v1/health", headers={"x-tenant-api-key": key})
+        buffer = usage_buffer()
+        assert isinstance(buffer, RedisUsageBuffer)
+        second_process = RedisUsageBuffer(lambda: db.engine, url)
+        second_process._push(*buffer._take())  # one process ships, another drains
+        assert redis.Redis.from_url(url).exists(COUNTS_KEY)
+        second_process.flush()
+        assert not redis.Redis.from_url(url).exists(COUNTS_KEY)
+        rows = db.session.scalars(sa.select(KeyUsage)).all()
+        assert [(row.day, row.requests) for row in rows] == [(datetime.now(UTC).date(), 3)]
+        assert db.session.scalars(sa.select(ApiKey.last_used_at)).one() is not None
+        db.engine.dispose()
+
+
+def test_usage_goes_straight_to_the_database_when_redis_is_down(migrated, store, api_key):
+    private = PrivateRedis()
+    key = api_key()
+    app = _redis_app(private.url)
+    private.stop()
+    with app.app_context():
+        client = app.test_client()
+        answers = [client.get("/api/v1/health", headers={"x-tenant-api-key": key}) for _ in "ab"]
+        assert [answer.status_code for answer in answers] == [200, 200]
+        usage_buffer().flush()
+        assert db.session.scalars(sa.select(KeyUsage.requests)).one() == 2
+        db.engine.dispose()
