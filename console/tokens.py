@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 import urllib.request
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -165,11 +166,26 @@ class TokenPolicy:
 
 
 class TokenVerifier:
-    """Verifies a bearer token against the one provider its ``iss`` names."""
+    """Verifies a bearer token against the one provider its ``iss`` names.
 
-    def __init__(self, policies: Iterable[TokenPolicy], leeway_seconds: int):
+    A dashboard sends the same token with every request until it expires, so verified tokens
+    are remembered (by their exact text) until their ``exp`` — and for at most as long as
+    PyJWT caches a key set, so a key the provider withdraws stops working just as late as it
+    would without this cache. A repeat costs a dictionary lookup instead of an RSA check.
+    """
+
+    def __init__(
+        self,
+        policies: Iterable[TokenPolicy],
+        leeway_seconds: int,
+        cache_size: int = 4096,
+        cache_seconds: float = 300,
+    ):
         self._by_issuer = {policy.issuer: policy for policy in policies}
         self._leeway = leeway_seconds
+        self._verified: dict[str, tuple[float, str, dict[str, Any]]] = {}
+        self._cache_size = cache_size
+        self._cache_seconds = cache_seconds
 
     @property
     def issuers(self) -> list[str]:
@@ -177,6 +193,23 @@ class TokenVerifier:
 
     def verify(self, token: str) -> tuple[str, dict[str, Any]]:
         """The issuer and the verified claims, or ``InvalidToken`` / ``ProviderUnavailable``."""
+        remembered = self._verified.get(token)
+        if remembered is not None:
+            if time.time() < remembered[0]:
+                return remembered[1], remembered[2]
+            self._verified.pop(token, None)
+        issuer, claims = self._verify(token)
+        self._remember(token, issuer, claims)
+        return issuer, claims
+
+    def _remember(self, token: str, issuer: str, claims: dict[str, Any]) -> None:
+        now = time.time()
+        valid_until = min(float(claims["exp"]) + self._leeway, now + self._cache_seconds)
+        if len(self._verified) >= self._cache_size:
+            self._verified.pop(next(iter(self._verified)), None)
+        self._verified[token] = (valid_until, issuer, claims)
+
+    def _verify(self, token: str) -> tuple[str, dict[str, Any]]:
         if len(token.encode("utf-8", "surrogatepass")) > MAX_TOKEN_BYTES:
             raise InvalidToken("The session token is larger than 8 KiB")
         header, unverified = _unverified_parts(token)

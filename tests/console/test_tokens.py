@@ -10,7 +10,7 @@ import time
 import jwt
 import pytest
 
-from tests.console.idp import DROP, SigningKey, b64, bearer, forge
+from tests.console.idp import AUDIENCE, DROP, SigningKey, b64, bearer, forge
 
 
 def _hs256_with_public_key(idp) -> str:
@@ -111,3 +111,18 @@ def test_session_token_never_authenticates_the_tenant_api(client, admin_token):
     response = client.get("/api/v1/health", headers=bearer(admin_token))
     assert response.status_code == 401
     assert response.get_json()["error"]["code"] == "AUTH_INVALID_KEY"
+
+
+def test_remembered_token_is_refused_once_it_expires(idp, tenant):
+    """Verified tokens are cached for speed, but never past their ``exp``."""
+    from console.tokens import InvalidToken, ProviderKeys, TokenPolicy, TokenVerifier
+
+    policy = TokenPolicy(idp.issuer, ProviderKeys(idp.jwks_url, 30), (), AUDIENCE)
+    verifier = TokenVerifier([policy], leeway_seconds=0)
+    token = idp.token(exp=int(time.time()) + 1)
+    assert verifier.verify(token)[1]["sub"] == "user_admin"
+    assert verifier.verify(token)[1]["sub"] == "user_admin"
+    assert idp.jwks_fetches == 1
+    time.sleep(1.2)  # PyJWT reads the wall clock; a second is the smallest exp step
+    with pytest.raises(InvalidToken, match="expired"):
+        verifier.verify(token)
