@@ -67,6 +67,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if app.config["DEV_LOGIN"]:
         app.register_blueprint(dev_login_bp)
 
+    from dashboard import bp as dashboard_bp
+
+    app.register_blueprint(dashboard_bp)
+
     from tenants.cli import COMMANDS
 
     for command in COMMANDS:
