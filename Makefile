@@ -7,7 +7,7 @@ PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 STAMP := $(VENV)/.installed
 FUZZ_EXAMPLES ?= 250
 
-.PHONY: install run serve test test-sqlite test-postgres lint bench bench-scale fuzz clean
+.PHONY: install run serve test test-sqlite test-postgres lint bench bench-scale fuzz clean chromium
 
 install: $(STAMP)
 
@@ -26,7 +26,14 @@ serve: install
 	$(BIN)/flask --app app db upgrade
 	$(BIN)/gunicorn --config gunicorn.conf.py wsgi:app
 
-test: install lint test-sqlite test-postgres
+test: install chromium lint test-sqlite test-postgres
+
+# The browser tests drive Debian's chromium (Playwright never downloads a browser here).
+chromium:
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif [ "$$(id -u)" = 0 ]; then apt-get update && apt-get install -y chromium; \
+	else echo "chromium is missing: install Debian's chromium package (apt-get install chromium)" >&2; exit 1; fi
+	@test -x /usr/bin/chromium || { echo "chromium could not be installed" >&2; exit 1; }
 
 lint: install
 	$(BIN)/ruff check .

@@ -69,6 +69,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if app.config["DEV_LOGIN"]:
         app.register_blueprint(dev_login_bp)
 
+    from dashboard import bp as dashboard_bp
+
+    app.register_blueprint(dashboard_bp)
+
     from core.docs import bp as docs_bp
 
     app.register_blueprint(docs_bp)

@@ -122,7 +122,9 @@ def register_request_hooks(app: Flask) -> None:
     def add_standard_headers(response):
         headers = response.headers
         headers["X-Request-Id"] = g.get("request_id") or new_request_id()
-        headers.update(SECURITY_HEADERS)
+        for name, value in SECURITY_HEADERS.items():
+            if name not in headers:  # a page (the dashboard, /docs) may set its own
+                headers[name] = value
         if "Content-Security-Policy" not in headers:
             json = response.mimetype == "application/json"
             headers["Content-Security-Policy"] = JSON_CSP if json else DEFAULT_CSP

@@ -1,0 +1,98 @@
+// The audit log page: every key change, newest first, paged with the API's cursor.
+
+import { formatExact, h, replace, timeEl } from "./dom.js";
+import { empty, errorBox, loading } from "./ui.js";
+
+const ACTIONS = {
+  "key.created": "Created", "key.updated": "Updated", "key.renamed": "Renamed", "key.enabled": "Enabled",
+  "key.disabled": "Disabled", "key.rescoped": "Changed scopes", "key.revoked": "Revoked", "key.rotated": "Rotated",
+};
+
+function actionLabel(action) {
+  return ACTIONS[action] || String(action).replace(/^key[._]/, "").replace(/[._]/g, " ");
+}
+
+function changesText(changes) {
+  if (!changes || typeof changes !== "object") return "";
+  return Object.entries(changes)
+    .map(([field, value]) => {
+      if (Array.isArray(value) && value.length === 2) return `${field}: ${show(value[0])} → ${show(value[1])}`;
+      return `${field}: ${show(value)}`;
+    })
+    .join("; ");
+}
+
+function show(value) {
+  if (Array.isArray(value)) return value.join(", ") || "none";
+  return typeof value === "object" && value !== null ? JSON.stringify(value) : String(value);
+}
+
+export function renderAudit(ctx) {
+  const { container } = ctx;
+  const body = h("tbody");
+  const more = h("button", { type: "button", class: "button", hidden: true }, "Load more");
+  const slot = h("div", { class: "table-slot" }, loading("Loading the audit log…"));
+  let cursor = null;
+  const keyNames = new Map();
+
+  replace(container, h("p", { class: "muted" }, "Every change to this organization's API keys: who made it, from where, and the request id."), slot);
+
+  async function load() {
+    more.disabled = true;
+    try {
+      const query = cursor ? `?limit=50&cursor=${encodeURIComponent(cursor)}` : "?limit=50";
+      const page = await ctx.api.get(`/console/audit-log${query}`);
+      if (!cursor && !keyNames.size) await loadKeyNames();
+      if (!cursor && !page.data.length) {
+        replace(slot, empty("No changes yet", "Key creations, edits, rotations and revocations appear here."));
+        return;
+      }
+      if (!body.isConnected) replace(slot, table(), more);
+      body.append(...page.data.map(row));
+      cursor = page.next_cursor;
+      more.hidden = !cursor;
+    } catch (error) {
+      if (ctx.handle(error)) replace(slot, errorBox(error, () => { replace(slot, loading("Loading the audit log…")); load(); }));
+    } finally {
+      more.disabled = false;
+    }
+  }
+
+  async function loadKeyNames() {
+    try {
+      const { data } = await ctx.api.get("/console/keys");
+      for (const key of data) keyNames.set(key.id, key.name);
+    } catch (error) {
+      // Names are a convenience; the log still shows key ids.
+    }
+  }
+
+  function table() {
+    return h(
+      "table",
+      { class: "table audit-table", id: "audit-table" },
+      h("caption", { class: "visually-hidden" }, "Audit log"),
+      h("thead", {}, h("tr", {}, ["Time", "Actor", "Action", "Key", "Request id", "Source IP"].map((label) => h("th", { scope: "col" }, label)))),
+      body,
+    );
+  }
+
+  function row(event) {
+    const at = event.created_at || event.time || event.at;
+    const keyId = event.key_id;
+    const name = keyNames.get(keyId);
+    return h(
+      "tr",
+      {},
+      h("td", { "data-label": "Time" }, timeEl(at), h("span", { class: "visually-hidden" }, ` (${formatExact(at)})`)),
+      h("td", { "data-label": "Actor" }, h("code", {}, event.actor || "—")),
+      h("td", { "data-label": "Action" }, h("span", { title: changesText(event.changes) || null }, actionLabel(event.action))),
+      h("td", { "data-label": "Key" }, keyId ? h("span", {}, name ? `${name} ` : "", h("code", { class: "muted" }, keyId)) : "—"),
+      h("td", { "data-label": "Request id" }, event.request_id ? h("code", {}, event.request_id) : "—"),
+      h("td", { "data-label": "Source IP" }, event.source_ip || "—"),
+    );
+  }
+
+  more.addEventListener("click", load);
+  load();
+}

@@ -1,0 +1,60 @@
+// Small DOM helpers. Everything is built with createElement/textContent — never innerHTML —
+// so no value from the API can become markup.
+
+export function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs)) {
+    if (value === false || value === null || value === undefined) continue;
+    if (name.startsWith("on") && typeof value === "function") {
+      el.addEventListener(name.slice(2).toLowerCase(), value);
+    } else if (name === "dataset") {
+      Object.assign(el.dataset, value);
+    } else if (name in el && typeof value !== "string") {
+      el[name] = value;
+    } else {
+      el.setAttribute(name, value === true ? "" : value);
+    }
+  }
+  for (const child of children.flat()) {
+    if (child === null || child === undefined || child === false) continue;
+    el.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return el;
+}
+
+export function replace(container, ...children) {
+  container.replaceChildren(...children.flat().filter((c) => c !== null && c !== undefined));
+}
+
+const relative = new Intl.RelativeTimeFormat(undefined, { numeric: "auto" });
+const exact = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "long" });
+const dateOnly = new Intl.DateTimeFormat(undefined, { dateStyle: "medium" });
+const STEPS = [
+  ["year", 365 * 86400], ["month", 30 * 86400], ["week", 7 * 86400],
+  ["day", 86400], ["hour", 3600], ["minute", 60], ["second", 1],
+];
+
+export function relativeTime(date, now = new Date()) {
+  const seconds = Math.round((date.getTime() - now.getTime()) / 1000);
+  if (Math.abs(seconds) < 45) return seconds <= 0 ? "just now" : "in a few seconds";
+  for (const [unit, size] of STEPS) {
+    if (Math.abs(seconds) >= size) return relative.format(Math.round(seconds / size), unit);
+  }
+  return relative.format(seconds, "second");
+}
+
+// <time> with a relative label and the exact moment on hover (title) and for machines.
+export function timeEl(iso, { style = "relative", empty = "—" } = {}) {
+  if (!iso) return h("span", { class: "muted" }, empty);
+  const date = new Date(iso);
+  const label = style === "date" ? dateOnly.format(date) : relativeTime(date);
+  return h("time", { datetime: date.toISOString(), title: exact.format(date) }, label);
+}
+
+export function formatExact(iso) {
+  return iso ? exact.format(new Date(iso)) : "";
+}
+
+export function formatDate(iso) {
+  return iso ? dateOnly.format(new Date(iso)) : "";
+}

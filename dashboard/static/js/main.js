@@ -1,0 +1,161 @@
+// The dashboard shell: sign-in, identity, navigation by role, the license banner, the page.
+
+import { createApi } from "./api.js";
+import { renderAudit } from "./audit.js";
+import { SignInRequired, createAuth } from "./auth.js";
+import { h, replace } from "./dom.js";
+import { renderKeys } from "./keys.js";
+import { showLicenseBanner } from "./license.js";
+import { renderUsage } from "./usage.js";
+import { errorBox, loading } from "./ui.js";
+
+const PAGES = { keys: renderKeys, "audit-log": renderAudit, usage: renderUsage };
+const LAST_IDENTITY = "lw.dev.last";
+
+const config = JSON.parse(document.getElementById("lw-config").textContent);
+const auth = createAuth(config);
+const api = createApi(auth);
+const page = document.getElementById("page");
+const title = document.getElementById("page-title");
+const pageTitle = title.textContent;
+
+function roleOf(me) {
+  return String(me.role || "").replace(/^org:/, "");
+}
+
+function setChrome(me) {
+  const signedIn = Boolean(me);
+  document.getElementById("nav").hidden = !signedIn;
+  document.getElementById("identity").hidden = !signedIn;
+  if (!signedIn) {
+    document.getElementById("license-banner").hidden = true;
+    return;
+  }
+  const admin = roleOf(me) === "admin";
+  document.body.dataset.role = admin ? "admin" : "member";
+  for (const item of document.querySelectorAll("[data-admin-only]")) item.hidden = !admin;
+  document.getElementById("identity-org").textContent = (me.tenant && (me.tenant.name || me.tenant.external_id)) || "";
+  document.getElementById("identity-user").textContent = me.user_id || "";
+  document.getElementById("identity-role").textContent = admin ? "Admin" : "Member";
+}
+
+async function showSession() {
+  title.textContent = pageTitle;
+  replace(page, loading("Loading…"));
+  let me;
+  try {
+    me = await api.get("/console/me");
+  } catch (error) {
+    if (error instanceof SignInRequired) return showSignIn(error.message);
+    setChrome(null);
+    return replace(page, errorBox(error, showSession));
+  }
+  setChrome(me);
+  showLicenseBanner(api);
+  const admin = roleOf(me) === "admin";
+  if (config.adminOnly && !admin) {
+    return replace(page, h("div", { class: "state state-empty" },
+      h("p", { class: "state-title" }, "Only organization admins can see this page."),
+      h("p", { class: "muted" }, "Ask an admin of your organization if you need an API key. ", h("a", { href: "/dashboard/usage" }, "See usage"), ".")));
+  }
+  const context = {
+    api, me, config, isAdmin: admin, container: page,
+    // A page hands its errors here: sign-in problems go to the sign-in form (returns null),
+    // anything else is the page's to show (returns the error).
+    handle: (error) => {
+      if (error instanceof SignInRequired) { showSignIn(error.message); return null; }
+      return error;
+    },
+  };
+  PAGES[config.page](context);
+}
+
+function slugOf(orgId) {
+  return orgId.replace(/^org_/, "").toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 64) || "org";
+}
+
+function field(id, label, attrs, hint) {
+  return h("div", { class: "field" }, h("label", { for: id }, label), h("input", { id, name: id, ...attrs }), hint ? h("p", { class: "hint" }, hint) : null);
+}
+
+function devSignInForm(message) {
+  const last = JSON.parse(sessionStorage.getItem(LAST_IDENTITY) || "null") || { user_id: "user_dev_admin", org_id: "org_dev", org_slug: "", role: "admin" };
+  const errorSlot = h("div");
+  const role = h("select", { id: "dev-role", name: "role" }, h("option", { value: "admin" }, "Admin — manages API keys"), h("option", { value: "member" }, "Member — sees usage and license"));
+  role.value = last.role;
+  const form = h(
+    "form",
+    { class: "form sign-in", id: "dev-sign-in" },
+    message ? h("p", { class: "form-error", role: "alert" }, message) : null,
+    h("p", { class: "muted" }, "Choose who you are. The development sign-in mints a short-lived session token for this identity, verified like any identity provider's."),
+    field("dev-user", "User id", { value: last.user_id, required: true, autocomplete: "off", pattern: "user_[A-Za-z0-9_\\-]{1,64}" }, "Starts with user_."),
+    field("dev-org", "Organization id", { value: last.org_id, required: true, autocomplete: "off", pattern: "org_[A-Za-z0-9_\\-]{1,64}" }, "Starts with org_. The organization is your tenant; a new id creates a new tenant."),
+    field("dev-slug", "Organization slug", { value: last.org_slug, autocomplete: "off", placeholder: "derived from the id when empty" }),
+    h("div", { class: "field" }, h("label", { for: role.id }, "Role"), role),
+    errorSlot,
+    h("div", { class: "form-actions" }, h("button", { type: "submit", class: "button button-primary" }, "Sign in")),
+  );
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (!form.reportValidity()) return;
+    const orgId = form.querySelector("#dev-org").value.trim();
+    const chosen = {
+      user_id: form.querySelector("#dev-user").value.trim(),
+      org_id: orgId,
+      org_slug: form.querySelector("#dev-slug").value.trim() || slugOf(orgId),
+      role: role.value,
+    };
+    try {
+      await auth.signIn(chosen);
+    } catch (error) {
+      replace(errorSlot, h("p", { class: "form-error", role: "alert" }, error.message));
+      return;
+    }
+    sessionStorage.setItem(LAST_IDENTITY, JSON.stringify(chosen));
+    showSession();
+  });
+  return form;
+}
+
+function showSignIn(message) {
+  setChrome(null);
+  for (const dialog of document.querySelectorAll("dialog")) dialog.close();
+  title.textContent = "Sign in";
+  if (auth.mode === "dev") {
+    auth.signOut();
+    replace(page, devSignInForm(message));
+    page.querySelector("input").focus();
+  } else if (auth.mode === "clerk") {
+    const mount = h("div", { id: "clerk-sign-in" });
+    replace(page, message ? h("p", { class: "muted" }, message) : null, mount);
+    auth.mountSignIn(mount);
+  } else {
+    replace(page, h("div", { class: "state state-error", role: "alert" },
+      h("p", { class: "state-title" }, auth.problem || "No sign-in method is configured."),
+      h("p", {}, "Set CONSOLE_CLERK_PUBLISHABLE_KEY to sign in with Clerk, or DEV_LOGIN=1 for the development sign-in.")));
+  }
+}
+
+async function boot() {
+  document.getElementById("dev-banner").hidden = auth.mode !== "dev";
+  document.getElementById("sign-out").addEventListener("click", async () => {
+    await auth.signOut();
+    showSignIn();
+  });
+  window.addEventListener("lw:sign-in-required", (event) => showSignIn(event.detail));
+  document.addEventListener("click", (event) => {
+    for (const menu of document.querySelectorAll("details.menu[open]")) {
+      if (!menu.contains(event.target)) menu.open = false;
+    }
+  });
+  let signedIn = false;
+  try {
+    signedIn = await auth.start();
+  } catch (error) {
+    return replace(page, errorBox(error));
+  }
+  if (signedIn) showSession();
+  else showSignIn();
+}
+
+boot();

@@ -1,0 +1,68 @@
+"""A page object for the dashboard: what a tenant admin does, in the words of the UI."""
+
+from __future__ import annotations
+
+import requests
+from playwright.sync_api import Locator, Page, expect
+
+
+class Dashboard:
+    def __init__(self, page: Page, base_url: str):
+        self.page = page
+        self.base_url = base_url
+
+    def health(self, key: str) -> requests.Response:
+        """``GET /api/v1/health`` with ``key``, as a tenant server would call it."""
+        return requests.get(
+            f"{self.base_url}/api/v1/health", headers={"x-tenant-api-key": key}, timeout=10
+        )
+
+    def open(self, path: str = "/") -> None:
+        self.page.goto(f"{self.base_url}{path}")
+
+    def sign_in(
+        self, org_id: str, role: str = "admin", user_id: str = "user_alice", org_slug: str = ""
+    ) -> None:
+        self.open("/")
+        form = self.page.locator("#dev-sign-in")
+        form.get_by_label("User id").fill(user_id)
+        form.get_by_label("Organization id").fill(org_id)
+        form.get_by_label("Organization slug").fill(org_slug)
+        form.get_by_label("Role").select_option(role)
+        form.get_by_role("button", name="Sign in").click()
+        expect(self.page.locator("#identity-role")).to_have_text(role.capitalize())
+
+    def row(self, name: str) -> Locator:
+        return self.page.locator("#keys-table tbody tr").filter(
+            has=self.page.locator(".key-name", has_text=name)
+        )
+
+    def open_create_dialog(self, name: str, scopes: list[str] | None = None) -> Locator:
+        self.page.get_by_role("button", name="Create key").click()
+        dialog = self.page.get_by_role("dialog", name="Create an API key")
+        dialog.get_by_label("Name").fill(name)
+        if scopes:
+            dialog.get_by_label("All scopes").uncheck()
+            for scope in scopes:
+                dialog.get_by_label(scope, exact=True).check()
+        return dialog
+
+    def create_key(self, name: str, scopes: list[str] | None = None) -> str:
+        """Create a key through the dialog; return the secret read from the show-once dialog."""
+        self.open_create_dialog(name, scopes).get_by_role("button", name="Create key").click()
+        return self.read_and_close_secret()
+
+    def read_and_close_secret(self) -> str:
+        secret_dialog = self.page.locator("dialog.dialog-secret")
+        secret = secret_dialog.get_by_test_id("new-key").input_value()
+        secret_dialog.get_by_role("button", name="Done, I have stored it").click()
+        expect(self.page.locator("dialog")).to_have_count(0)
+        return secret
+
+    def action(self, name: str, label: str) -> None:
+        self.row(name).locator("summary").click()
+        self.row(name).get_by_role("button", name=label).click()
+
+    def confirm(self, label: str) -> None:
+        self.page.get_by_role("dialog").get_by_role("button", name=label).click()
+        expect(self.page.locator("dialog")).to_have_count(0)
