@@ -7,7 +7,12 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 E164 = Annotated[str, StringConstraints(pattern=r"^\+[1-9][0-9]{1,14}$")]
-Email = Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)]
+# No field accepts NUL: PostgreSQL cannot store it in text, and no human text needs it.
+NO_NUL = r"^[^\x00]*$"
+Email = Annotated[
+    str,
+    StringConstraints(pattern=r"^[^@\s\x00]+@[^@\s\x00]+\.[^@\s\x00]+$", max_length=254),
+]
 ObjectId = Annotated[str, StringConstraints(pattern=r"^[a-z]{3}_[0-9A-Z]{26}$")]
 
 
@@ -21,7 +26,7 @@ def _text(max_length: int):
     """Text up to ``max_length`` characters as sent (the documented maxLength), then trimmed."""
     return Annotated[
         str,
-        StringConstraints(min_length=1, max_length=max_length),
+        StringConstraints(min_length=1, max_length=max_length, pattern=NO_NUL),
         AfterValidator(_stripped_not_blank),
     ]
 
@@ -43,7 +48,7 @@ class ContactIn(_Body):
 
 class TicketIn(_Body):
     subject: _text(200)
-    body: Annotated[str, StringConstraints(max_length=20_000)] | None = None
+    body: Annotated[str, StringConstraints(max_length=20_000, pattern=NO_NUL)] | None = None
     contact_id: ObjectId | None = None
 
 

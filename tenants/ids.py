@@ -4,11 +4,13 @@ Ids sort by creation time (monotonic within a process, like ULIDs), so cursor pa
 can order by id alone.
 """
 
+import re
 import secrets
 import threading
 import time
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+ID_SHAPE = re.compile(r"[a-z]{3}_[0-9A-Z]{26}")
 _lock = threading.Lock()
 _last = 0
 

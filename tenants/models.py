@@ -22,7 +22,7 @@ from sqlalchemy.sql import Select
 
 from tenants import clock
 from tenants.errors import NotFound
-from tenants.ids import new_id
+from tenants.ids import ID_SHAPE, new_id
 from tenants.types import UTCDateTime
 
 NAMING_CONVENTION = {
@@ -53,7 +53,13 @@ class TenantScoped:
 
     @classmethod
     def get_for_tenant(cls, session: Session, tenant_id: str, object_id: str):
-        """The tenant's object with this id; another tenant's object is simply not found."""
+        """The tenant's object with this id; another tenant's object is simply not found.
+
+        An id that cannot be one of ours (wrong shape, a NUL byte PostgreSQL would refuse) is
+        not found without a query.
+        """
+        if not ID_SHAPE.fullmatch(object_id):
+            raise NotFound(f"No {cls.__name__.lower()} with this id")
         found = session.scalar(cls.for_tenant(tenant_id).where(cls.id == object_id))
         if found is None:
             raise NotFound(f"No {cls.__name__.lower()} with id '{object_id}'")

@@ -165,3 +165,25 @@ def test_a_refused_secret_never_appears_in_any_response(client, api_key, store, 
             assert secret[8:20] not in response.get_data(as_text=True), (label, path)
             for name, header in response.headers.items():
                 assert secret not in header, (label, path, name)
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/api/v1/contacts", {"name": "A\x00", "phone": "+15550001111"}),
+        ("/api/v1/contacts", {"name": "A", "phone": "+15550001111", "email": "a\x00@b.co"}),
+        ("/api/v1/messages", {"to": "+15550001111", "text": "hi\x00"}),
+        ("/api/v1/tickets", {"subject": "s", "body": "\x00"}),
+    ],
+)
+def test_nul_in_text_is_a_400_not_a_database_error(client, api_key, path, body):
+    # Found by the fuzz run on PostgreSQL, which cannot store NUL in text columns.
+    response = client.post(path, json=body, headers={"x-tenant-api-key": api_key()})
+    assert response.status_code == 400
+    assert response.get_json()["error"]["code"] == "VALIDATION_ERROR"
+
+
+def test_an_id_with_a_nul_is_not_found_without_a_query(client, api_key):
+    key = api_key()
+    response = client.get("/api/v1/chats/cht_%00/messages", headers={"x-tenant-api-key": key})
+    assert response.status_code == 404
