@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import random
 import re
+import time
 from typing import Any, TypeVar
 
 from flask import Flask, g, request
@@ -12,6 +13,7 @@ from flask.sessions import SessionInterface
 from pydantic import BaseModel, ValidationError
 
 from core.errors import ApiError
+from core.logging import log_request
 
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
 Body = TypeVar("Body", bound=BaseModel)
@@ -61,18 +63,22 @@ class StatelessSessions(SessionInterface):
 def register_request_hooks(app: Flask) -> None:
     app.session_interface = StatelessSessions()
 
+    # One hook on each side for every request: each hook costs ~10 us of Flask dispatch.
     @app.before_request
-    def assign_request_id() -> None:
+    def begin_request() -> None:
+        context = g._get_current_object()
+        context.request_started = time.perf_counter()
         sent = request.environ.get("HTTP_X_REQUEST_ID", "")
-        g.request_id = sent if _REQUEST_ID.fullmatch(sent) else new_request_id()
+        context.request_id = sent if _REQUEST_ID.fullmatch(sent) else new_request_id()
 
     @app.after_request
-    def add_standard_headers(response):
+    def finish_response(response):
         headers = response.headers
         headers["X-Request-Id"] = g.get("request_id") or new_request_id()
         headers["X-Content-Type-Options"] = "nosniff"
         if "Cache-Control" not in headers:
             headers["Cache-Control"] = "no-store"
+        log_request(response)
         return response
 
 
