@@ -31,12 +31,13 @@ test: install chromium lint test-sqlite test-postgres
 # The browser tests drive Debian's chromium (Playwright never downloads a browser here).
 chromium:
 	@if [ -x /usr/bin/chromium ]; then :; \
-	elif [ "$$(id -u)" = 0 ]; then apt-get update && apt-get install -y chromium; \
+	elif [ "$$(id -u)" = 0 ]; then apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
 	else echo "chromium is missing: install Debian's chromium package (apt-get install chromium)" >&2; exit 1; fi
 	@test -x /usr/bin/chromium || { echo "chromium could not be installed" >&2; exit 1; }
 
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 test-sqlite: install
 	$(BIN)/pytest -q

@@ -39,7 +39,11 @@ class JsonFormatter(logging.Formatter):
 
 
 def configure_logging(app: Flask) -> None:
-    """Install one root handler (replacing ours from an earlier app) and the request line."""
+    """Install one root handler (replacing ours from an earlier app).
+
+    The request line itself is written by ``log_request``, from ``core.http``'s one
+    after-request hook.
+    """
     root = logging.getLogger()
     for handler in [h for h in root.handlers if getattr(h, _HANDLER_MARK, False)]:
         root.removeHandler(handler)
@@ -52,31 +56,28 @@ def configure_logging(app: Flask) -> None:
     root.addHandler(handler)
     root.setLevel(app.config["LOG_LEVEL"])
 
-    @app.before_request
-    def start_timer() -> None:
-        g.request_started = time.perf_counter()
 
-    @app.after_request
-    def log_request(response):
-        if not request_log.isEnabledFor(logging.INFO):
-            return response
-        started = g.get("request_started", time.perf_counter())
-        api_key = g.get("api_key")
-        fields = {
-            "request_id": g.get("request_id"),
-            "method": request.method,
-            "path": request.path,
-            "status": response.status_code,
-            "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-            "tenant_id": api_key.tenant_id if api_key else None,
-            "key_id": api_key.key_id if api_key else None,
-        }
-        request_log.info(
-            "%s %s %s %.1fms",
-            request.method,
-            request.path,
-            response.status_code,
-            fields["duration_ms"],
-            extra=fields,
-        )
-        return response
+def log_request(response) -> None:
+    """The one ``loopwave.request`` line of a request (skipped cheaply below INFO)."""
+    if not request_log.isEnabledFor(logging.INFO):
+        return
+    context = g._get_current_object()
+    started = context.get("request_started", time.perf_counter())
+    api_key = context.get("api_key")
+    fields = {
+        "request_id": context.get("request_id"),
+        "method": request.method,
+        "path": request.path,
+        "status": response.status_code,
+        "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+        "tenant_id": api_key.tenant_id if api_key else None,
+        "key_id": api_key.key_id if api_key else None,
+    }
+    request_log.info(
+        "%s %s %s %.1fms",
+        fields["method"],
+        fields["path"],
+        fields["status"],
+        fields["duration_ms"],
+        extra=fields,
+    )

@@ -119,10 +119,12 @@ def test_remembered_token_is_refused_once_it_expires(idp, tenant):
 
     policy = TokenPolicy(idp.issuer, ProviderKeys(idp.jwks_url, 30), (), AUDIENCE)
     verifier = TokenVerifier([policy], leeway_seconds=0)
-    token = idp.token(exp=int(time.time()) + 1)
+    expires = int(time.time()) + 3  # room for a slow machine to verify before it expires
+    token = idp.token(exp=expires)
     assert verifier.verify(token)[1]["sub"] == "user_admin"
     assert verifier.verify(token)[1]["sub"] == "user_admin"
     assert idp.jwks_fetches == 1
-    time.sleep(1.2)  # PyJWT reads the wall clock; a second is the smallest exp step
+    # PyJWT reads the wall clock, so the clock fixture cannot move it: wait past exp.
+    time.sleep(max(0.0, expires - time.time()) + 0.2)
     with pytest.raises(InvalidToken, match="expired"):
         verifier.verify(token)

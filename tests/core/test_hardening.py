@@ -187,3 +187,18 @@ def test_an_id_with_a_nul_is_not_found_without_a_query(client, api_key):
     key = api_key()
     response = client.get("/api/v1/chats/cht_%00/messages", headers={"x-tenant-api-key": key})
     assert response.status_code == 404
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/usage?days=²",
+        "/api/v1/usage?days=٣",
+        "/api/v1/contacts?limit=²",
+        "/api/v1/contacts?limit=٣",
+    ],
+)
+def test_non_ascii_digits_in_numbers_are_a_400(client, api_key, url):
+    # str.isdigit() accepts "²", which int() then refuses: it used to be a 500.
+    response = client.get(url, headers={"x-tenant-api-key": api_key()})
+    assert response.status_code == 400
