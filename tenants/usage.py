@@ -124,7 +124,8 @@ def usage_report(
 ) -> list[dict]:
     """The last ``raw_days`` (1-90, default 30) of the tenant's usage, this process's counts
     included (they are written first)."""
-    raw_days = raw_days or "30"
+    if raw_days is None:  # absent means the default; present but empty is an error
+        raw_days = "30"
     if not (raw_days.isascii() and raw_days.isdigit()) or not 1 <= int(raw_days) <= MAX_REPORT_DAYS:
         raise InvalidInput(
             f"days must be an integer from 1 to {MAX_REPORT_DAYS}", {"field": "days"}

@@ -155,9 +155,9 @@ def _describe(exc: BaseException) -> str:
 
 def _generated(headers: dict | None) -> dict:
     """The generated headers, credentials masked: a report never prints a secret."""
+    secret = {"x-tenant-api-key", "x-api-key", "authorization"}
     return {
-        name: "***" if "key" in name.lower() and name.lower() != "idempotency-key" else value
-        for name, value in (headers or {}).items()
+        name: "***" if name.lower() in secret else value for name, value in (headers or {}).items()
     }
 
 

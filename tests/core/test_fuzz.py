@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.fuzz import fuzz, report
+from tests.fuzz import _generated, fuzz, report
 from tests.fuzz_server import api_target, console_target
 from tests.servers import Gunicorn
 
@@ -60,3 +60,16 @@ def test_the_harness_catches_a_document_that_disagrees_with_the_server(live, api
     )
     failures = {result.label: result.failures for result in results}
     assert failures["GET /api/v1/health"] > 0
+
+
+def test_fuzz_reports_never_print_credentials():
+    sent = {
+        "Authorization": "Bearer eyJ.secret.token",
+        "x-tenant-api-key": "lw_live_secret",
+        "Idempotency-Key": "retry-1",
+    }
+    assert _generated(sent) == {
+        "Authorization": "***",
+        "x-tenant-api-key": "***",
+        "Idempotency-Key": "retry-1",
+    }
