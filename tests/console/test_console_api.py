@@ -128,6 +128,20 @@ def test_changing_a_revoked_key_is_409(client, admin_token, key_id):
         assert response.get_json()["error"]["code"] == "CONFLICT"
 
 
+def test_oversized_body_is_413_even_on_a_route_that_ignores_its_body(
+    client, admin_token, store, tenant, key_id
+):
+    response = client.post(
+        f"/console/keys/{key_id}/revoke",
+        headers=bearer(admin_token),
+        data=b"x" * (1024 * 1024 + 1),
+        content_type="application/json",
+    )
+    assert response.status_code == 413
+    assert response.get_json()["error"]["code"] == "PAYLOAD_TOO_LARGE"
+    assert store.get_key(tenant.id, key_id).revoked_at is None
+
+
 def test_audit_log_pages_with_a_cursor_newest_first(client, admin_token, key_id):
     for index in range(4):
         _call(client, admin_token, "PATCH", f"/console/keys/{key_id}", {"name": f"n{index}"})
