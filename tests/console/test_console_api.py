@@ -102,7 +102,9 @@ def test_invalid_create_is_400_and_creates_nothing(client, admin_token, store, t
     assert store.list_keys(tenant.id) == []
 
 
-@pytest.mark.parametrize("body", [{}, {"name": None}, {"enabled": "yes"}, {"scopes": "*"}])
+@pytest.mark.parametrize(
+    "body", [{}, {"name": None}, {"enabled": "yes"}, {"scopes": "*"}, {"scopes": []}]
+)
 def test_invalid_patch_is_400(client, admin_token, key_id, body):
     response = _call(client, admin_token, "PATCH", f"/console/keys/{key_id}", body)
     assert response.status_code == 400
