@@ -84,6 +84,33 @@ def test_create_shows_the_secret_once_and_list_never(client, admin_token):
     assert [row["id"] for row in listed.get_json()["data"]] == [body["id"]]
 
 
+KEY_FIELDS = {
+    "id",
+    "name",
+    "start",
+    "last4",
+    "scopes",
+    "enabled",
+    "revoked_at",
+    "expires_at",
+    "created_at",
+    "last_used_at",
+}
+
+
+def test_key_objects_carry_exactly_the_spec_fields(client, admin_token):
+    """SPEC §7: these fields, plus ``key`` on create and rotate, and nothing else."""
+    created = _call(client, admin_token, "POST", "/console/keys", {"name": "ci"}).get_json()
+    assert set(created) == KEY_FIELDS | {"key"}
+    path = f"/console/keys/{created['id']}"
+    rotated = _call(client, admin_token, "POST", f"{path}/rotate", {"grace_seconds": 60})
+    assert set(rotated.get_json()) == KEY_FIELDS | {"key"}
+    patched = _call(client, admin_token, "PATCH", path, {"name": "renamed"}).get_json()
+    assert set(patched) == KEY_FIELDS
+    listed = _call(client, admin_token, "GET", "/console/keys").get_json()["data"]
+    assert len(listed) == 2 and all(set(row) == KEY_FIELDS for row in listed)
+
+
 @pytest.mark.parametrize(
     "body",
     [
