@@ -47,8 +47,11 @@ def read_environment() -> dict[str, str]:
 
 def load_config(env: dict[str, str], instance_path: str) -> dict[str, Any]:
     """Turn environment variables into Flask config keys (see README, "Configuration")."""
-    app_env = env.get("APP_ENV") or env.get("FLASK_ENV") or "development"
-    production = app_env == "production"
+    # Either variable saying production is enough: a stray APP_ENV=development must not
+    # re-enable development sign-in on a host whose FLASK_ENV says production.
+    declared = [(env.get(name) or "").strip().lower() for name in ("APP_ENV", "FLASK_ENV")]
+    production = "production" in declared
+    app_env = "production" if production else (declared[0] or declared[1] or "development")
     database_url = env.get("DATABASE_URL") or f"sqlite:///{Path(instance_path) / 'loopwave.db'}"
     enforcement = env.get("LICENSE_ENFORCEMENT", "enforce")
     if enforcement not in ENFORCEMENTS:

@@ -111,6 +111,11 @@ def register_request_hooks(app: Flask) -> None:
         sent = request.environ.get("HTTP_X_REQUEST_ID", "")
         context.request_id = sent if _echoable(sent) else new_request_id()
         _limit_header_size(request.environ)
+        # Werkzeug enforces the limit only when a body is read; a route that ignores its body
+        # (revoke) would otherwise act on a request the SPEC says is refused.
+        declared = request.content_length
+        if declared is not None and declared > app.config["MAX_CONTENT_LENGTH"]:
+            raise ApiError("PAYLOAD_TOO_LARGE")
 
     @app.after_request
     def finish_response(response):
@@ -173,6 +178,9 @@ def json_body(model: type[Body]) -> Body:
     if not request.is_json:
         raise ApiError("UNSUPPORTED_MEDIA_TYPE")
     raw = request.get_data(cache=True)
+    if request.content_length is None and len(raw) >= current_app.config["MAX_CONTENT_LENGTH"]:
+        # A streamed (chunked) body is cut at the limit rather than refused: refuse it here.
+        raise ApiError("PAYLOAD_TOO_LARGE")
     try:
         payload = json.loads(raw) if raw else None
     except (ValueError, UnicodeDecodeError) as exc:

@@ -32,7 +32,13 @@ def _fail(exc: StoreError):
 @click.option("--external-id", help="The identity provider's organization id (e.g. org_...).")
 def create_tenant(name: str, external_id: str | None) -> None:
     """Create a tenant and print its id."""
-    click.echo(keystore().create_tenant(name, external_id).id)
+    store = keystore()
+    existing = store.tenant_by_external_id(external_id) if external_id else None
+    if existing is not None:
+        raise click.ClickException(
+            f"A tenant with external id '{external_id}' already exists: {existing.id}"
+        )
+    click.echo(store.create_tenant(name, external_id).id)
 
 
 @tenants_cli.command("list")
@@ -66,7 +72,12 @@ def create_key(tenant_id, name, scopes, expires_in, rate_limit) -> None:
 @keys_cli.command("list")
 @click.option("--tenant", "tenant_id", required=True)
 def list_keys(tenant_id: str) -> None:
-    for key in keystore().list_keys(tenant_id):
+    store = keystore()
+    try:
+        store.tenant(tenant_id)
+    except StoreError as exc:
+        _fail(exc)
+    for key in store.list_keys(tenant_id):
         status = "revoked" if key.revoked_at else ("enabled" if key.enabled else "disabled")
         click.echo(
             f"{key.id}\t{key.name}\t{key.display_start}...{key.last4}\t"

@@ -145,6 +145,11 @@ class KeyStore:
             changes["enabled"] = [key.enabled, bool(enabled)]
             key.enabled = bool(enabled)
         if key_scopes is not UNSET:
+            if not key_scopes:
+                # "No scopes means *" is a creation default; here it would widen access.
+                raise InvalidInput(
+                    'scopes cannot be empty; send ["*"] for every scope', {"field": "scopes"}
+                )
             normalised = scopes.normalise(key_scopes)
             if normalised != key.scopes:
                 changes["scopes"] = [key.scopes, normalised]

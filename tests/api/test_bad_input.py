@@ -1,5 +1,7 @@
 """Bad input of every kind gets a 4xx SPEC §4 envelope and changes nothing."""
 
+import io
+
 import pytest
 import sqlalchemy as sa
 
@@ -212,3 +214,15 @@ def test_unreachable_database_is_a_503_envelope(migrated, server_env):
     key = keyformat.generate("lw").full_key
     response = app.test_client().get("/api/v1/health", headers={"x-tenant-api-key": key})
     _assert_envelope(response, 503, "SERVICE_UNAVAILABLE")
+
+
+def test_oversized_chunked_body_is_a_413_not_a_400(client, api_key):
+    """Without Content-Length the limit is met while streaming; that is still a 413."""
+    response = client.post(
+        "/api/v1/messages",
+        input_stream=io.BytesIO(b"x" * (2 * 1024 * 1024)),
+        content_type="application/json",
+        headers={"x-tenant-api-key": api_key(), "Transfer-Encoding": "chunked"},
+        environ_overrides={"wsgi.input_terminated": True},
+    )
+    _assert_envelope(response, 413, "PAYLOAD_TOO_LARGE")

@@ -84,6 +84,33 @@ def test_create_shows_the_secret_once_and_list_never(client, admin_token):
     assert [row["id"] for row in listed.get_json()["data"]] == [body["id"]]
 
 
+KEY_FIELDS = {
+    "id",
+    "name",
+    "start",
+    "last4",
+    "scopes",
+    "enabled",
+    "revoked_at",
+    "expires_at",
+    "created_at",
+    "last_used_at",
+}
+
+
+def test_key_objects_carry_exactly_the_spec_fields(client, admin_token):
+    """SPEC §7: these fields, plus ``key`` on create and rotate, and nothing else."""
+    created = _call(client, admin_token, "POST", "/console/keys", {"name": "ci"}).get_json()
+    assert set(created) == KEY_FIELDS | {"key"}
+    path = f"/console/keys/{created['id']}"
+    rotated = _call(client, admin_token, "POST", f"{path}/rotate", {"grace_seconds": 60})
+    assert set(rotated.get_json()) == KEY_FIELDS | {"key"}
+    patched = _call(client, admin_token, "PATCH", path, {"name": "renamed"}).get_json()
+    assert set(patched) == KEY_FIELDS
+    listed = _call(client, admin_token, "GET", "/console/keys").get_json()["data"]
+    assert len(listed) == 2 and all(set(row) == KEY_FIELDS for row in listed)
+
+
 @pytest.mark.parametrize(
     "body",
     [
@@ -102,7 +129,9 @@ def test_invalid_create_is_400_and_creates_nothing(client, admin_token, store, t
     assert store.list_keys(tenant.id) == []
 
 
-@pytest.mark.parametrize("body", [{}, {"name": None}, {"enabled": "yes"}, {"scopes": "*"}])
+@pytest.mark.parametrize(
+    "body", [{}, {"name": None}, {"enabled": "yes"}, {"scopes": "*"}, {"scopes": []}]
+)
 def test_invalid_patch_is_400(client, admin_token, key_id, body):
     response = _call(client, admin_token, "PATCH", f"/console/keys/{key_id}", body)
     assert response.status_code == 400
@@ -126,6 +155,20 @@ def test_changing_a_revoked_key_is_409(client, admin_token, key_id):
         response = _call(client, admin_token, method, f"/console/keys/{key_id}{suffix}", body)
         assert response.status_code == 409
         assert response.get_json()["error"]["code"] == "CONFLICT"
+
+
+def test_oversized_body_is_413_even_on_a_route_that_ignores_its_body(
+    client, admin_token, store, tenant, key_id
+):
+    response = client.post(
+        f"/console/keys/{key_id}/revoke",
+        headers=bearer(admin_token),
+        data=b"x" * (1024 * 1024 + 1),
+        content_type="application/json",
+    )
+    assert response.status_code == 413
+    assert response.get_json()["error"]["code"] == "PAYLOAD_TOO_LARGE"
+    assert store.get_key(tenant.id, key_id).revoked_at is None
 
 
 def test_audit_log_pages_with_a_cursor_newest_first(client, admin_token, key_id):

@@ -117,3 +117,18 @@ def test_production_refuses_dev_login(tmp_path):
     with pytest.raises(ConfigError, match="DEV_LOGIN"):
         load_config(env, str(tmp_path))
     assert load_config({**env, "DEV_LOGIN": "0"}, str(tmp_path))["DEV_LOGIN"] is False
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"FLASK_ENV": "production"},
+        {"APP_ENV": "development", "FLASK_ENV": "production"},
+        {"APP_ENV": "Production"},
+    ],
+)
+def test_either_production_variable_refuses_dev_login(tmp_path, env):
+    with pytest.raises(ConfigError, match="DEV_LOGIN"):
+        load_config({**env, "SECRET_KEY": "s" * 40, "DEV_LOGIN": "1"}, str(tmp_path))
+    with pytest.raises(ConfigError, match="SECRET_KEY"):
+        load_config(env, str(tmp_path))

@@ -103,3 +103,16 @@ def test_licenses_set_changes_gating(cli, client, tenant, api_key):
         ).exit_code
         != 0
     )
+
+
+def test_tenants_create_refuses_a_taken_external_id_without_a_trace(cli, tenant):
+    result = cli("tenants", "create", "Again", "--external-id", tenant.external_id)
+    assert result.exit_code == 1
+    assert tenant.id in result.output and "Traceback" not in result.output
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Tenant)) == 1
+
+
+def test_keys_list_of_an_unknown_tenant_fails(cli):
+    result = cli("keys", "list", "--tenant", "ten_unknown")
+    assert result.exit_code == 1
+    assert "No tenant with id 'ten_unknown'" in result.output

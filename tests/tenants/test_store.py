@@ -27,6 +27,14 @@ def test_unknown_scope_is_invalid_and_creates_nothing(store, tenant, scopes):
     assert store.list_keys(tenant.id) == []
 
 
+def test_rescoping_to_no_scopes_is_invalid_and_never_widens_to_all(store, tenant):
+    """``*`` for an empty list is a creation default; on update it would silently widen access."""
+    record = store.create_key(tenant.id, "narrow", TEST_ACTOR, ["chats:read"]).record
+    with pytest.raises(InvalidInput):
+        store.update_key(tenant.id, record.id, TEST_ACTOR, key_scopes=[])
+    assert store.get_key(tenant.id, record.id).scopes == ["chats:read"]
+
+
 @pytest.mark.parametrize("name", ["", "   ", "x" * 101, 42])
 def test_bad_name_is_invalid(store, tenant, name):
     with pytest.raises(InvalidInput):
