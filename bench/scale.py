@@ -13,7 +13,7 @@
    1,000,000; the same probe keys are looked up in both, alternating in rounds (see
    ``bench/keylookup.py``). Medians, p95 and their ratio are printed.
 
-    make bench-scale     # or: .venv/bin/python bench/scale.py --rounds 5 --seconds 5
+    make bench-scale     # or: .venv/bin/python bench/scale.py --rounds 7 --seconds 4
 
 Environment (defaults in brackets); the public schema of both databases is DROPPED and rebuilt,
 so give it databases of its own:
@@ -51,8 +51,8 @@ BARE = "bare Flask route"
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=5, help="throughput rounds [5]")
-    parser.add_argument("--seconds", type=int, default=5, help="seconds per wrk run [5]")
+    parser.add_argument("--rounds", type=int, default=7, help="throughput rounds [7]")
+    parser.add_argument("--seconds", type=int, default=4, help="seconds per wrk run [4]")
     parser.add_argument("--connections", type=int, default=4, help="per instance [4]")
     parser.add_argument("--latency-rounds", type=int, default=300, help="[300]")
     parser.add_argument("--batch", type=int, default=20, help="lookups per round and store [20]")
@@ -153,6 +153,11 @@ def throughput(env: dict[str, str], key: str, args: argparse.Namespace) -> None:
             targets, args.rounds, args.seconds, connections=args.connections, threads=1
         )
         quota = requests.get(f"{apps[0]}/api/v1/health", headers=auth, timeout=10).headers
+        per_request = {
+            name: _transactions_per_request(env["DATABASE_URL"], url, headers, args.connections)
+            for name, (url, headers) in targets.items()
+            if name != BARE
+        }
     finally:
         for server in servers:
             server.stop()
@@ -167,6 +172,34 @@ def throughput(env: dict[str, str], key: str, args: argparse.Namespace) -> None:
         f"rate limiter counted, never refused: X-RateLimit-Limit {quota.get('X-RateLimit-Limit')},"
         f" X-RateLimit-Remaining {quota.get('X-RateLimit-Remaining')} in the current minute"
     )
+    for name, count in per_request.items():
+        print(f"PostgreSQL transactions per request, {name}: {count:.2f}")
+
+
+def _transactions_per_request(
+    database_url: str, url: tuple[str, ...], headers: dict[str, str], connections: int
+) -> float:
+    """Database work per request, from the server's own counters: shows the key cache at work."""
+    engine = sa.create_engine(database_url)
+    query = sa.text(
+        "SELECT xact_commit + xact_rollback FROM pg_stat_database"
+        " WHERE datname = current_database()"
+    )
+
+    def transactions() -> int:
+        time.sleep(1)  # backends report their counters at most once a second when busy
+        with engine.connect() as connection:
+            connection.execute(sa.text("SELECT pg_stat_clear_snapshot()"))
+            return connection.scalar(query)
+
+    try:
+        before = transactions()
+        seconds = 2
+        sent = wrk_rps(url, headers, seconds, connections, 1) * seconds
+        after = transactions()
+    finally:
+        engine.dispose()
+    return (after - before - 2) / sent  # less this probe's own two transactions
 
 
 # -- 2. key-auth latency against the size of the store ---------------------------------------
