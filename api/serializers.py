@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
+from tenants.clock import iso
 from tenants.records import Broadcast, Chat, Contact, Message, Ticket
-
-
-def _time(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
 
 
 def contact(row: Contact) -> dict:
@@ -17,7 +12,7 @@ def contact(row: Contact) -> dict:
         "name": row.name,
         "phone": row.phone,
         "email": row.email,
-        "created_at": _time(row.created_at),
+        "created_at": iso(row.created_at),
     }
 
 
@@ -25,8 +20,8 @@ def chat(row: Chat) -> dict:
     return {
         "id": row.id,
         "contact_id": row.contact_id,
-        "created_at": _time(row.created_at),
-        "last_message_at": _time(row.last_message_at),
+        "created_at": iso(row.created_at),
+        "last_message_at": iso(row.last_message_at),
     }
 
 
@@ -37,7 +32,7 @@ def message(row: Message) -> dict:
         "direction": row.direction,
         "text": row.text,
         "status": row.status,
-        "created_at": _time(row.created_at),
+        "created_at": iso(row.created_at),
     }
 
 
@@ -48,7 +43,7 @@ def ticket(row: Ticket) -> dict:
         "body": row.body,
         "contact_id": row.contact_id,
         "status": row.status,
-        "created_at": _time(row.created_at),
+        "created_at": iso(row.created_at),
     }
 
 
@@ -60,5 +55,5 @@ def broadcast(row: Broadcast) -> dict:
         "contact_ids": row.contact_ids,
         "recipients": len(row.contact_ids),
         "status": row.status,
-        "created_at": _time(row.created_at),
+        "created_at": iso(row.created_at),
     }

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
 
 from flask import request
 
@@ -14,11 +13,10 @@ from api.schemas import BroadcastIn, ContactIn, MessageIn, TicketIn
 from core.extensions import db
 from core.http import json_body
 from core.services import usage_buffer
-from tenants import clock, messaging
-from tenants.errors import InvalidInput
+from tenants import messaging
 from tenants.pagination import paginate, parse_limit
 from tenants.records import Chat, Contact, Message, Ticket
-from tenants.usage import usage_for_tenant
+from tenants.usage import usage_report
 
 
 def _page(statement, id_column, serialize: Callable, newest_first: bool = True) -> dict:
@@ -45,12 +43,10 @@ def health():
 
 @bp.get("/usage")
 def usage():
-    raw_days = request.args.get("days", "30")
-    if not raw_days.isdigit() or not 1 <= int(raw_days) <= 90:
-        raise InvalidInput("days must be an integer from 1 to 90", {"field": "days"})
-    usage_buffer().flush()
-    since = clock.now().date() - timedelta(days=int(raw_days) - 1)
-    return {"data": usage_for_tenant(db.session, current_key().tenant_id, since)}
+    report = usage_report(
+        db.session, usage_buffer(), current_key().tenant_id, request.args.get("days")
+    )
+    return {"data": report}
 
 
 @bp.post("/messages")

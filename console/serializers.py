@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
+from tenants.clock import iso
 from tenants.keys import IssuedKey
 from tenants.models import ApiKey, AuditEvent
-
-
-def _time(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
 
 
 def key(row: ApiKey) -> dict:
@@ -20,10 +15,10 @@ def key(row: ApiKey) -> dict:
         "last4": row.last4,
         "scopes": list(row.scopes),
         "enabled": row.enabled,
-        "revoked_at": _time(row.revoked_at),
-        "expires_at": _time(row.expires_at),
-        "created_at": _time(row.created_at),
-        "last_used_at": _time(row.last_used_at),
+        "revoked_at": iso(row.revoked_at),
+        "expires_at": iso(row.expires_at),
+        "created_at": iso(row.created_at),
+        "last_used_at": iso(row.last_used_at),
         "rotated_from_id": row.rotated_from_id,
     }
 
@@ -41,5 +36,5 @@ def audit_event(row: AuditEvent) -> dict:
         "changes": row.changes,
         "request_id": row.request_id,
         "source_ip": row.source_ip,
-        "created_at": _time(row.created_at),
+        "created_at": iso(row.created_at),
     }

@@ -19,6 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from tenants import clock
+from tenants.errors import InvalidInput
 from tenants.models import ApiKey, KeyUsage
 
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -113,6 +114,24 @@ def _touch_last_used(session: Session, last_used: dict[str, datetime]) -> None:
             )
             .values(last_used_at=used_at)
         )
+
+
+MAX_REPORT_DAYS = 90
+
+
+def usage_report(
+    session: Session, buffer: UsageBuffer, tenant_id: str, raw_days: str | None
+) -> list[dict]:
+    """The last ``raw_days`` (1-90, default 30) of the tenant's usage, this process's counts
+    included (they are written first)."""
+    raw_days = raw_days or "30"
+    if not raw_days.isdigit() or not 1 <= int(raw_days) <= MAX_REPORT_DAYS:
+        raise InvalidInput(
+            f"days must be an integer from 1 to {MAX_REPORT_DAYS}", {"field": "days"}
+        )
+    buffer.flush()
+    since = clock.now().date() - timedelta(days=int(raw_days) - 1)
+    return usage_for_tenant(session, tenant_id, since)
 
 
 def usage_for_tenant(session: Session, tenant_id: str, since: date) -> list[dict]:
