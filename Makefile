@@ -54,7 +54,7 @@ bench: install
 	$(BIN)/python bench/run.py
 
 bench-scale: install
-	BENCH_DATABASE_URL=$${BENCH_DATABASE_URL:-$(PG_TEST_URL)} $(BIN)/python bench/scale.py
+	$(BIN)/python bench/scale.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

@@ -18,12 +18,27 @@ import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
+FLASK = str(Path(sys.executable).with_name("flask"))
 
 
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def flask_cli(env: dict[str, str], *args: str) -> str:
+    """Run ``flask --app app ...`` with ``env`` over ours; its last line of output."""
+    result = subprocess.run(
+        [FLASK, "--app", "app", *args],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    lines = result.stdout.strip().splitlines()
+    return lines[-1] if lines else ""
 
 
 class Server:
@@ -68,34 +83,91 @@ def require_wrk() -> str:
     return wrk
 
 
-def wrk_rps(url: str, headers: dict[str, str], seconds: int, connections: int = 8) -> float:
-    command = [require_wrk(), "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url]
+def wrk_rps(
+    url: str | tuple[str, ...],
+    headers: dict[str, str],
+    seconds: int,
+    connections: int = 8,
+    threads: int = 2,
+) -> float:
+    """Requests/s of one wrk run; a tuple of urls runs one wrk per url at once and sums.
+
+    Any non-2xx answer fails the run (unless ``X-Bench: expect_errors``): a rate that
+    includes refusals would measure the wrong thing.
+    """
+    urls = (url,) if isinstance(url, str) else url
+    processes = [
+        subprocess.Popen(
+            _wrk_command(one, headers, seconds, connections, threads),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for one in urls
+    ]
+    total = 0.0
+    for one, process in zip(urls, processes, strict=True):
+        output, errors = process.communicate()
+        if process.returncode != 0:
+            raise RuntimeError(f"wrk {one} failed: {errors}")
+        total += _parse_wrk(one, headers, output)
+    return total
+
+
+def _wrk_command(
+    url: str, headers: dict[str, str], seconds: int, connections: int, threads: int
+) -> list[str]:
+    command = [require_wrk(), f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency"]
     for name, value in headers.items():
-        command[1:1] = ["-H", f"{name}: {value}"]
-    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+        command += ["-H", f"{name}: {value}"]
+    return [*command, url]
+
+
+def _parse_wrk(url: str, headers: dict[str, str], output: str) -> float:
     match = re.search(r"Requests/sec:\s+([\d.]+)", output)
     if match is None:
         raise RuntimeError(output)
     non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
     if non_2xx and "expect_errors" not in headers.get("X-Bench", ""):
         raise RuntimeError(f"{url}: {non_2xx.group(1)} error responses\n{output}")
+    socket_errors = re.search(r"Socket errors:.*", output)
+    if socket_errors:
+        print(f"warning: {url}: {socket_errors.group(0)}", file=sys.stderr)
     return float(match.group(1))
 
 
-def alternating_medians(
-    targets: dict[str, tuple[str, dict[str, str]]], rounds: int, seconds: int
-) -> dict[str, float]:
+Target = tuple[str | tuple[str, ...], dict[str, str]]
+
+
+def alternating_samples(
+    targets: dict[str, Target], rounds: int, seconds: int, connections: int = 8, threads: int = 2
+) -> dict[str, list[float]]:
     """Measure each target once per round, in turn, so drift hits all of them alike."""
     samples: dict[str, list[float]] = {name: [] for name in targets}
     for _ in range(rounds):
         for name, (url, headers) in targets.items():
-            samples[name].append(wrk_rps(url, headers, seconds))
+            samples[name].append(wrk_rps(url, headers, seconds, connections, threads))
+    return samples
+
+
+def alternating_medians(
+    targets: dict[str, Target], rounds: int, seconds: int, connections: int = 8, threads: int = 2
+) -> dict[str, float]:
+    samples = alternating_samples(targets, rounds, seconds, connections, threads)
     return {name: statistics.median(values) for name, values in samples.items()}
 
 
-def print_table(results: dict[str, float], baseline: str, goals: Iterable[tuple[str, float]]):
+def print_table(
+    results: dict[str, float],
+    baseline: str,
+    goals: Iterable[tuple[str, float]],
+    samples: dict[str, list[float]] | None = None,
+):
+    """Medians and ratios to ``baseline``; with ``samples``, each round's ratio too."""
     base = results[baseline]
     goal_by_name = dict(goals)
+    if samples is not None:
+        _print_round_ratios(samples, baseline)
     print(f"{'target':<44} {'req/s':>9} {'ratio':>7}  goal")
     for name, rps in results.items():
         goal = goal_by_name.get(name)
@@ -105,3 +177,14 @@ def print_table(results: dict[str, float], baseline: str, goals: Iterable[tuple[
             else (f">= {goal:.2f} " + ("met" if rps / base >= goal else "MISSED"))
         )
         print(f"{name:<44} {rps:>9.0f} {rps / base:>6.2f}x  {verdict}")
+
+
+def _print_round_ratios(samples: dict[str, list[float]], baseline: str) -> None:
+    """Ratio to the baseline of the same round: the spread shows how much to trust a median."""
+    print(f"{'per round (req/s, ratio to the same round)':<44}")
+    for name, values in samples.items():
+        cells = "  ".join(
+            f"{rps:6.0f} {rps / base:4.2f}x"
+            for rps, base in zip(values, samples[baseline], strict=True)
+        )
+        print(f"  {name:<42} {cells}")

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -20,22 +19,7 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.harness import ROOT, Server, alternating_medians, print_table  # noqa: E402
-
-FLASK = str(Path(sys.executable).with_name("flask"))
-
-
-def flask_cli(env: dict[str, str], *args: str) -> str:
-    result = subprocess.run(
-        [FLASK, "--app", "app", *args],
-        cwd=ROOT,
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    lines = result.stdout.strip().splitlines()
-    return lines[-1] if lines else ""
+from bench.harness import Server, alternating_medians, flask_cli, print_table  # noqa: E402
 
 
 def main() -> None:
