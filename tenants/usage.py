@@ -1,7 +1,8 @@
 """Per-key, per-day request counts and ``last_used_at``, buffered in the process.
 
 Counting must not cost the hot path a database write, so each process adds requests up in
-memory and writes them out at most every ``flush_seconds`` (after the response is sent).
+memory and writes them out every ``flush_seconds``: after a response once that much time has
+passed, and from a small daemon thread when the process serves nothing more.
 ``last_used_at`` is written at most once per key per minute across all processes: the update
 itself only matches rows whose value is older than that.
 """
@@ -9,7 +10,10 @@ itself only matches rows whose value is older than that.
 from __future__ import annotations
 
 import logging
+import os
 import threading
+import time
+import weakref
 from collections import Counter
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
@@ -35,12 +39,27 @@ class UsageBuffer:
         self._last_used: dict[str, datetime] = {}
         self._last_flush = clock.now()
         self._lock = threading.Lock()
+        self._flusher_pid: int | None = None
 
     def record(self, tenant_id: str, key_id: str) -> None:
         now = clock.now()
         with self._lock:
             self._counts[(tenant_id, key_id, now.date())] += 1
             self._last_used[key_id] = now
+        if self._flusher_pid != os.getpid():
+            self._start_flusher()
+
+    def _start_flusher(self) -> None:
+        """A daemon thread per process (started after the fork) that writes counts a worker
+        holds while it serves no further requests; busy workers flush after responses."""
+        self._flusher_pid = os.getpid()
+        interval = max(self._flush_after.total_seconds(), 1.0)
+        threading.Thread(
+            target=_flush_periodically,
+            args=(weakref.ref(self), interval),
+            name="usage-flush",
+            daemon=True,
+        ).start()
 
     def flush_due(self) -> bool:
         return bool(self._counts) and clock.now() - self._last_flush >= self._flush_after
@@ -77,6 +96,18 @@ class UsageBuffer:
         except Exception:
             self._restore(counts, last_used)
             raise
+
+
+def _flush_periodically(buffer_ref: weakref.ref[UsageBuffer], interval: float) -> None:
+    """Flush every ``interval`` seconds until the buffer (its app) is gone."""
+    while True:
+        time.sleep(interval)
+        buffer = buffer_ref()
+        if buffer is None:
+            return
+        if buffer._counts:
+            buffer.flush_quietly()
+        del buffer
 
 
 def write_usage(engine: Engine, counts: Counts, last_used: dict[str, datetime]) -> None:

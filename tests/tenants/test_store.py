@@ -126,3 +126,24 @@ def test_usage_is_counted_per_day(client, api_key, clock):
     ).all()
     assert [requests for _, requests in rows] == [2, 1]
     assert rows[1][0] - rows[0][0] == timedelta(days=1)
+
+
+def test_counts_of_an_idle_process_are_written_by_its_flusher_thread(app, tenant, api_key):
+    """A worker that serves no further request still writes what it counted."""
+    import time as wall
+
+    from tenants.usage import UsageBuffer
+
+    key_id = app.test_client().get(
+        "/api/v1/health", headers={"x-tenant-api-key": api_key()}
+    ).get_json()["key"]["id"]
+    engine = db.engine
+    idle = UsageBuffer(lambda: engine, flush_seconds=1)
+    idle.record(tenant.id, key_id)
+    deadline = wall.monotonic() + 10
+    requests = 0
+    while wall.monotonic() < deadline and requests < 2:
+        wall.sleep(0.2)
+        db.session.expire_all()
+        requests = db.session.scalar(sa.select(sa.func.sum(KeyUsage.requests))) or 0
+    assert requests == 2  # the health request above, and the idle buffer's count
