@@ -44,7 +44,6 @@ class Key(BaseModel):
     expires_at: datetime | None
     created_at: datetime
     last_used_at: datetime | None
-    rotated_from_id: str | None
 
 
 class IssuedKey(Key):
