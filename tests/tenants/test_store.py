@@ -134,9 +134,11 @@ def test_counts_of_an_idle_process_are_written_by_its_flusher_thread(app, tenant
 
     from tenants.usage import UsageBuffer
 
-    key_id = app.test_client().get(
-        "/api/v1/health", headers={"x-tenant-api-key": api_key()}
-    ).get_json()["key"]["id"]
+    key_id = (
+        app.test_client()
+        .get("/api/v1/health", headers={"x-tenant-api-key": api_key()})
+        .get_json()["key"]["id"]
+    )
     engine = db.engine
     idle = UsageBuffer(lambda: engine, flush_seconds=1)
     idle.record(tenant.id, key_id)
