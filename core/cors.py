@@ -21,29 +21,35 @@ PREFLIGHT_MAX_AGE = "600"
 
 
 def register_cors(app: Flask) -> None:
-    @app.before_request
-    def answer_preflight() -> Response | None:
-        """A preflight carries no token: answer it before the console authenticates."""
-        if request.method != "OPTIONS" or not _allowed_origin():
-            return None
-        if "Access-Control-Request-Method" not in request.headers:
-            return None
-        response = current_app.response_class(status=204)
-        response.headers["Access-Control-Allow-Methods"] = ALLOWED_METHODS
-        response.headers["Access-Control-Allow-Headers"] = ALLOWED_HEADERS
-        response.headers["Access-Control-Max-Age"] = PREFLIGHT_MAX_AGE
-        return response
+    """Hooks of the console blueprint alone: the tenant API and the pages never pay for CORS.
 
-    @app.after_request
-    def add_cors_headers(response: Response) -> Response:
-        if request.path.startswith(CONSOLE_PREFIX):
-            # Caches must not serve one origin's answer to another.
-            response.vary.add("Origin")
-        origin = _allowed_origin()
-        if origin:
-            response.headers["Access-Control-Allow-Origin"] = origin
-            response.headers["Access-Control-Expose-Headers"] = EXPOSED_HEADERS
-        return response
+    The preflight answer is put first, ahead of the console's authentication (a preflight
+    carries no token); call this before the console blueprint is registered.
+    """
+    app.before_request_funcs.setdefault("console", []).insert(0, answer_preflight)
+    app.after_request_funcs.setdefault("console", []).append(add_cors_headers)
+
+
+def answer_preflight() -> Response | None:
+    if request.method != "OPTIONS" or not _allowed_origin():
+        return None
+    if "Access-Control-Request-Method" not in request.headers:
+        return None
+    response = current_app.response_class(status=204)
+    response.headers["Access-Control-Allow-Methods"] = ALLOWED_METHODS
+    response.headers["Access-Control-Allow-Headers"] = ALLOWED_HEADERS
+    response.headers["Access-Control-Max-Age"] = PREFLIGHT_MAX_AGE
+    return response
+
+
+def add_cors_headers(response: Response) -> Response:
+    # Caches must not serve one origin's answer to another.
+    response.vary.add("Origin")
+    origin = _allowed_origin()
+    if origin:
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Access-Control-Expose-Headers"] = EXPOSED_HEADERS
+    return response
 
 
 def _allowed_origin() -> str | None:

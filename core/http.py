@@ -43,6 +43,15 @@ JSON_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'"
 DEFAULT_CSP = "frame-ancestors 'none'; base-uri 'self'; object-src 'none'"
 
 
+def _defaults(csp: str) -> tuple[tuple[str, str, str], ...]:
+    headers = {**SECURITY_HEADERS, "Content-Security-Policy": csp, "Cache-Control": "no-store"}
+    return tuple((name.lower(), name, value) for name, value in headers.items())
+
+
+_JSON_DEFAULTS = _defaults(JSON_CSP)
+_PAGE_DEFAULTS = _defaults(DEFAULT_CSP)
+
+
 def public(view: View) -> View:
     """Mark ``view`` as reachable without credentials: the blueprints' auth hooks skip it.
 
@@ -120,15 +129,13 @@ def register_request_hooks(app: Flask) -> None:
     @app.after_request
     def finish_response(response):
         headers = response.headers
-        headers["X-Request-Id"] = g.get("request_id") or new_request_id()
-        for name, value in SECURITY_HEADERS.items():
-            if name not in headers:  # a page (the dashboard, /docs) may set its own
-                headers[name] = value
-        if "Content-Security-Policy" not in headers:
-            json = response.mimetype == "application/json"
-            headers["Content-Security-Policy"] = JSON_CSP if json else DEFAULT_CSP
-        if "Cache-Control" not in headers:
-            headers["Cache-Control"] = "no-store"
+        # A page (the dashboard, /docs) may have set its own: add only what is missing, in
+        # one pass (Headers.set rescans the list for every name).
+        present = {name.lower() for name, _ in headers.items()}
+        json = (response.content_type or "").startswith("application/json")
+        defaults = _JSON_DEFAULTS if json else _PAGE_DEFAULTS
+        headers.extend([(name, value) for lower, name, value in defaults if lower not in present])
+        headers.add("X-Request-Id", g.get("request_id") or new_request_id())
         if request.is_secure:
             headers["Strict-Transport-Security"] = "max-age=31536000"
         log_request(response)
