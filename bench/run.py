@@ -34,6 +34,9 @@ def main() -> None:
         "LOOPWAVE_IGNORE_DOTENV": "1",
         "DATABASE_URL": f"sqlite:///{instance}/bench.db",
         "LOG_LEVEL": "WARNING",
+        # gunicorn.conf.py recycles workers every ~10,000 requests; at these rates that is a
+        # restart every few seconds, which would charge an app start-up to one round.
+        "GUNICORN_MAX_REQUESTS": "0",
     }
     flask_cli(env, "db", "upgrade")
     tenant_id = flask_cli(env, "tenants", "create", "Bench")
