@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from flask import request
 
 from api import bp, serializers
@@ -11,24 +9,11 @@ from api.auth import current_key, license_gated, require_scope
 from api.idempotent import idempotent
 from api.schemas import BroadcastIn, ContactIn, MessageIn, TicketIn
 from core.extensions import db
-from core.http import accepts
+from core.http import accepts, list_page
 from core.services import usage_buffer
 from tenants import messaging
-from tenants.pagination import paginate, parse_limit
 from tenants.records import Chat, Contact, Message, Ticket
 from tenants.usage import usage_report
-
-
-def _page(statement, id_column, serialize: Callable, newest_first: bool = True) -> dict:
-    page = paginate(
-        db.session,
-        statement,
-        id_column,
-        parse_limit(request.args.get("limit")),
-        request.args.get("cursor"),
-        newest_first,
-    )
-    return {"data": [serialize(item) for item in page.items], "next_cursor": page.next_cursor}
 
 
 @bp.get("/health")
@@ -62,20 +47,20 @@ def send_message(body: MessageIn):
 @bp.get("/chats")
 @require_scope("chats:read")
 def list_chats():
-    return _page(Chat.for_tenant(current_key().tenant_id), Chat.id, serializers.chat)
+    return list_page(Chat.for_tenant(current_key().tenant_id), Chat.id, serializers.chat)
 
 
 @bp.get("/chats/<chat_id>/messages")
 @require_scope("chats:read")
 def chat_messages(chat_id: str):
     thread = messaging.chat_thread_query(db.session, current_key().tenant_id, chat_id)
-    return _page(thread, Message.id, serializers.message, newest_first=False)
+    return list_page(thread, Message.id, serializers.message, newest_first=False)
 
 
 @bp.get("/contacts")
 @require_scope("contacts:read")
 def list_contacts():
-    return _page(Contact.for_tenant(current_key().tenant_id), Contact.id, serializers.contact)
+    return list_page(Contact.for_tenant(current_key().tenant_id), Contact.id, serializers.contact)
 
 
 @bp.post("/contacts")
@@ -93,7 +78,7 @@ def create_contact(body: ContactIn):
 @bp.get("/tickets")
 @require_scope("tickets:read")
 def list_tickets():
-    return _page(Ticket.for_tenant(current_key().tenant_id), Ticket.id, serializers.ticket)
+    return list_page(Ticket.for_tenant(current_key().tenant_id), Ticket.id, serializers.ticket)
 
 
 @bp.post("/tickets")

@@ -12,13 +12,12 @@ from console import bp, serializers
 from console.auth import current_actor, current_tenant, current_user, require_admin
 from console.schemas import KeyCreateIn, KeyPatchIn, RotateIn
 from core.extensions import db
-from core.http import accepts
+from core.http import accepts, list_page
 from core.services import keystore, usage_buffer
 from tenants import clock
 from tenants.errors import InvalidInput
 from tenants.licenses import describe, license_for
 from tenants.models import AuditEvent
-from tenants.pagination import paginate, parse_limit
 from tenants.usage import usage_report
 
 
@@ -87,17 +86,8 @@ def rotate_key(key_id: str, body: RotateIn):
 @bp.get("/audit-log")
 @require_admin
 def audit_log():
-    page = paginate(
-        db.session,
-        AuditEvent.for_tenant(current_tenant().id),
-        AuditEvent.id,
-        parse_limit(request.args.get("limit")),
-        request.args.get("cursor"),
-    )
-    return {
-        "data": [serializers.audit_event(event) for event in page.items],
-        "next_cursor": page.next_cursor,
-    }
+    statement = AuditEvent.for_tenant(current_tenant().id)
+    return list_page(statement, AuditEvent.id, serializers.audit_event)
 
 
 @bp.get("/usage")

@@ -16,8 +16,10 @@ from pydantic import BaseModel, ValidationError
 from werkzeug.exceptions import RequestHeaderFieldsTooLarge
 
 from core.errors import ApiError
+from core.extensions import db
 from core.logging import log_request
 from tenants.keyformat import looks_like_key
+from tenants.pagination import paginate, parse_limit
 
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
 Body = TypeVar("Body", bound=BaseModel)
@@ -212,3 +214,17 @@ def field_errors(exc: ValidationError) -> list[dict[str, Any]]:
 
 def client_ip() -> str | None:
     return request.remote_addr
+
+
+def list_page(statement, id_column, serialize: Callable, newest_first: bool = True) -> dict:
+    """One page of a tenant list as ``{"data": [...], "next_cursor": ...}``, from the request's
+    ``limit`` and ``cursor``: the one shape of every list of both blueprints."""
+    page = paginate(
+        db.session,
+        statement,
+        id_column,
+        parse_limit(request.args.get("limit")),
+        request.args.get("cursor"),
+        newest_first,
+    )
+    return {"data": [serialize(item) for item in page.items], "next_cursor": page.next_cursor}
