@@ -16,7 +16,7 @@ from core.cors import register_cors
 from core.errors import register_error_handlers
 from core.extensions import db, migrate
 from core.health import register_health_routes
-from core.http import LoopwaveFlask, register_request_hooks
+from core.http import LoopwaveFlask, collect_public_endpoints, install_request_plumbing
 from core.logging import configure_logging
 from core.ratelimit import init_rate_limits
 from core.services import CONSOLE_AUTH, CONSOLE_TENANTS, KEYSTORE, SIGN_IN, USAGE
@@ -52,7 +52,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.extensions[CONSOLE_TENANTS] = TenantDirectory(app.extensions[KEYSTORE])
     app.extensions[SIGN_IN] = sign_in_settings(app.config, console_auth)
 
-    register_request_hooks(app)
+    install_request_plumbing(app)
     register_cors(app)
     register_error_handlers(app)
     init_rate_limits(app)
@@ -76,6 +76,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from core.docs import bp as docs_bp
 
     app.register_blueprint(docs_bp)
+    collect_public_endpoints(app)
 
     from tenants.cli import COMMANDS
 

@@ -8,50 +8,82 @@ license. A rate-limited request still counts as usage: the key was used.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import wraps
+from typing import Any
 
-from flask import current_app, g, request
+from flask import Response, after_this_request, current_app, g, request
+from flask.blueprints import BlueprintSetupState
 
 from api import bp
 from core.errors import ApiError
 from core.http import is_public_endpoint
-from core.ratelimit import add_quota_headers, enforce_rate_limit
-from core.services import keystore, usage_buffer
-from tenants.verify import VerifiedKey
+from core.middleware import add_response_headers, note_caller
+from core.ratelimit import RATE_LIMIT, RateLimiter
+from core.services import KEYSTORE, USAGE, usage_buffer
+from tenants.usage import UsageBuffer
+from tenants.verify import KeyVerifier, VerifiedKey
 
+LICENSE_WARNING = "The tenant's license is not active; writes will be blocked under enforcement"
 WRONG_HEADER_MESSAGE = (
     "Send the API key in the x-tenant-api-key header; Authorization and X-API-Key are not accepted"
 )
 
 
+GATE = "loopwave.api_gate"
+
+
+@dataclass(frozen=True, slots=True)
+class ApiGate:
+    """What every tenant API request passes before its view, bound once per application so
+    the hot path looks nothing up twice: key verification, usage count, rate limit."""
+
+    verifier: KeyVerifier
+    usage: UsageBuffer
+    limiter: RateLimiter
+
+    def admit(self, environ: dict[str, Any]) -> tuple[VerifiedKey, bool]:
+        """The verified key of the request in ``environ`` and whether buffered usage counts
+        are due for a flush; an ``ApiError`` or ``StoreError`` when it may not pass."""
+        presented = environ.get("HTTP_X_TENANT_API_KEY")
+        if presented is None:
+            if "HTTP_AUTHORIZATION" in environ or "HTTP_X_API_KEY" in environ:
+                raise ApiError("AUTH_INVALID_KEY", WRONG_HEADER_MESSAGE)
+            raise ApiError(
+                "AUTH_INVALID_KEY", "Missing API key: send it in the x-tenant-api-key header"
+            )
+        verified = self.verifier.verify(presented)
+        note_caller(environ, verified)
+        flush_due = self.usage.record(verified.tenant_id, verified.key_id)
+        quota = self.limiter.hit(verified.key_id, verified.rate_limit_per_minute)
+        if quota is not None:
+            add_response_headers(environ, *quota.headers())
+        return verified, flush_due
+
+
+@bp.record_once
+def build_gate(state: BlueprintSetupState) -> None:
+    extensions = state.app.extensions
+    extensions[GATE] = ApiGate(
+        extensions[KEYSTORE].verifier, extensions[USAGE], extensions[RATE_LIMIT]
+    )
+
+
 @bp.before_request
 def authenticate() -> None:
-    if is_public_endpoint():
+    # One context lookup each, rather than one per attribute: this runs on every request.
+    app, this_request = current_app._get_current_object(), request._get_current_object()
+    if is_public_endpoint(app, this_request):
         return
-    environ = request.environ
-    presented = environ.get("HTTP_X_TENANT_API_KEY")
-    if presented is None:
-        if "HTTP_AUTHORIZATION" in environ or "HTTP_X_API_KEY" in environ:
-            raise ApiError("AUTH_INVALID_KEY", WRONG_HEADER_MESSAGE)
-        raise ApiError(
-            "AUTH_INVALID_KEY", "Missing API key: send it in the x-tenant-api-key header"
-        )
-    verified = keystore().verifier.verify(presented)
-    g.api_key = verified
-    usage_buffer().record(verified.tenant_id, verified.key_id)
-    enforce_rate_limit(verified.key_id, verified.rate_limit_per_minute)
+    gate: ApiGate = app.extensions[GATE]
+    g.api_key, flush_due = gate.admit(this_request.environ)
+    if flush_due:
+        after_this_request(_flush_usage_after_response)
 
 
-@bp.after_request
-def finish(response):
-    add_quota_headers(response)
-    if g.get("license_warning"):
-        response.headers["X-License-Warning"] = (
-            "The tenant's license is not active; writes will be blocked under enforcement"
-        )
-    buffer = usage_buffer()
-    if g.get("api_key") is not None and buffer.flush_due():
-        response.call_on_close(buffer.flush_quietly)
+def _flush_usage_after_response(response: Response) -> Response:
+    """Counts reach the database after the answer has gone out, never before it."""
+    response.call_on_close(usage_buffer().flush_quietly)
     return response
 
 
@@ -83,8 +115,8 @@ def license_gated(view: Callable) -> Callable:
 
     @wraps(view)
     def wrapper(*args, **kwargs):
-        default = current_app.config["LICENSE_ENFORCEMENT"]
-        g.license_warning = current_key().check_write_license(default)
+        if current_key().check_write_license(current_app.config["LICENSE_ENFORCEMENT"]):
+            add_response_headers(request.environ, ("X-License-Warning", LICENSE_WARNING))
         return view(*args, **kwargs)
 
     wrapper.license_gated = True  # type: ignore[attr-defined]

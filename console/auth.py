@@ -19,6 +19,7 @@ from console.tenancy import TenantRef
 from console.tokens import InvalidToken, ProviderUnavailable
 from core.errors import ApiError
 from core.http import client_ip, is_public_endpoint
+from core.requestid import request_id
 from core.services import console_auth, console_tenants
 from tenants.audit import Actor
 
@@ -40,7 +41,8 @@ class ConsoleUser:
 
 @bp.before_request
 def authenticate() -> None:
-    if is_public_endpoint():
+    app, this_request = current_app._get_current_object(), request._get_current_object()
+    if is_public_endpoint(app, this_request):
         return
     token = _bearer_token()
     auth = console_auth()
@@ -101,7 +103,7 @@ def current_tenant() -> TenantRef:
 
 def current_actor() -> Actor:
     """The audit log's view of who is acting: token subject, request id, source address."""
-    return Actor(current_user().identity.user_id, g.get("request_id"), client_ip())
+    return Actor(current_user().identity.user_id, request_id(), client_ip())
 
 
 def require_admin(view: Callable) -> Callable:

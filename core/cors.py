@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from flask import Flask, Response, current_app, request
 
+from core.middleware import add_response_headers
+
 CONSOLE_PREFIX = "/console/"
 ALLOWED_METHODS = "GET, POST, PATCH, DELETE"
 ALLOWED_HEADERS = "Authorization, Content-Type, Idempotency-Key, X-Request-Id"
@@ -21,41 +23,48 @@ PREFLIGHT_MAX_AGE = "600"
 
 
 def register_cors(app: Flask) -> None:
-    """Hooks of the console blueprint alone: the tenant API and the pages never pay for CORS.
+    """One hook of the console blueprint alone: the tenant API and the pages never pay for
+    CORS.
 
-    The preflight answer is put first, ahead of the console's authentication (a preflight
-    carries no token); call this before the console blueprint is registered.
+    It runs first, ahead of the console's authentication (a preflight carries no token), and
+    queues the headers of the actual answer (``core.middleware``), so that an error answer
+    carries them too and no after-request hook is needed. Call this before the console
+    blueprint is registered.
     """
-    app.before_request_funcs.setdefault("console", []).insert(0, answer_preflight)
-    app.after_request_funcs.setdefault("console", []).append(add_cors_headers)
+    app.before_request_funcs.setdefault("console", []).insert(0, apply_cors)
 
 
-def answer_preflight() -> Response | None:
-    if request.method != "OPTIONS" or not _allowed_origin():
-        return None
-    if "Access-Control-Request-Method" not in request.headers:
-        return None
-    response = current_app.response_class(status=204)
-    response.headers["Access-Control-Allow-Methods"] = ALLOWED_METHODS
-    response.headers["Access-Control-Allow-Headers"] = ALLOWED_HEADERS
-    response.headers["Access-Control-Max-Age"] = PREFLIGHT_MAX_AGE
-    return response
-
-
-def add_cors_headers(response: Response) -> Response:
-    # Caches must not serve one origin's answer to another.
-    response.vary.add("Origin")
+def apply_cors() -> Response | None:
+    """Answer a preflight from an allowed origin; otherwise queue the answer's CORS headers."""
     origin = _allowed_origin()
-    if origin:
+    if (
+        origin
+        and request.method == "OPTIONS"
+        and "Access-Control-Request-Method" in request.headers
+    ):
+        response = current_app.response_class(status=204)
+        response.headers["Access-Control-Allow-Methods"] = ALLOWED_METHODS
+        response.headers["Access-Control-Allow-Headers"] = ALLOWED_HEADERS
+        response.headers["Access-Control-Max-Age"] = PREFLIGHT_MAX_AGE
         response.headers["Access-Control-Allow-Origin"] = origin
-        response.headers["Access-Control-Expose-Headers"] = EXPOSED_HEADERS
-    return response
+        response.headers["Vary"] = "Origin"
+        return response
+    # Caches must not serve one origin's answer to another.
+    if origin:
+        add_response_headers(
+            request.environ,
+            ("Vary", "Origin"),
+            ("Access-Control-Allow-Origin", origin),
+            ("Access-Control-Expose-Headers", EXPOSED_HEADERS),
+        )
+    else:
+        add_response_headers(request.environ, ("Vary", "Origin"))
+    return None
 
 
 def _allowed_origin() -> str | None:
     """The request's ``Origin`` when it may read this console response, else None."""
-    if not request.path.startswith(CONSOLE_PREFIX):
+    origin = request.environ.get("HTTP_ORIGIN")
+    if not origin or not request.path.startswith(CONSOLE_PREFIX):
         return None
-    origin = request.headers.get("Origin", "")
-    allowed = current_app.config["CONSOLE_AUTHORIZED_PARTIES"]
-    return origin if origin and origin in allowed else None
+    return origin if origin in current_app.config["CONSOLE_AUTHORIZED_PARTIES"] else None

@@ -5,10 +5,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, g, jsonify, request
+from flask import Flask, jsonify, request
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
+from core.requestid import request_id
 from tenants.errors import StoreError
 
 log = logging.getLogger("loopwave.errors")
@@ -73,6 +74,16 @@ class ApiError(Exception):
         self.headers = headers or {}
 
 
+def envelope(
+    rid: str | None, code: str, message: str, details: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The body of every error: ``{"request_id", "error": {"code", "message", "details"?}}``."""
+    error: dict[str, Any] = {"code": code, "message": message}
+    if details:
+        error["details"] = details
+    return {"request_id": rid, "error": error}
+
+
 def error_response(
     code: str,
     message: str,
@@ -80,10 +91,7 @@ def error_response(
     status: int | None = None,
     headers: dict[str, str] | None = None,
 ):
-    error: dict[str, Any] = {"code": code, "message": message}
-    if details:
-        error["details"] = details
-    response = jsonify({"request_id": g.get("request_id"), "error": error})
+    response = jsonify(envelope(request_id(), code, message, details))
     response.status_code = status or STATUS_BY_CODE.get(code, 500)
     for name, value in (headers or {}).items():
         response.headers[name] = value
@@ -121,17 +129,13 @@ def register_error_handlers(app: Flask) -> None:
                 MESSAGE_BY_CODE["SERVICE_UNAVAILABLE"],
                 headers={"Retry-After": "1"},
             )
-        log.exception(
-            "database error on %s %s [%s]", request.method, request.path, g.get("request_id")
-        )
+        log.exception("database error on %s %s [%s]", request.method, request.path, request_id())
         return error_response("INTERNAL_ERROR", MESSAGE_BY_CODE["INTERNAL_ERROR"])
 
     @app.errorhandler(Exception)
     def handle_unexpected(exc: Exception):
         _rollback(app)
-        log.exception(
-            "unhandled error on %s %s [%s]", request.method, request.path, g.get("request_id")
-        )
+        log.exception("unhandled error on %s %s [%s]", request.method, request.path, request_id())
         return error_response("INTERNAL_ERROR", MESSAGE_BY_CODE["INTERNAL_ERROR"])
 
 

@@ -1,57 +1,24 @@
-"""Request plumbing for every route: request ids, JSON bodies, header limits, response headers."""
+"""Request plumbing for every route: the middleware, JSON bodies, public routes, list pages."""
 
 from __future__ import annotations
 
 import json
-import random
-import re
-import time
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import Flask, current_app, g, request
+from flask import Flask, Request, current_app, request
 from flask.sessions import SessionInterface
 from pydantic import BaseModel, ValidationError
-from werkzeug.exceptions import RequestHeaderFieldsTooLarge
 
 from core.errors import ApiError
 from core.extensions import db
-from core.logging import log_request
-from tenants.keyformat import looks_like_key
+from core.middleware import RequestPlumbing
 from tenants.pagination import paginate, parse_limit
 
-_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
+PUBLIC_ENDPOINTS = "loopwave.public_endpoints"
 Body = TypeVar("Body", bound=BaseModel)
 View = TypeVar("View", bound=Callable[..., Any])
-
-# A backstop behind the server's own limits (gunicorn: limit_request_field_size=8190 and
-# limit_request_fields=100 by default), so the dev server or a lax proxy cannot feed the app
-# unbounded headers. Looser than gunicorn's, so the first refusal in production is gunicorn's
-# and the app's own checks of its headers (key shape, token size) stay reachable in tests.
-MAX_HEADER_FIELD_BYTES = 16 * 1024
-MAX_HEADER_TOTAL_BYTES = 32 * 1024
-
-# Every response: no MIME sniffing, no framing, no referrer leaks, no powerful browser
-# features. A JSON response may run nothing at all; HTML pages set their own stricter policy.
-SECURITY_HEADERS = {
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",
-    "Cross-Origin-Opener-Policy": "same-origin",
-    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=()",
-}
-JSON_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'"
-DEFAULT_CSP = "frame-ancestors 'none'; base-uri 'self'; object-src 'none'"
-
-
-def _defaults(csp: str) -> tuple[tuple[str, str, str], ...]:
-    headers = {**SECURITY_HEADERS, "Content-Security-Policy": csp, "Cache-Control": "no-store"}
-    return tuple((name.lower(), name, value) for name, value in headers.items())
-
-
-_JSON_DEFAULTS = _defaults(JSON_CSP)
-_PAGE_DEFAULTS = _defaults(DEFAULT_CSP)
 
 
 def public(view: View) -> View:
@@ -64,10 +31,17 @@ def public(view: View) -> View:
     return view
 
 
-def is_public_endpoint() -> bool:
-    """True when the matched view of this request carries the ``@public`` marker."""
-    view = current_app.view_functions.get(request.endpoint or "")
-    return bool(getattr(view, "public", False))
+def collect_public_endpoints(app: Flask) -> None:
+    """Note the endpoints whose views carry ``@public``, once every route is registered: the
+    authentication hooks then ask ``is_public_endpoint``, a set lookup."""
+    app.extensions[PUBLIC_ENDPOINTS] = frozenset(
+        endpoint for endpoint, view in app.view_functions.items() if getattr(view, "public", False)
+    )
+
+
+def is_public_endpoint(app: Flask, this_request: Request) -> bool:
+    """True when the matched view of ``this_request`` carries the ``@public`` marker."""
+    return this_request.endpoint in app.extensions[PUBLIC_ENDPOINTS]
 
 
 class LoopwaveFlask(Flask):
@@ -92,11 +66,6 @@ class LoopwaveFlask(Flask):
             return super().ensure_sync(func)
 
 
-def new_request_id() -> str:
-    # Request ids correlate logs; they need to be unique, not unpredictable.
-    return f"req_{random.getrandbits(96):024x}"
-
-
 class StatelessSessions(SessionInterface):
     """No cookie sessions: the API authenticates by key, the console by bearer token.
 
@@ -111,54 +80,11 @@ class StatelessSessions(SessionInterface):
         return None
 
 
-def register_request_hooks(app: Flask) -> None:
+def install_request_plumbing(app: Flask) -> None:
+    """No cookie sessions; request ids, size limits, standard headers and the request log
+    line in ``core.middleware``, around the whole application."""
     app.session_interface = StatelessSessions()
-
-    # One hook on each side for every request: each hook costs ~10 us of Flask dispatch.
-    @app.before_request
-    def begin_request() -> None:
-        context = g._get_current_object()
-        context.request_started = time.perf_counter()
-        sent = request.environ.get("HTTP_X_REQUEST_ID", "")
-        context.request_id = sent if _echoable(sent) else new_request_id()
-        _limit_header_size(request.environ)
-        # Werkzeug enforces the limit only when a body is read; a route that ignores its body
-        # (revoke) would otherwise act on a request the SPEC says is refused.
-        declared = request.content_length
-        if declared is not None and declared > app.config["MAX_CONTENT_LENGTH"]:
-            raise ApiError("PAYLOAD_TOO_LARGE")
-
-    @app.after_request
-    def finish_response(response):
-        headers = response.headers
-        # A page (the dashboard, /docs) may have set its own: add only what is missing, in
-        # one pass (Headers.set rescans the list for every name).
-        present = {name.lower() for name, _ in headers.items()}
-        json = (response.content_type or "").startswith("application/json")
-        defaults = _JSON_DEFAULTS if json else _PAGE_DEFAULTS
-        headers.extend([(name, value) for lower, name, value in defaults if lower not in present])
-        headers.add("X-Request-Id", g.get("request_id") or new_request_id())
-        if request.is_secure:
-            headers["Strict-Transport-Security"] = "max-age=31536000"
-        log_request(response)
-        return response
-
-
-def _limit_header_size(environ: dict[str, Any]) -> None:
-    total = 0
-    for name, value in environ.items():
-        if name.startswith("HTTP_"):
-            size = len(name) + len(value)
-            if size > MAX_HEADER_FIELD_BYTES:
-                raise RequestHeaderFieldsTooLarge()
-            total += size
-    if total > MAX_HEADER_TOTAL_BYTES:
-        raise RequestHeaderFieldsTooLarge()
-
-
-def _echoable(sent: str) -> bool:
-    """A well-formed request id that is not (nearly) an API key: secrets are never echoed."""
-    return _REQUEST_ID.fullmatch(sent) is not None and not looks_like_key(sent)
+    app.wsgi_app = RequestPlumbing(app.wsgi_app, app.config["MAX_CONTENT_LENGTH"])
 
 
 def accepts(model: type[BaseModel], optional: bool = False) -> Callable[[View], View]:

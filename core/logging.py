@@ -12,8 +12,15 @@ import json
 import logging
 import time
 from datetime import UTC, datetime
+from typing import Any
 
-from flask import Flask, g, request
+from flask import Flask
+
+from core.requestid import REQUEST_ID
+
+# Where the authenticated caller (anything with ``tenant_id`` and ``key_id``) is noted in the
+# WSGI environ for the log line.
+CALLER = "loopwave.caller"
 
 _HANDLER_MARK = "_loopwave_handler"
 _FIELDS = ("request_id", "method", "path", "status", "duration_ms", "tenant_id", "key_id")
@@ -41,8 +48,7 @@ class JsonFormatter(logging.Formatter):
 def configure_logging(app: Flask) -> None:
     """Install one root handler (replacing ours from an earlier app).
 
-    The request line itself is written by ``log_request``, from ``core.http``'s one
-    after-request hook.
+    The request line itself is written by ``log_request``, from ``core.middleware``.
     """
     root = logging.getLogger()
     for handler in [h for h in root.handlers if getattr(h, _HANDLER_MARK, False)]:
@@ -57,21 +63,24 @@ def configure_logging(app: Flask) -> None:
     root.setLevel(app.config["LOG_LEVEL"])
 
 
-def log_request(response) -> None:
-    """The one ``loopwave.request`` line of a request (skipped cheaply below INFO)."""
+def log_request(environ: dict[str, Any], answered: list[str], started: float) -> None:
+    """The one ``loopwave.request`` line of a request (skipped cheaply below INFO).
+
+    ``answered``: the status line the application answered with, if it did.
+    """
     if not request_log.isEnabledFor(logging.INFO):
         return
-    context = g._get_current_object()
-    started = context.get("request_started", time.perf_counter())
-    api_key = context.get("api_key")
+    status = int(answered[0][:3]) if answered else None
+    caller = environ.get(CALLER)
     fields = {
-        "request_id": context.get("request_id"),
-        "method": request.method,
-        "path": request.path,
-        "status": response.status_code,
+        "request_id": environ.get(REQUEST_ID),
+        "method": environ.get("REQUEST_METHOD"),
+        # WSGI carries the path as latin-1 text; Werkzeug decodes it as UTF-8 the same way.
+        "path": environ.get("PATH_INFO", "").encode("latin-1").decode("utf-8", "replace"),
+        "status": status,
         "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-        "tenant_id": api_key.tenant_id if api_key else None,
-        "key_id": api_key.key_id if api_key else None,
+        "tenant_id": getattr(caller, "tenant_id", None),
+        "key_id": getattr(caller, "key_id", None),
     }
     request_log.info(
         "%s %s %s %.1fms",

@@ -27,7 +27,7 @@ import threading
 import time
 from dataclasses import dataclass
 
-from flask import Flask, current_app, g
+from flask import Flask
 from limits.storage import Storage, storage_from_string
 
 from core.errors import ApiError
@@ -70,6 +70,13 @@ class LocalWindows:
 class Quota:
     limit: int
     remaining: int
+
+    def headers(self) -> tuple[tuple[str, str], tuple[str, str]]:
+        """``X-RateLimit-Limit`` and ``-Remaining``, sent with every answer to a limited key."""
+        return ("X-RateLimit-Limit", str(self.limit)), (
+            "X-RateLimit-Remaining",
+            str(self.remaining),
+        )
 
 
 class RateLimiter:
@@ -136,20 +143,3 @@ def init_rate_limits(app: Flask) -> None:
     app.extensions[RATE_LIMIT] = RateLimiter(
         app.config["REDIS_URL"], app.config["RATE_LIMIT_PER_MINUTE"]
     )
-
-
-def add_quota_headers(response) -> None:
-    """``X-RateLimit-Limit`` and ``-Remaining`` on the answers of a limited key."""
-    quota = g.get("rate_quota")
-    if quota is not None:
-        response.headers["X-RateLimit-Limit"] = str(quota.limit)
-        response.headers["X-RateLimit-Remaining"] = str(quota.remaining)
-
-
-def enforce_rate_limit(key_id: str, own_limit: int | None) -> None:
-    """Count one request for the key; 429 ``RATE_LIMITED`` once its minute is used up.
-
-    ``own_limit`` is the key's ``rate_limit_per_minute``: ``None`` means the configured
-    default, ``0`` means unlimited.
-    """
-    g.rate_quota = current_app.extensions[RATE_LIMIT].hit(key_id, own_limit)

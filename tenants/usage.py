@@ -16,7 +16,7 @@ import time
 import weakref
 from collections import Counter
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import Engine, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -27,6 +27,7 @@ from tenants.errors import InvalidInput
 from tenants.models import ApiKey, KeyUsage
 
 LAST_USED_RESOLUTION = timedelta(minutes=1)
+SECONDS_PER_DAY = 86_400
 Counts = Counter[tuple[str, str, date]]
 log = logging.getLogger("loopwave.usage")
 
@@ -34,35 +35,48 @@ log = logging.getLogger("loopwave.usage")
 class UsageBuffer:
     def __init__(self, engine: Callable[[], Engine], flush_seconds: int = 5):
         self._engine = engine
-        self._flush_after = timedelta(seconds=flush_seconds)
+        self._flush_after = float(flush_seconds)
         self._counts: Counts = Counter()
-        self._last_used: dict[str, datetime] = {}
-        self._last_flush = clock.now()
+        self._last_used: dict[str, float] = {}  # key id -> epoch seconds
+        self._last_flush = clock.timestamp()
+        self._today = (0.0, 0.0, date.min)  # start and end (epoch seconds) of the UTC day
         self._lock = threading.Lock()
         self._flusher_pid: int | None = None
 
-    def record(self, tenant_id: str, key_id: str) -> None:
-        now = clock.now()
+    def record(self, tenant_id: str, key_id: str) -> bool:
+        """Count one request of ``key_id``; True when the buffered counts are due for a flush.
+
+        On every API request: epoch seconds rather than datetimes, and the UTC day looked up
+        from the last one seen.
+        """
+        now = clock.timestamp()
+        starts, ends, day = self._today
+        if not starts <= now < ends:
+            day = self._enter_day(now)
         with self._lock:
-            self._counts[(tenant_id, key_id, now.date())] += 1
+            self._counts[(tenant_id, key_id, day)] += 1
             self._last_used[key_id] = now
         if self._flusher_pid != os.getpid():
             self._start_flusher()
+        return now - self._last_flush >= self._flush_after
+
+    def _enter_day(self, now: float) -> date:
+        starts = now - now % SECONDS_PER_DAY
+        day = datetime.fromtimestamp(starts, UTC).date()
+        self._today = (starts, starts + SECONDS_PER_DAY, day)
+        return day
 
     def _start_flusher(self) -> None:
         """A daemon thread per process (started after the fork) that writes counts a worker
         holds while it serves no further requests; busy workers flush after responses."""
         self._flusher_pid = os.getpid()
-        interval = max(self._flush_after.total_seconds(), 1.0)
+        interval = max(self._flush_after, 1.0)
         threading.Thread(
             target=_flush_periodically,
             args=(weakref.ref(self), interval),
             name="usage-flush",
             daemon=True,
         ).start()
-
-    def flush_due(self) -> bool:
-        return bool(self._counts) and clock.now() - self._last_flush >= self._flush_after
 
     def flush(self) -> None:
         """Write the buffered counts; on failure they are kept for the next attempt."""
@@ -81,14 +95,14 @@ class UsageBuffer:
         with self._lock:
             counts, self._counts = self._counts, Counter()
             last_used, self._last_used = self._last_used, {}
-            self._last_flush = clock.now()
-        return counts, last_used
+            self._last_flush = clock.timestamp()
+        return counts, {key_id: datetime.fromtimestamp(at, UTC) for key_id, at in last_used.items()}
 
     def _restore(self, counts: Counts, last_used: dict[str, datetime]) -> None:
         with self._lock:
             self._counts.update(counts)
             for key_id, used_at in last_used.items():
-                self._last_used.setdefault(key_id, used_at)
+                self._last_used.setdefault(key_id, used_at.timestamp())
 
     def _write_or_restore(self, counts: Counts, last_used: dict[str, datetime]) -> None:
         try:

@@ -34,16 +34,15 @@ class VerifiedKey:
     tenant_name: str
     enabled: bool
     revoked: bool
-    expires_at: datetime | None
+    expires_at_epoch: float | None  # seconds: compared with ``clock.timestamp()`` per request
     rate_limit_per_minute: int | None
     license_status: str
     license_expires_at: datetime | None
     license_enforcement: str | None
 
-    def usable(self, now: datetime) -> bool:
-        return (
-            self.enabled and not self.revoked and (self.expires_at is None or self.expires_at > now)
-        )
+    def usable(self, now: float) -> bool:
+        expires = self.expires_at_epoch
+        return self.enabled and not self.revoked and (expires is None or expires > now)
 
     def require_scope(self, required: str) -> None:
         if not scopes.allows(self.scopes, required):
@@ -91,7 +90,7 @@ class KeyVerifier:
             verified = self._load(digest)
             if generation is not None:
                 self._remember(digest, _Entry(generation, verified))
-        if verified is None or not verified.usable(clock.now()):
+        if verified is None or not verified.usable(clock.timestamp()):
             raise InvalidKey()
         return verified
 
@@ -120,7 +119,7 @@ class KeyVerifier:
             tenant_name=tenant_name,
             enabled=key.enabled,
             revoked=key.revoked_at is not None,
-            expires_at=key.expires_at,
+            expires_at_epoch=key.expires_at.timestamp() if key.expires_at else None,
             rate_limit_per_minute=key.rate_limit_per_minute,
             license_status=license_row.status if license_row else "active",
             license_expires_at=license_row.expires_at if license_row else None,

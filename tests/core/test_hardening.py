@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.http import MAX_HEADER_FIELD_BYTES, MAX_HEADER_TOTAL_BYTES, SECURITY_HEADERS
+from core.middleware import MAX_HEADER_FIELD_BYTES, MAX_HEADER_TOTAL_BYTES, SECURITY_HEADERS
 from tenants.keyformat import generate
 from tests.conftest import TEST_ACTOR
 from tests.core.test_openapi import TENANT_API_SCOPES

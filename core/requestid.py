@@ -1,0 +1,29 @@
+"""Request ids: echoed from a safe ``X-Request-Id``, generated otherwise (SPEC §4)."""
+
+from __future__ import annotations
+
+import random
+import re
+
+from flask import request
+
+from tenants.keyformat import looks_like_key
+
+# Where ``core.middleware`` keeps the id of each request in the WSGI environ.
+REQUEST_ID = "loopwave.request_id"
+_SAFE = re.compile(r"[A-Za-z0-9._-]{1,128}")
+
+
+def new_request_id() -> str:
+    # Request ids correlate logs; they need to be unique, not unpredictable.
+    return f"req_{random.getrandbits(96):024x}"
+
+
+def echoable(sent: str) -> bool:
+    """A well-formed request id that is not (nearly) an API key: secrets are never echoed."""
+    return _SAFE.fullmatch(sent) is not None and not looks_like_key(sent)
+
+
+def request_id() -> str | None:
+    """The id of the current request."""
+    return request.environ.get(REQUEST_ID)
