@@ -21,6 +21,7 @@ from core.http import is_public_endpoint
 from core.middleware import add_response_headers, note_caller
 from core.ratelimit import RATE_LIMIT, RateLimiter
 from core.services import KEYSTORE, USAGE, usage_buffer
+from tenants import clock
 from tenants.usage import UsageBuffer
 from tenants.verify import KeyVerifier, VerifiedKey
 
@@ -52,12 +53,13 @@ class ApiGate:
             raise ApiError(
                 "AUTH_INVALID_KEY", "Missing API key: send it in the x-tenant-api-key header"
             )
-        verified = self.verifier.verify(presented)
+        now = clock.timestamp()
+        verified = self.verifier.verify(presented, now)
         note_caller(environ, verified)
-        flush_due = self.usage.record(verified.tenant_id, verified.key_id)
-        quota = self.limiter.hit(verified.key_id, verified.rate_limit_per_minute)
-        if quota is not None:
-            add_response_headers(environ, *quota.headers())
+        flush_due = self.usage.record(verified.tenant_id, verified.key_id, now)
+        quota_headers = self.limiter.hit(verified.key_id, verified.rate_limit_per_minute)
+        if quota_headers is not None:
+            add_response_headers(environ, *quota_headers)
         return verified, flush_due
 
 

@@ -36,11 +36,12 @@ RESPONSE_HEADERS = "loopwave.response_headers"
 MAX_HEADER_FIELD_BYTES = 16 * 1024
 MAX_HEADER_TOTAL_BYTES = 32 * 1024
 
-# Every response: no MIME sniffing, no framing, no referrer leaks, no powerful browser
-# features. A JSON response may run nothing at all; HTML pages set their own stricter policy.
-SECURITY_HEADERS = {
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
+# Every response: no MIME sniffing, no framing, not cached; a JSON answer may run nothing at
+# all. Documents (HTML, scripts, styles) also get the headers that only matter to a page a
+# browser renders: referrer, opener and powerful-feature policies (OWASP's REST Security
+# Cheat Sheet lists exactly the first set for APIs). Pages may set any of them themselves.
+SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY"}
+PAGE_ONLY_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "Cross-Origin-Opener-Policy": "same-origin",
     "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=()",
@@ -52,13 +53,18 @@ HSTS = ("Strict-Transport-Security", "max-age=31536000")
 StartResponse = Callable[..., Any]
 
 
-def _defaults(csp: str) -> tuple[tuple[str, str, str], ...]:
+def _defaults(csp: str, *more: dict[str, str]) -> tuple[tuple[str, str, str], ...]:
     headers = {**SECURITY_HEADERS, "Content-Security-Policy": csp, "Cache-Control": "no-store"}
+    for extra in more:
+        headers.update(extra)
     return tuple((name.lower(), name, value) for name, value in headers.items())
 
 
 _JSON_DEFAULTS = _defaults(JSON_CSP)
-_PAGE_DEFAULTS = _defaults(DEFAULT_CSP)
+_PAGE_DEFAULTS = _defaults(DEFAULT_CSP, PAGE_ONLY_HEADERS)
+_DEFAULT_NAMES = frozenset(lower for lower, _, _ in _PAGE_DEFAULTS)
+_JSON_HEADERS = [(name, value) for _, name, value in _JSON_DEFAULTS]
+_PAGE_HEADERS = [(name, value) for _, name, value in _PAGE_DEFAULTS]
 
 
 def add_response_headers(environ: dict[str, Any], *headers: tuple[str, str]) -> None:
@@ -120,16 +126,13 @@ _HEADERS_TOO_LARGE = (431, "VALIDATION_ERROR", "Request headers are too large")
 def _add_standard_headers(
     environ: dict[str, Any], headers: list[tuple[str, str]], rid: str
 ) -> None:
-    # A page (the dashboard, /docs) may have set its own: add only what is missing.
     present = {name.lower(): value for name, value in headers}
-    if present.get("content-type", "").startswith("application/json"):
-        headers.extend(
-            [(name, value) for lower, name, value in _JSON_DEFAULTS if lower not in present]
-        )
-    else:
-        headers.extend(
-            [(name, value) for lower, name, value in _PAGE_DEFAULTS if lower not in present]
-        )
+    json_body = present.get("content-type", "").startswith("application/json")
+    if present.keys().isdisjoint(_DEFAULT_NAMES):
+        headers.extend(_JSON_HEADERS if json_body else _PAGE_HEADERS)
+    else:  # a page (the dashboard, /docs) set some of its own: add only what is missing
+        defaults = _JSON_DEFAULTS if json_body else _PAGE_DEFAULTS
+        headers.extend([(name, value) for lower, name, value in defaults if lower not in present])
     headers.append(("X-Request-Id", rid))
     queued = environ.get(RESPONSE_HEADERS)
     if queued:

@@ -25,7 +25,6 @@ import logging
 import math
 import threading
 import time
-from dataclasses import dataclass
 
 from flask import Flask
 from limits.storage import Storage, storage_from_string
@@ -42,7 +41,7 @@ class LocalWindows:
     """Fixed windows of this process: ``incr`` and ``get_expiry`` as in ``limits`` storages."""
 
     def __init__(self, max_windows: int = 100_000):
-        self._windows: dict[str, list[float]] = {}  # key -> [expires_at, count]
+        self._windows: dict[str, list] = {}  # key -> [expires_at, count]
         self._max_windows = max_windows
         self._lock = threading.Lock()
 
@@ -55,7 +54,7 @@ class LocalWindows:
                     self._drop_expired(now)
                 window = self._windows[key] = [now + expiry, 0]
             window[1] += 1
-            return int(window[1])
+            return window[1]
 
     def get_expiry(self, key: str) -> float:
         window = self._windows.get(key)
@@ -66,17 +65,7 @@ class LocalWindows:
             del self._windows[key]
 
 
-@dataclass(frozen=True, slots=True)
-class Quota:
-    limit: int
-    remaining: int
-
-    def headers(self) -> tuple[tuple[str, str], tuple[str, str]]:
-        """``X-RateLimit-Limit`` and ``-Remaining``, sent with every answer to a limited key."""
-        return ("X-RateLimit-Limit", str(self.limit)), (
-            "X-RateLimit-Remaining",
-            str(self.remaining),
-        )
+QuotaHeaders = tuple[tuple[str, str], tuple[str, str]]
 
 
 class RateLimiter:
@@ -90,8 +79,9 @@ class RateLimiter:
         )
         self._shared_down_until = 0.0
 
-    def hit(self, key_id: str, own_limit: int | None) -> Quota | None:
-        """Count one request of ``key_id``: its quota, ``None`` when unlimited, or a 429."""
+    def hit(self, key_id: str, own_limit: int | None) -> QuotaHeaders | None:
+        """Count one request of ``key_id``: ``X-RateLimit-Limit`` and ``-Remaining`` for its
+        answer, ``None`` when it is unlimited, or a 429 ``ApiError``."""
         limit = self.default_per_minute if own_limit is None else own_limit
         if limit <= 0:
             return None
@@ -117,7 +107,7 @@ class RateLimiter:
                     "X-RateLimit-Reset": str(retry_after),
                 },
             )
-        return Quota(limit, limit - count)
+        return ("X-RateLimit-Limit", str(limit)), ("X-RateLimit-Remaining", str(limit - count))
 
     def _storage(self) -> Storage | LocalWindows:
         if self._shared is not None and time.monotonic() >= self._shared_down_until:

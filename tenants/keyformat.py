@@ -48,20 +48,27 @@ def display_start(full_key: str, prefix: str) -> str:
     return full_key[: len(prefix) + len("_live_") + 4]
 
 
+class KeyShape:
+    """The shape of the keys of one prefix, worked out once: checked on every API request."""
+
+    def __init__(self, prefix: str):
+        self.marker = f"{prefix}_live_"
+        self.length = len(self.marker) + BODY_LENGTH
+
+    def is_well_formed(self, candidate: str) -> bool:
+        """Shape and checksum only: no database, no secrets compared."""
+        if len(candidate) != self.length or not candidate.startswith(self.marker):
+            return False
+        body = candidate[len(self.marker) :]
+        # ``isascii() and isalnum()`` is exactly [0-9A-Za-z]: no Unicode digits or letters pass.
+        if not (body.isascii() and body.isalnum()):
+            return False
+        return checksum(candidate[:-CHECKSUM_LENGTH]) == candidate[-CHECKSUM_LENGTH:]
+
+
 def is_well_formed(candidate: str, prefix: str) -> bool:
-    """Shape and checksum only: no database, no secrets compared."""
-    marker = f"{prefix}_live_"
-    body = candidate[len(marker) :]
-    # ``isascii() and isalnum()`` is exactly [0-9A-Za-z]: no Unicode digits or letters pass.
-    if not (
-        len(body) == BODY_LENGTH
-        and candidate.startswith(marker)
-        and body.isascii()
-        and body.isalnum()
-    ):
-        return False
-    head, tail = candidate[:-CHECKSUM_LENGTH], candidate[-CHECKSUM_LENGTH:]
-    return checksum(head) == tail
+    """Shape and checksum of ``candidate`` as a key of ``prefix``."""
+    return KeyShape(prefix).is_well_formed(candidate)
 
 
 def looks_like_key(text: str) -> bool:

@@ -39,16 +39,17 @@ class FileSignal:
             self._map = mmap.mmap(fd, _SIZE, mmap.MAP_SHARED, mmap.PROT_READ | mmap.PROT_WRITE)
         finally:
             os.close(fd)
+        # One aligned 8-byte word, read and written whole (atomically on 64-bit machines).
+        self._word = memoryview(self._map).cast("Q")
 
     def current(self) -> int:
-        return int.from_bytes(self._map[:_SIZE], "little")
+        return self._word[0]
 
     def bump(self) -> None:
         with open(self.path, "r+b") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
             try:
-                value = (self.current() + 1) % (1 << 63)
-                self._map[:_SIZE] = value.to_bytes(_SIZE, "little")
+                self._word[0] = (self.current() + 1) % (1 << 63)
                 self._map.flush()
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)

@@ -73,13 +73,14 @@ class KeyVerifier:
     ):
         self._session_factory = session_factory
         self._signal = signal
-        self._prefix = prefix
+        self._shape = keyformat.KeyShape(prefix)
         self._cache: OrderedDict[str, _Entry] = OrderedDict()
         self._cache_size = cache_size
 
-    def verify(self, presented: str) -> VerifiedKey:
-        """The key's snapshot, or ``InvalidKey`` for anything missing, malformed or unusable."""
-        if not keyformat.is_well_formed(presented, self._prefix):
+    def verify(self, presented: str, now: float) -> VerifiedKey:
+        """The key's snapshot, or ``InvalidKey`` for anything missing, malformed or unusable
+        at ``now`` (``clock.timestamp()``, read once per request by the caller)."""
+        if not self._shape.is_well_formed(presented):
             raise InvalidKey()
         digest = key_hash(presented)
         generation = self._signal.current()
@@ -90,7 +91,7 @@ class KeyVerifier:
             verified = self._load(digest)
             if generation is not None:
                 self._remember(digest, _Entry(generation, verified))
-        if verified is None or not verified.usable(clock.timestamp()):
+        if verified is None or not verified.usable(now):
             raise InvalidKey()
         return verified
 

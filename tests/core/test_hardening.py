@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from core.middleware import MAX_HEADER_FIELD_BYTES, MAX_HEADER_TOTAL_BYTES, SECURITY_HEADERS
+from core.middleware import (
+    MAX_HEADER_FIELD_BYTES,
+    MAX_HEADER_TOTAL_BYTES,
+    PAGE_ONLY_HEADERS,
+    SECURITY_HEADERS,
+)
 from tenants.keyformat import generate
 from tests.conftest import TEST_ACTOR
 from tests.core.test_openapi import TENANT_API_SCOPES
@@ -48,6 +53,16 @@ def test_json_responses_may_run_nothing_and_are_not_cached(client):
     response = client.get("/api/v1/openapi.json")
     assert response.headers["Content-Security-Policy"].startswith("default-src 'none'")
     assert response.headers["Cache-Control"] == "no-store"
+    for name in PAGE_ONLY_HEADERS:
+        assert name not in response.headers
+
+
+@pytest.mark.parametrize("path", ["/docs", "/docs/docs.js"])
+def test_documents_also_carry_the_page_policies_once(client, path):
+    response = client.get(path)
+    assert response.status_code == 200
+    for name, value in {**SECURITY_HEADERS, **PAGE_ONLY_HEADERS}.items():
+        assert response.headers.getlist(name) == [value]
 
 
 @pytest.mark.parametrize("origin", [DASHBOARD, EVIL])
