@@ -1,8 +1,13 @@
 """Authentication of every tenant API route, and the scope and license checks on top.
 
 Order of checks (cheapest first, none skipped): key missing -> shape and checksum (no
-database) -> lookup (cached) -> disabled/revoked/expired -> rate limit (per key) -> scope ->
-license. A rate-limited request still counts as usage: the key was used.
+database) -> lookup -> disabled/revoked/expired -> rate limit (per key) -> scope -> license.
+A key this worker has verified before is answered from its cache, which only ever held keys
+that passed the shape and checksum test (``tenants.verify``). A rate-limited request still
+counts as usage: the key was used.
+
+The hot path is kept lean on purpose: one ``before_request`` hook, no ``after_request`` hook
+(response headers are queued for ``core.middleware``), services bound once in ``ApiGate``.
 """
 
 from __future__ import annotations

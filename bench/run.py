@@ -4,13 +4,14 @@ Starts gunicorn (2 sync workers) on loopback for a bare Flask app and for Loopwa
 a temporary instance folder), drives each with wrk in alternating rounds and prints requests/s
 and ratios. Ends by checking that a revoke is refused on the next request by every worker.
 
-    make bench                    # or: .venv/bin/python bench/run.py --rounds 3 --seconds 5
+    make bench                    # or: .venv/bin/python bench/run.py --rounds 10 --seconds 3
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import sys
 import tempfile
 from pathlib import Path
@@ -19,13 +20,13 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.harness import Server, alternating_medians, flask_cli, print_table  # noqa: E402
+from bench.harness import Server, alternating_samples, flask_cli, print_table  # noqa: E402
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--seconds", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=10)
+    parser.add_argument("--seconds", type=int, default=3)
     args = parser.parse_args()
 
     instance = tempfile.mkdtemp(prefix="loopwave-bench-")
@@ -61,7 +62,7 @@ def main() -> None:
         },
     ).json()["token"]
     try:
-        results = alternating_medians(
+        samples = alternating_samples(
             {
                 "bare Flask route": (f"{bare.url}/bare", {}),
                 "GET /api/v1/health (valid key)": (
@@ -81,13 +82,14 @@ def main() -> None:
             seconds=args.seconds,
         )
         print(
-            f"gunicorn 2 sync workers, wrk 2 threads x 8 connections, median of {args.rounds}"
+            f"gunicorn 2 sync workers, wrk 2 threads x 8 connections, {args.rounds} alternating"
             f" rounds of {args.seconds}s, {os.cpu_count()} cores"
         )
         print_table(
-            results,
+            {name: statistics.median(values) for name, values in samples.items()},
             "bare Flask route",
             [("GET /api/v1/health (valid key)", 0.90), ("GET /console/me (session JWT)", 0.80)],
+            samples,
         )
         flask_cli(env, "keys", "revoke", _key_id(app.url, key))
         statuses = {

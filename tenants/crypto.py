@@ -13,6 +13,17 @@ def key_hash(full_key: str) -> str:
     return hashlib.sha256(full_key.encode("ascii")).hexdigest()
 
 
+def cache_digest(presented: str) -> bytes:
+    """The BLAKE2s digest under which a worker remembers a presented key it has verified.
+
+    Never stored or logged: it only names entries of the in-process cache, so that the raw
+    key is not kept there. BLAKE2s is as collision-resistant as SHA-256 and is built into
+    Python, whereas each SHA-256 here goes through OpenSSL 3's per-call digest set-up, which
+    measured ~2.5 us a request against ~0.5 us on the gunicorn hot path.
+    """
+    return hashlib.blake2s(presented.encode("utf-8", "surrogatepass")).digest()
+
+
 def constant_time_equals(left: str, right: str) -> bool:
     return hmac.compare_digest(left.encode(), right.encode())
 

@@ -41,7 +41,8 @@ class UsageBuffer:
         self._last_flush = clock.timestamp()
         self._today = (0.0, 0.0, date.min)  # start and end (epoch seconds) of the UTC day
         self._lock = threading.Lock()
-        self._flusher_pid: int | None = None
+        self._flusher_started = False
+        _track(self)
 
     def record(self, tenant_id: str, key_id: str, now: float | None = None) -> bool:
         """Count one request of ``key_id`` at ``now`` (``clock.timestamp()`` when left out);
@@ -58,7 +59,7 @@ class UsageBuffer:
         with self._lock:
             self._counts[(tenant_id, key_id, day)] += 1
             self._last_used[key_id] = now
-        if self._flusher_pid != os.getpid():
+        if not self._flusher_started:
             self._start_flusher()
         return now - self._last_flush >= self._flush_after
 
@@ -71,7 +72,7 @@ class UsageBuffer:
     def _start_flusher(self) -> None:
         """A daemon thread per process (started after the fork) that writes counts a worker
         holds while it serves no further requests; busy workers flush after responses."""
-        self._flusher_pid = os.getpid()
+        self._flusher_started = True
         interval = max(self._flush_after, 1.0)
         threading.Thread(
             target=_flush_periodically,
@@ -112,6 +113,29 @@ class UsageBuffer:
         except Exception:
             self._restore(counts, last_used)
             raise
+
+
+def _after_fork_in_child() -> None:
+    """A forked worker has none of its parent's threads: each buffer starts its own flusher
+    on its first request (checked with a flag, not ``os.getpid()``, a system call)."""
+    for buffer in list(_LIVE_BUFFERS):
+        buffer._flusher_started = False
+        buffer._lock = threading.Lock()
+
+
+_LIVE_BUFFERS: weakref.WeakSet[UsageBuffer] = weakref.WeakSet()
+
+
+_FORK_HOOK_INSTALLED = False
+
+
+def _track(buffer: UsageBuffer) -> None:
+    """Remember ``buffer`` for the fork hook, installed by the first buffer of the process."""
+    global _FORK_HOOK_INSTALLED
+    if not _FORK_HOOK_INSTALLED:
+        os.register_at_fork(after_in_child=_after_fork_in_child)
+        _FORK_HOOK_INSTALLED = True
+    _LIVE_BUFFERS.add(buffer)
 
 
 def _flush_periodically(buffer_ref: weakref.ref[UsageBuffer], interval: float) -> None:

@@ -5,6 +5,11 @@ tenant's license, tagged with the invalidation generation read *before* the data
 An entry is used only while the generation is unchanged, so a disable, revoke, re-scope,
 rotation or license change committed anywhere is honoured on the next request. Expiry is a
 time comparison on the snapshot, so it needs no invalidation at all.
+
+The cache is asked first, by a digest of the presented text (``crypto.cache_digest``). Only
+keys that passed the shape and checksum test were ever entered, so a malformed key always
+misses, is refused by that test and never reaches the database: the cheap checks guard the
+database, and a key seen before skips them.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tenants import clock, keyformat, scopes
-from tenants.crypto import key_hash
+from tenants.crypto import cache_digest, key_hash
 from tenants.errors import InsufficientScope, InvalidKey, LicenseInactive
 from tenants.licenses import is_active
 from tenants.models import ApiKey, License, Tenant
@@ -74,29 +79,29 @@ class KeyVerifier:
         self._session_factory = session_factory
         self._signal = signal
         self._shape = keyformat.KeyShape(prefix)
-        self._cache: OrderedDict[str, _Entry] = OrderedDict()
+        self._cache: OrderedDict[bytes, _Entry] = OrderedDict()
         self._cache_size = cache_size
 
     def verify(self, presented: str, now: float) -> VerifiedKey:
         """The key's snapshot, or ``InvalidKey`` for anything missing, malformed or unusable
         at ``now`` (``clock.timestamp()``, read once per request by the caller)."""
-        if not self._shape.is_well_formed(presented):
-            raise InvalidKey()
-        digest = key_hash(presented)
+        cached_as = cache_digest(presented)
         generation = self._signal.current()
-        entry = self._cache.get(digest) if generation is not None else None
-        if entry is not None and entry.generation == generation:
+        entry = self._cache.get(cached_as)
+        if entry is not None and generation is not None and entry.generation == generation:
             verified = entry.key
         else:
-            verified = self._load(digest)
+            if not self._shape.is_well_formed(presented):
+                raise InvalidKey()
+            verified = self._load(key_hash(presented))
             if generation is not None:
-                self._remember(digest, _Entry(generation, verified))
+                self._remember(cached_as, _Entry(generation, verified))
         if verified is None or not verified.usable(now):
             raise InvalidKey()
         return verified
 
-    def _remember(self, digest: str, entry: _Entry) -> None:
-        self._cache[digest] = entry
+    def _remember(self, cached_as: bytes, entry: _Entry) -> None:
+        self._cache[cached_as] = entry
         if len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)
 
