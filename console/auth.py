@@ -10,17 +10,19 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
+from typing import Any
 
 from flask import current_app, g, request
 
 from console import bp
 from console.identity import Identity, identity_from_claims
+from console.providers import ConsoleAuth
 from console.tenancy import TenantRef
 from console.tokens import InvalidToken, ProviderUnavailable
 from core.errors import ApiError
 from core.http import client_ip, is_public_endpoint
 from core.requestid import request_id
-from core.services import console_auth, console_tenants
+from core.services import CONSOLE_AUTH, CONSOLE_TENANTS
 from tenants.audit import Actor
 
 SESSION_TOKEN_HINT = (
@@ -44,8 +46,8 @@ def authenticate() -> None:
     app, this_request = current_app._get_current_object(), request._get_current_object()
     if is_public_endpoint(app, this_request):
         return
-    token = _bearer_token()
-    auth = console_auth()
+    token = _bearer_token(this_request.environ, app.config["API_KEY_PREFIX"])
+    auth: ConsoleAuth = app.extensions[CONSOLE_AUTH]
     try:
         issuer, claims = auth.verifier.verify(token)
         provider = auth.providers[issuer]
@@ -62,7 +64,7 @@ def authenticate() -> None:
         raise ApiError(
             "AUTH_NO_TENANT", "The session has no active organization; choose one and retry"
         )
-    tenant = console_tenants().for_organization(
+    tenant = app.extensions[CONSOLE_TENANTS].for_organization(
         identity.org_id, identity.org_slug or identity.org_id, provider.auto_provision
     )
     if tenant is None:
@@ -70,10 +72,10 @@ def authenticate() -> None:
     g.console_user = ConsoleUser(identity, tenant)
 
 
-def _bearer_token() -> str:
-    header = request.headers.get("Authorization")
+def _bearer_token(environ: dict[str, Any], key_prefix: str) -> str:
+    header = environ.get("HTTP_AUTHORIZATION")
     if header is None:
-        if request.headers.get("x-tenant-api-key") is not None:
+        if environ.get("HTTP_X_TENANT_API_KEY") is not None:
             raise ApiError("AUTH_INVALID_TOKEN", SESSION_TOKEN_HINT)
         raise ApiError(
             "AUTH_INVALID_TOKEN", "Missing session token: send Authorization: Bearer <JWT>"
@@ -84,7 +86,7 @@ def _bearer_token() -> str:
             "AUTH_INVALID_TOKEN", "Send the session token as Authorization: Bearer <JWT>"
         )
     token = match.group(1)
-    if f"{current_app.config['API_KEY_PREFIX']}_live_" in token:
+    if f"{key_prefix}_live_" in token:
         raise ApiError("AUTH_INVALID_TOKEN", SESSION_TOKEN_HINT)
     return token
 
