@@ -86,7 +86,7 @@ class RateLimiter:
         if limit <= 0:
             return None
         window = f"loopwave:ratelimit:{key_id}"
-        storage = self._storage()
+        storage = self._memory if self._shared is None else self._storage()
         try:
             count = storage.incr(window, WINDOW_SECONDS)
         except Exception:  # noqa: BLE001 - any Redis failure: count in memory instead

@@ -5,7 +5,8 @@ import logging
 import sqlalchemy as sa
 
 from core.extensions import db
-from tenants.crypto import key_hash
+from core.services import KEYSTORE
+from tenants.crypto import cache_digest, key_hash
 from tenants.models import ApiKey, Base
 from tests.conftest import TEST_ACTOR
 
@@ -44,3 +45,34 @@ def test_keys_are_stored_only_as_hashes_and_never_logged(client, store, tenant, 
     hashes = set(db.session.scalars(sa.select(ApiKey.key_hash)))
     assert hashes == {key_hash(key) for key in keys}
     assert db.session.scalar(sa.select(sa.func.count()).select_from(ApiKey)) == 4
+
+
+def test_the_worker_cache_remembers_keys_by_digest_not_by_their_text(app, client, api_key):
+    key = api_key()
+    assert client.get("/api/v1/health", headers={"x-tenant-api-key": key}).status_code == 200
+    verifier = app.extensions[KEYSTORE].verifier
+    remembered = list(verifier._cache)
+    assert remembered, "the verified key should be cached"
+    body = key.split("_live_")[1].encode()
+    assert all(isinstance(entry, bytes) and body not in entry for entry in remembered)
+    assert cache_digest(key) in remembered
+
+
+def test_a_malformed_key_is_refused_even_when_its_digest_would_be_cached(app, client, api_key):
+    """Only keys that passed the shape and checksum test are ever cached: a near miss of a
+    cached key is refused by that test, without a database query."""
+    key = api_key()
+    client.get("/api/v1/health", headers={"x-tenant-api-key": key})
+    near_miss = key[:-1] + ("A" if key[-1] != "A" else "B")
+    statements: list[str] = []
+
+    def record(connection, cursor, statement, *rest):
+        statements.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        response = client.get("/api/v1/health", headers={"x-tenant-api-key": near_miss})
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", record)
+    assert response.status_code == 401
+    assert statements == []
