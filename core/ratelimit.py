@@ -85,14 +85,11 @@ class RateLimiter:
         limit = self.default_per_minute if own_limit is None else own_limit
         if limit <= 0:
             return None
-        window = f"loopwave:ratelimit:{key_id}"
-        storage = self._memory if self._shared is None else self._storage()
-        try:
+        if self._shared is None:  # the usual single-instance case: one dictionary update
+            storage, window = self._memory, key_id
             count = storage.incr(window, WINDOW_SECONDS)
-        except Exception:  # noqa: BLE001 - any Redis failure: count in memory instead
-            self._shared_failed()
-            storage = self._memory
-            count = storage.incr(window, WINDOW_SECONDS)
+        else:
+            storage, window, count = self._hit_shared(key_id)
         if count > limit:
             retry_after = _seconds_left(storage, window)
             raise ApiError(
@@ -108,6 +105,16 @@ class RateLimiter:
                 },
             )
         return ("X-RateLimit-Limit", str(limit)), ("X-RateLimit-Remaining", str(limit - count))
+
+    def _hit_shared(self, key_id: str) -> tuple[Storage | LocalWindows, str, int]:
+        """Count in Redis; while it is unreachable, in this process's windows instead."""
+        window = f"loopwave:ratelimit:{key_id}"
+        storage = self._storage()
+        try:
+            return storage, window, storage.incr(window, WINDOW_SECONDS)
+        except Exception:  # noqa: BLE001 - any Redis failure: count in memory instead
+            self._shared_failed()
+            return self._memory, window, self._memory.incr(window, WINDOW_SECONDS)
 
     def _storage(self) -> Storage | LocalWindows:
         if self._shared is not None and time.monotonic() >= self._shared_down_until:
