@@ -50,15 +50,13 @@ def apply_cors() -> Response | None:
         response.headers["Vary"] = "Origin"
         return response
     # Caches must not serve one origin's answer to another.
+    headers = [("Vary", "Origin")]
     if origin:
-        add_response_headers(
-            request.environ,
-            ("Vary", "Origin"),
+        headers += [
             ("Access-Control-Allow-Origin", origin),
             ("Access-Control-Expose-Headers", EXPOSED_HEADERS),
-        )
-    else:
-        add_response_headers(request.environ, ("Vary", "Origin"))
+        ]
+    add_response_headers(request.environ, *headers)
     return None
 
 

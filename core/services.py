@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from flask import current_app
 
-from console.providers import ConsoleAuth, SignInSettings
-from console.tenancy import TenantDirectory
+from console.providers import SignInSettings
 from tenants.keys import KeyStore
 from tenants.usage import UsageBuffer
 
@@ -22,14 +21,6 @@ def keystore() -> KeyStore:
 
 def usage_buffer() -> UsageBuffer:
     return current_app.extensions[USAGE]
-
-
-def console_auth() -> ConsoleAuth:
-    return current_app.extensions[CONSOLE_AUTH]
-
-
-def console_tenants() -> TenantDirectory:
-    return current_app.extensions[CONSOLE_TENANTS]
 
 
 def sign_in_settings() -> SignInSettings:

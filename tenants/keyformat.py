@@ -18,7 +18,7 @@ RANDOM_LENGTH = BODY_LENGTH - CHECKSUM_LENGTH
 
 
 # Base62 digit pairs: a CRC32 (< 62**6) is three table lookups, not a loop of six divisions.
-# The checksum is computed on every API request, before anything else.
+# The checksum is computed for every key a worker has not verified before.
 _PAIRS = [high + low for high in BASE62 for low in BASE62]
 _PAIR_BASE = len(_PAIRS)
 

@@ -44,15 +44,13 @@ class UsageBuffer:
         self._flusher_started = False
         _track(self)
 
-    def record(self, tenant_id: str, key_id: str, now: float | None = None) -> bool:
-        """Count one request of ``key_id`` at ``now`` (``clock.timestamp()`` when left out);
-        True when the buffered counts are due for a flush.
+    def record(self, tenant_id: str, key_id: str, now: float) -> bool:
+        """Count one request of ``key_id`` at ``now`` (``clock.timestamp()``, read once per
+        request by the caller); True when the buffered counts are due for a flush.
 
         On every API request: epoch seconds rather than datetimes, and the UTC day looked up
         from the last one seen.
         """
-        if now is None:
-            now = clock.timestamp()
         starts, ends, day = self._today
         if not starts <= now < ends:
             day = self._enter_day(now)

@@ -7,6 +7,7 @@ import sqlalchemy as sa
 
 from core.extensions import db
 from core.services import usage_buffer
+from tenants import clock as clock_module
 from tenants.errors import InvalidInput, KeyRevoked, NotFound
 from tenants.models import ApiKey, AuditEvent, KeyUsage
 from tests.conftest import TEST_ACTOR
@@ -141,7 +142,7 @@ def test_counts_of_an_idle_process_are_written_by_its_flusher_thread(app, tenant
     )
     engine = db.engine
     idle = UsageBuffer(lambda: engine, flush_seconds=1)
-    idle.record(tenant.id, key_id)
+    idle.record(tenant.id, key_id, clock_module.timestamp())
     deadline = wall.monotonic() + 10
     requests = 0
     while wall.monotonic() < deadline and requests < 2:
