@@ -217,3 +217,9 @@ def test_non_ascii_digits_in_numbers_are_a_400(client, api_key, url):
     # str.isdigit() accepts "²", which int() then refuses: it used to be a 500.
     response = client.get(url, headers={"x-tenant-api-key": api_key()})
     assert response.status_code == 400
+
+
+def test_hsts_is_sent_over_https_only(client):
+    secure = client.get("/healthz", base_url="https://localhost")
+    assert secure.headers.getlist("Strict-Transport-Security") == ["max-age=31536000"]
+    assert "Strict-Transport-Security" not in client.get("/healthz").headers
