@@ -7,7 +7,7 @@ PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 STAMP := $(VENV)/.installed
 FUZZ_EXAMPLES ?= 250
 
-.PHONY: install run serve test test-sqlite test-postgres lint bench bench-scale fuzz clean chromium
+.PHONY: install run serve test test-sqlite test-postgres lint bench bench-scale fuzz clean chromium wrk
 
 install: $(STAMP)
 
@@ -50,8 +50,14 @@ test-postgres: install
 fuzz: install
 	LOOPWAVE_IGNORE_DOTENV=1 $(BIN)/python -m tests.fuzz --examples $(FUZZ_EXAMPLES)
 
-bench: install
+bench: install wrk
 	$(BIN)/python bench/run.py
+
+# The load generator of `make bench` (Debian's package).
+wrk:
+	@if command -v wrk >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ]; then apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y wrk; \
+	else echo "wrk is missing: install Debian's wrk package (apt-get install wrk)" >&2; exit 1; fi
 
 bench-scale: install
 	$(BIN)/python bench/scale.py
