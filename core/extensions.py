@@ -15,7 +15,10 @@ class LeanSQLAlchemy(SQLAlchemy):
     """
 
     def _teardown_session(self, exc: BaseException | None) -> None:
-        if self.session.registry.registry:  # ScopedRegistry: scope -> its session
+        # ``ScopedRegistry.registry`` maps each scope to its session; were it ever missing,
+        # every request would take the stock path.
+        sessions = getattr(self.session.registry, "registry", None)
+        if sessions is None or sessions:
             super()._teardown_session(exc)
 
 

@@ -8,7 +8,7 @@ Flask's defaults: keys sorted, compact (indented in debug mode), a trailing newl
 Two deliberate differences from ``flask.json.provider.DefaultJSONProvider``: text outside
 ASCII is sent as UTF-8 rather than ``\\uXXXX`` escapes (both are the same JSON, RFC 8259), and
 a ``datetime`` that reaches the encoder unconverted becomes RFC 3339 text, like every
-timestamp the API sends, not an HTTP date.
+timestamp the API sends, not an HTTP date. Parsing stays with the standard library.
 """
 
 from __future__ import annotations
@@ -38,35 +38,45 @@ def _default(value: Any) -> Any:
 
 
 class OrjsonProvider(JSONProvider):
+    """orjson for the calls it means the same for; the standard library, with Flask's
+    defaults, for any other option and for any value orjson refuses (a lone surrogate in a
+    string, an integer past 64 bits), so nothing that Flask's provider answers fails here."""
+
     mimetype = "application/json"
 
     def dumps(self, obj: Any, **kwargs: Any) -> str:
-        """``sort_keys`` and ``indent`` (two spaces) as for ``json.dumps``; the output is
-        always compact otherwise. Other options go to the standard library."""
-        sort_keys = kwargs.pop("sort_keys", True)
-        indent = kwargs.pop("indent", None)
-        separators = kwargs.pop("separators", (",", ":"))
-        if kwargs:
-            return json.dumps(
-                obj,
-                default=_default,
-                sort_keys=sort_keys,
-                indent=indent,
-                separators=separators,
-                **kwargs,
-            )
-        option = orjson.OPT_NON_STR_KEYS
-        option |= orjson.OPT_SORT_KEYS if sort_keys else 0
-        option |= orjson.OPT_INDENT_2 if indent else 0
-        return orjson.dumps(obj, default=_default, option=option).decode()
+        if kwargs.keys() <= {"sort_keys", "indent"} and kwargs.get("indent") in (None, 2):
+            option = orjson.OPT_NON_STR_KEYS
+            option |= orjson.OPT_SORT_KEYS if kwargs.get("sort_keys", True) else 0
+            option |= orjson.OPT_INDENT_2 if kwargs.get("indent") else 0
+            try:
+                return orjson.dumps(obj, default=_default, option=option).decode()
+            except orjson.JSONEncodeError:
+                pass
+        return _standard_dumps(obj, **kwargs)
 
     def loads(self, s: str | bytes, **kwargs: Any) -> Any:
-        return json.loads(s, **kwargs) if kwargs else orjson.loads(s)
+        # The standard library: orjson reads integers past 64 bits as floats, and no hot
+        # path parses JSON through Flask (request bodies: ``core.http.json_body``).
+        return json.loads(s, **kwargs)
 
     def response(self, *args: Any, **kwargs: Any) -> Response:
         obj = self._prepare_response_obj(args, kwargs)
-        option = _OPTIONS | orjson.OPT_APPEND_NEWLINE
-        if self._app.debug:
-            option |= orjson.OPT_INDENT_2
-        body = orjson.dumps(obj, default=_default, option=option)
+        indent = 2 if self._app.debug else None
+        option = _OPTIONS | orjson.OPT_APPEND_NEWLINE | (orjson.OPT_INDENT_2 if indent else 0)
+        try:
+            body = orjson.dumps(obj, default=_default, option=option)
+        except orjson.JSONEncodeError:
+            body = f"{_standard_dumps(obj, indent=indent)}\n".encode()
         return self._app.response_class(body, mimetype=self.mimetype)
+
+
+def _standard_dumps(obj: Any, **kwargs: Any) -> str:
+    """``json.dumps`` with Flask's defaults (keys sorted, non-ASCII escaped), compact unless
+    indented, like the orjson output."""
+    kwargs.setdefault("default", _default)
+    kwargs.setdefault("sort_keys", True)
+    kwargs.setdefault("ensure_ascii", True)
+    if kwargs.get("indent") is None:
+        kwargs.setdefault("separators", (",", ":"))
+    return json.dumps(obj, **kwargs)

@@ -197,3 +197,23 @@ def test_license_shows_status_and_enforcement(client, member_token, store, tenan
     store.set_license(tenant.id, "revoked", enforcement="warn")
     body = _call(client, member_token, "GET", "/console/license").get_json()
     assert body == {"status": "revoked", "expires_at": None, "enforcement": "warn", "active": False}
+
+
+@pytest.mark.parametrize("method", ["POST", "PATCH"])
+def test_a_lone_surrogate_in_a_scope_is_a_400_that_changes_nothing(
+    client, admin_token, store, tenant, key_id, method
+):
+    # The message names the unknown scope; a lone surrogate cannot be sent as UTF-8, so the
+    # answer escapes it rather than failing (it did fail as a 500 once).
+    path = "/console/keys" if method == "POST" else f"/console/keys/{key_id}"
+    before = [(key.id, key.scopes) for key in store.list_keys(tenant.id)]
+    response = client.open(
+        path,
+        method=method,
+        headers={**bearer(admin_token), "Content-Type": "application/json"},
+        data='{"name": "k", "scopes": ["\\ud800"]}',
+    )
+    assert response.status_code == 400
+    assert response.get_json()["error"]["code"] == "VALIDATION_ERROR"
+    assert b"\\ud800" in response.get_data()
+    assert [(key.id, key.scopes) for key in store.list_keys(tenant.id)] == before
