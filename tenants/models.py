@@ -66,8 +66,13 @@ class TenantScoped:
         return found
 
 
+ID_PREFIX = "id_prefix"  # the column's ``info`` names the prefix of its ids (pagination)
+
+
 def _id(prefix: str):
-    return mapped_column(String(40), primary_key=True, default=lambda: new_id(prefix))
+    return mapped_column(
+        String(40), primary_key=True, default=lambda: new_id(prefix), info={ID_PREFIX: prefix}
+    )
 
 
 def _tenant_fk():

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 
 from tenants.errors import InvalidInput
+from tenants.models import ID_PREFIX
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
@@ -28,7 +29,9 @@ def encode_cursor(last_id: str) -> str:
     return base64.urlsafe_b64encode(f"v1:{last_id}".encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str) -> str:
+def decode_cursor(cursor: str, id_prefix: str | None = None) -> str:
+    """The last id of the page before; a 400 for anything else, a cursor of another list (a
+    contact's id on the tickets list, say) included: it would only ever give a wrong page."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         version, _, last_id = (
@@ -38,6 +41,8 @@ def decode_cursor(cursor: str) -> str:
         raise InvalidInput("The cursor is not valid", {"field": "cursor"}) from exc
     if version != "v1" or not _ID.fullmatch(last_id):
         raise InvalidInput("The cursor is not valid", {"field": "cursor"})
+    if id_prefix is not None and not last_id.startswith(f"{id_prefix}_"):
+        raise InvalidInput("The cursor belongs to another list", {"field": "cursor"})
     return last_id
 
 
@@ -59,7 +64,7 @@ def paginate(
 ) -> Page:
     """One page of ``statement`` ordered by ``id_column``, and the cursor of the next."""
     if cursor is not None:
-        after = decode_cursor(cursor)
+        after = decode_cursor(cursor, id_column.info.get(ID_PREFIX))
         statement = statement.where(id_column < after if newest_first else id_column > after)
     order = id_column.desc() if newest_first else id_column.asc()
     rows = list(session.scalars(statement.order_by(order).limit(limit + 1)))

@@ -90,6 +90,26 @@ def test_pagination_walks_every_object_once(client, api_key):
     assert seen == [f"c{number}" for number in reversed(range(7))]
 
 
+def test_a_cursor_of_another_list_is_refused_not_a_wrong_page(client, api_key):
+    headers = {"x-tenant-api-key": api_key()}
+    for number in range(3):
+        client.post(
+            "/api/v1/messages", json={"to": f"+1415555030{number}", "text": "hi"}, headers=headers
+        )
+    contacts_cursor = client.get("/api/v1/contacts?limit=1", headers=headers).get_json()[
+        "next_cursor"
+    ]
+    own = client.get(f"/api/v1/contacts?cursor={contacts_cursor}", headers=headers)
+    assert own.status_code == 200 and len(own.get_json()["data"]) == 2
+    for other_list in ("/api/v1/chats", "/api/v1/tickets"):
+        response = client.get(f"{other_list}?cursor={contacts_cursor}", headers=headers)
+        assert response.status_code == 400
+        error = response.get_json()["error"]
+        assert error["code"] == "VALIDATION_ERROR"
+        assert error["message"] == "The cursor belongs to another list"
+        assert error["details"] == {"field": "cursor"}
+
+
 def test_chat_thread_is_oldest_first_and_paginated(client, api_key):
     headers = {"x-tenant-api-key": api_key()}
     for number in range(3):
