@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,11 +11,11 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 
 from tenants.errors import InvalidInput
+from tenants.ids import ID_SHAPE
 from tenants.models import ID_PREFIX
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
-_ID = re.compile(r"[a-z]{3}_[0-9A-Z]{26}")
 
 
 @dataclass(frozen=True)
@@ -39,7 +38,7 @@ def decode_cursor(cursor: str, id_prefix: str | None = None) -> str:
         )
     except (ValueError, binascii.Error, UnicodeError) as exc:
         raise InvalidInput("The cursor is not valid", {"field": "cursor"}) from exc
-    if version != "v1" or not _ID.fullmatch(last_id):
+    if version != "v1" or not ID_SHAPE.fullmatch(last_id):
         raise InvalidInput("The cursor is not valid", {"field": "cursor"})
     if id_prefix is not None and not last_id.startswith(f"{id_prefix}_"):
         raise InvalidInput("The cursor belongs to another list", {"field": "cursor"})
