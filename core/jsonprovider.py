@@ -22,8 +22,6 @@ import orjson
 from flask import Response
 from flask.json.provider import JSONProvider
 
-_OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
-
 
 def _default(value: Any) -> Any:
     """Types orjson does not know that Flask's provider converts (and dates, for options
@@ -37,22 +35,34 @@ def _default(value: Any) -> Any:
     raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
+def encode(
+    obj: Any, *, sort_keys: bool = True, indent: bool = False, newline: bool = False
+) -> bytes:
+    """``obj`` as JSON: through orjson, or through the standard library, with Flask's
+    defaults, for any value orjson refuses (a lone surrogate in a string, an integer past 64
+    bits), so nothing that Flask's provider answers fails here. Every JSON answer is built
+    here, the middleware's own refusals included."""
+    option = orjson.OPT_NON_STR_KEYS
+    option |= orjson.OPT_SORT_KEYS if sort_keys else 0
+    option |= orjson.OPT_INDENT_2 if indent else 0
+    option |= orjson.OPT_APPEND_NEWLINE if newline else 0
+    try:
+        return orjson.dumps(obj, default=_default, option=option)
+    except orjson.JSONEncodeError:
+        text = _standard_dumps(obj, sort_keys=sort_keys, indent=2 if indent else None)
+        return f"{text}\n".encode() if newline else text.encode()
+
+
 class OrjsonProvider(JSONProvider):
-    """orjson for the calls it means the same for; the standard library, with Flask's
-    defaults, for any other option and for any value orjson refuses (a lone surrogate in a
-    string, an integer past 64 bits), so nothing that Flask's provider answers fails here."""
+    """``encode`` for the calls orjson means the same for; the standard library, with
+    Flask's defaults, for any other option."""
 
     mimetype = "application/json"
 
     def dumps(self, obj: Any, **kwargs: Any) -> str:
         if kwargs.keys() <= {"sort_keys", "indent"} and kwargs.get("indent") in (None, 2):
-            option = orjson.OPT_NON_STR_KEYS
-            option |= orjson.OPT_SORT_KEYS if kwargs.get("sort_keys", True) else 0
-            option |= orjson.OPT_INDENT_2 if kwargs.get("indent") else 0
-            try:
-                return orjson.dumps(obj, default=_default, option=option).decode()
-            except orjson.JSONEncodeError:
-                pass
+            sort_keys = kwargs.get("sort_keys", True)
+            return encode(obj, sort_keys=sort_keys, indent=bool(kwargs.get("indent"))).decode()
         return _standard_dumps(obj, **kwargs)
 
     def loads(self, s: str | bytes, **kwargs: Any) -> Any:
@@ -62,12 +72,7 @@ class OrjsonProvider(JSONProvider):
 
     def response(self, *args: Any, **kwargs: Any) -> Response:
         obj = self._prepare_response_obj(args, kwargs)
-        indent = 2 if self._app.debug else None
-        option = _OPTIONS | orjson.OPT_APPEND_NEWLINE | (orjson.OPT_INDENT_2 if indent else 0)
-        try:
-            body = orjson.dumps(obj, default=_default, option=option)
-        except orjson.JSONEncodeError:
-            body = f"{_standard_dumps(obj, indent=indent)}\n".encode()
+        body = encode(obj, indent=self._app.debug, newline=True)
         return self._app.response_class(body, mimetype=self.mimetype)
 
 

@@ -15,7 +15,6 @@ for the log line.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -24,6 +23,7 @@ from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.wsgi import get_content_length
 
 from core.errors import MESSAGE_BY_CODE, envelope
+from core.jsonprovider import encode
 from core.logging import CALLER, log_request
 from core.requestid import REQUEST_ID, echoable, new_request_id
 
@@ -142,7 +142,7 @@ def _add_standard_headers(
 
 
 def _refuse(start: StartResponse, rid: str, status: int, code: str, message: str):
-    body = json.dumps(envelope(rid, code, message)).encode()
+    body = encode(envelope(rid, code, message), newline=True)
     start(
         f"{status} {HTTP_STATUS_CODES[status]}",
         [("Content-Type", "application/json"), ("Content-Length", str(len(body)))],

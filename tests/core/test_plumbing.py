@@ -36,6 +36,10 @@ def test_error_envelopes_go_through_the_same_encoder(client, api_key):
     assert json.loads(raw)["error"]["code"] == "VALIDATION_ERROR"
     missing = client.get("/api/v1/health").get_data()
     assert missing.endswith(b"}\n") and json.loads(missing)["error"]["code"] == "AUTH_INVALID_KEY"
+    # The middleware's own refusals (431, 413) are encoded the same way.
+    refused = client.get("/api/v1/health", headers={"X-Big": "x" * 20_000})
+    assert refused.status_code == 431
+    assert refused.get_data().endswith(b"}\n") and b'", "' not in refused.get_data()
 
 
 def test_the_encoder_converts_what_flasks_default_converts(app):
