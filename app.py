@@ -88,7 +88,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 def _signal(app: Flask) -> Signal:
     """Redis reaches every instance; the mmap'd file reaches every process of one machine."""
     if app.config["REDIS_URL"]:
-        return RedisSignal(app.config["REDIS_URL"])
+        return RedisSignal(app.config["REDIS_URL"], app.config["REDIS_NAMESPACE"])
     return FileSignal(os.path.join(app.instance_path, "keystore.generation"))
 
 
@@ -96,5 +96,7 @@ def _usage_buffer(app: Flask) -> UsageBuffer:
     engine = db.engine
     flush_seconds = app.config["USAGE_FLUSH_SECONDS"]
     if app.config["REDIS_URL"]:
-        return RedisUsageBuffer(lambda: engine, app.config["REDIS_URL"], flush_seconds)
+        return RedisUsageBuffer(
+            lambda: engine, app.config["REDIS_URL"], app.config["REDIS_NAMESPACE"], flush_seconds
+        )
     return UsageBuffer(lambda: engine, flush_seconds)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
 from pathlib import Path
@@ -62,6 +63,7 @@ def load_config(env: dict[str, str], instance_path: str) -> dict[str, Any]:
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SQLALCHEMY_ENGINE_OPTIONS": _engine_options(database_url),
         "REDIS_URL": env.get("REDIS_URL") or None,
+        "REDIS_NAMESPACE": env.get("REDIS_NAMESPACE") or default_redis_namespace(database_url),
         "SECRET_KEY": env.get("SECRET_KEY") or None,
         "API_KEY_PREFIX": env.get("API_KEY_PREFIX", "lw"),
         "CONSOLE_ISSUER": issuer,
@@ -87,6 +89,21 @@ def load_config(env: dict[str, str], instance_path: str) -> dict[str, Any]:
         if config["DEV_LOGIN"]:
             raise ConfigError("DEV_LOGIN must be off when APP_ENV=production")
     return config
+
+
+def default_redis_namespace(database_url: str) -> str:
+    """Every Redis key and channel starts with this, so deployments sharing one Redis server
+    never see each other's counters or invalidations (pub/sub ignores the database number).
+    By default it names the deployment by its database: instances of one deployment share
+    it, two deployments do not. Set ``REDIS_NAMESPACE`` when instances reach the database
+    under different URLs."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        shown = make_url(database_url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - a malformed URL fails later, where it is used
+        shown = database_url
+    return "lw:" + hashlib.sha256(shown.encode()).hexdigest()[:12]
 
 
 def _engine_options(database_url: str) -> dict[str, Any]:

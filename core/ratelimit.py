@@ -69,8 +69,9 @@ QuotaHeaders = tuple[tuple[str, str], tuple[str, str]]
 
 
 class RateLimiter:
-    def __init__(self, redis_url: str | None, default_per_minute: int):
+    def __init__(self, redis_url: str | None, default_per_minute: int, namespace: str = ""):
         self.default_per_minute = default_per_minute
+        self._window_prefix = f"{namespace}:ratelimit:"
         self._memory = LocalWindows()
         self._shared: Storage | None = (
             storage_from_string(redis_url, socket_connect_timeout=0.25, socket_timeout=0.5)
@@ -108,7 +109,7 @@ class RateLimiter:
 
     def _hit_shared(self, key_id: str) -> tuple[Storage | LocalWindows, str, int]:
         """Count in Redis; while it is unreachable, in this process's windows instead."""
-        window = f"loopwave:ratelimit:{key_id}"
+        window = self._window_prefix + key_id
         storage = self._storage()
         try:
             return storage, window, storage.incr(window, WINDOW_SECONDS)
@@ -138,5 +139,5 @@ def _seconds_left(storage: Storage | LocalWindows, window: str) -> int:
 
 def init_rate_limits(app: Flask) -> None:
     app.extensions[RATE_LIMIT] = RateLimiter(
-        app.config["REDIS_URL"], app.config["RATE_LIMIT_PER_MINUTE"]
+        app.config["REDIS_URL"], app.config["RATE_LIMIT_PER_MINUTE"], app.config["REDIS_NAMESPACE"]
     )

@@ -7,6 +7,7 @@ a leaked key by its shape and checksum.
 
 from __future__ import annotations
 
+import re
 import secrets
 import zlib
 from dataclasses import dataclass
@@ -77,3 +78,17 @@ def looks_like_key(text: str) -> bool:
     Used to refuse echoing client-sent values: a mistyped key is still most of a secret.
     """
     return "_live_" in text
+
+
+# Any prefix, either mode, and at least 6 base62 characters: a truncated or mistyped key is
+# still most of a secret. Used wherever client-sent text may reach a log line, an error
+# message or a table (SPEC §5).
+_KEY_LIKE = re.compile(r"[0-9A-Za-z]*_(?:live|test)_[0-9A-Za-z]{6,}")
+REDACTED = "[redacted key]"
+
+
+def redact_keys(text: str) -> str:
+    """``text`` with every key-shaped run replaced by ``[redacted key]``."""
+    if "_live_" not in text and "_test_" not in text:  # the common case: no regex at all
+        return text
+    return _KEY_LIKE.sub(REDACTED, text)

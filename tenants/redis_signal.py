@@ -30,7 +30,7 @@ from redis.client import PubSub
 
 log = logging.getLogger("loopwave.signal")
 
-CHANNEL = "loopwave:keystore:changed"
+CHANNEL = "keystore:changed"  # under the deployment's namespace
 _SUBSCRIBE_WAIT = 2.0
 _MAX_BACKOFF = 5.0
 _TIMEOUTS = {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
@@ -48,8 +48,9 @@ class _Subscriber(PubSub):
 
 
 class RedisSignal:
-    def __init__(self, url: str):
+    def __init__(self, url: str, namespace: str):
         self.url = url
+        self.channel = f"{namespace}:{CHANNEL}"
         self._lock = threading.Lock()
         self._pid = -1
         self._client: redis.Redis | None = None
@@ -66,7 +67,7 @@ class RedisSignal:
         """Announce a committed change. A failure is logged, not raised: the change is
         already committed, and processes that cannot reach Redis bypass their cache."""
         try:
-            self._redis().publish(CHANNEL, "1")
+            self._redis().publish(self.channel, "1")
         except redis.RedisError as exc:
             log.warning("could not publish a key store change to Redis: %s", exc)
 
@@ -99,7 +100,7 @@ class RedisSignal:
             return False
         subscriber = _Subscriber(self._redis().connection_pool)
         try:
-            subscriber.subscribe(CHANNEL)
+            subscriber.subscribe(self.channel)
             _await_confirmation(subscriber)
             self._subscriber = subscriber
             self._start_epoch()

@@ -25,8 +25,8 @@ from tenants.usage import Counts, UsageBuffer, write_usage
 
 log = logging.getLogger("loopwave.usage")
 
-COUNTS_KEY = "loopwave:usage:counts"
-LAST_USED_KEY = "loopwave:usage:last_used"
+COUNTS_KEY = "usage:counts"  # both under the deployment's namespace
+LAST_USED_KEY = "usage:last_used"
 _TAKE = """
 local counts = redis.call('HGETALL', KEYS[1])
 local last_used = redis.call('HGETALL', KEYS[2])
@@ -37,8 +37,12 @@ _TIMEOUTS = {"socket_connect_timeout": 0.5, "socket_timeout": 1.0}
 
 
 class RedisUsageBuffer(UsageBuffer):
-    def __init__(self, engine: Callable[[], Engine], redis_url: str, flush_seconds: int = 5):
+    def __init__(
+        self, engine: Callable[[], Engine], redis_url: str, namespace: str, flush_seconds: int = 5
+    ):
         super().__init__(engine, flush_seconds)
+        self.counts_key = f"{namespace}:{COUNTS_KEY}"
+        self.last_used_key = f"{namespace}:{LAST_USED_KEY}"
         # redis-py's pool notices a fork and opens new connections in the child.
         self._redis = redis.Redis.from_url(redis_url, **_TIMEOUTS)
         self._redis_down = False
@@ -68,13 +72,13 @@ class RedisUsageBuffer(UsageBuffer):
     def _push(self, counts: Counts, last_used: dict[str, datetime]) -> None:
         pipe = self._redis.pipeline(transaction=False)
         for (tenant_id, key_id, day), requests in counts.items():
-            pipe.hincrby(COUNTS_KEY, f"{tenant_id}|{key_id}|{day.isoformat()}", requests)
+            pipe.hincrby(self.counts_key, f"{tenant_id}|{key_id}|{day.isoformat()}", requests)
         for key_id, used_at in last_used.items():
-            pipe.hset(LAST_USED_KEY, key_id, used_at.timestamp())
+            pipe.hset(self.last_used_key, key_id, used_at.timestamp())
         pipe.execute()
 
     def _take_shared(self) -> tuple[Counts, dict[str, datetime]]:
-        raw_counts, raw_last_used = self._redis.eval(_TAKE, 2, COUNTS_KEY, LAST_USED_KEY)
+        raw_counts, raw_last_used = self._redis.eval(_TAKE, 2, self.counts_key, self.last_used_key)
         counts: Counts = Counter()
         for field, value in _pairs(raw_counts):
             tenant_id, key_id, day = field.split("|")

@@ -8,6 +8,7 @@ same suite against another one. The schema is built by the Alembic migrations, n
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,6 +24,7 @@ from core.services import keystore
 from tenants import clock as clock_module
 from tenants.audit import Actor
 from tenants.models import Base, Tenant
+from tests.redis_service import RUN_NAMESPACE
 
 TEST_ACTOR = Actor(sub="user_test_admin", request_id="req_test", source_ip="127.0.0.1")
 
@@ -33,15 +35,25 @@ def instance_path(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def database_url(instance_path: Path) -> str:
-    url = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{instance_path / 'test.db'}"
-    if url.startswith("postgresql"):
-        engine = sa.create_engine(url)
-        with engine.begin() as connection:  # fails loudly when PostgreSQL is unreachable
-            connection.execute(sa.text("DROP SCHEMA public CASCADE"))
-            connection.execute(sa.text("CREATE SCHEMA public"))
-        engine.dispose()
-    return url
+def database_url(instance_path: Path) -> Iterator[str]:
+    """SQLite in the run's temporary folder, or a PostgreSQL database of this run alone
+    (created beside ``TEST_DATABASE_URL``'s, dropped at the end), so that two runs on one
+    machine never share tables."""
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url:
+        yield f"sqlite:///{instance_path / 'test.db'}"
+        return
+    server = sa.engine.make_url(url)
+    name = f"lwtest_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:  # fails loudly when PostgreSQL is unreachable
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield server.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -54,6 +66,7 @@ def server_env(database_url: str, instance_path: Path) -> dict[str, str]:
         "APP_ENV": "development",
         "SECRET_KEY": "test-secret-key",
         "USAGE_FLUSH_SECONDS": "0",
+        "REDIS_NAMESPACE": RUN_NAMESPACE,
     }
     for name in (
         "REDIS_URL",

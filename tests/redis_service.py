@@ -1,7 +1,9 @@
-"""Redis for tests: the shared server (its own logical database), or a private one to stop.
+"""Redis for tests: the shared server under a namespace of this run, or a private one to stop.
 
-``TEST_REDIS_URL`` picks the shared one (default: database 2 of the local server). A missing
-Redis fails the test loudly; nothing is skipped.
+``TEST_REDIS_URL`` picks the shared one (default: database 2 of the local server). Each test
+run has its own ``REDIS_NAMESPACE`` (``RUN_NAMESPACE``), so two runs on one machine never see
+each other's keys or invalidations; a test clears only its run's keys, never the database. A
+missing Redis fails the test loudly; nothing is skipped.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import os
 import shutil
 import subprocess
 import time
+import uuid
 
 import pytest
 import redis
@@ -17,6 +20,7 @@ import redis
 from tests.servers import free_port
 
 DEFAULT_URL = "redis://127.0.0.1:6379/2"
+RUN_NAMESPACE = f"lwtest:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 def shared_redis_url() -> str:
@@ -26,6 +30,13 @@ def shared_redis_url() -> str:
     except redis.RedisError as exc:
         pytest.fail(f"Redis is required at {url} (set TEST_REDIS_URL): {exc}")
     return url
+
+
+def clear_run_keys(url: str, namespace: str = RUN_NAMESPACE) -> None:
+    """Delete this run's keys (``FLUSHDB`` would wipe another run's too)."""
+    client = redis.Redis.from_url(url)
+    for key in client.scan_iter(match=f"{namespace}:*", count=1000):
+        client.delete(key)
 
 
 class PrivateRedis:

@@ -11,8 +11,8 @@ from app import create_app
 from core.extensions import db
 from core.services import usage_buffer
 from tenants.models import ApiKey, KeyUsage
-from tenants.redis_usage import COUNTS_KEY, RedisUsageBuffer
-from tests.redis_service import PrivateRedis, shared_redis_url
+from tenants.redis_usage import RedisUsageBuffer
+from tests.redis_service import RUN_NAMESPACE, PrivateRedis, clear_run_keys, shared_redis_url
 
 
 def test_healthz_and_readyz_answer_without_a_key(client):
@@ -59,7 +59,7 @@ def _redis_app(url):
 
 def test_usage_from_two_processes_is_tallied_in_redis_and_flushed_once(migrated, store, api_key):
     url = shared_redis_url()
-    redis.Redis.from_url(url).flushdb()
+    clear_run_keys(url)
     key = api_key()
     app = _redis_app(url)
     with app.app_context():
@@ -68,11 +68,11 @@ def test_usage_from_two_processes_is_tallied_in_redis_and_flushed_once(migrated,
             client.get("/api/v1/health", headers={"x-tenant-api-key": key})
         buffer = usage_buffer()
         assert isinstance(buffer, RedisUsageBuffer)
-        second_process = RedisUsageBuffer(lambda: db.engine, url)
+        second_process = RedisUsageBuffer(lambda: db.engine, url, RUN_NAMESPACE)
         second_process._push(*buffer._take())  # one process ships, another drains
-        assert redis.Redis.from_url(url).exists(COUNTS_KEY)
+        assert redis.Redis.from_url(url).exists(buffer.counts_key)
         second_process.flush()
-        assert not redis.Redis.from_url(url).exists(COUNTS_KEY)
+        assert not redis.Redis.from_url(url).exists(buffer.counts_key)
         rows = db.session.scalars(sa.select(KeyUsage)).all()
         assert [(row.day, row.requests) for row in rows] == [(datetime.now(UTC).date(), 3)]
         assert db.session.scalars(sa.select(ApiKey.last_used_at)).one() is not None

@@ -10,13 +10,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import redis
 from flask import Flask
 
 from app import create_app
 from core.extensions import db
 from tests.conftest import _empty_tables
-from tests.redis_service import shared_redis_url
+from tests.redis_service import clear_run_keys, shared_redis_url
 from tests.servers import Gunicorn
 
 
@@ -27,7 +26,7 @@ def redis_url() -> str:
 
 @pytest.fixture
 def app(migrated, server_env, redis_url) -> Iterator[Flask]:
-    redis.Redis.from_url(redis_url).flushdb()
+    clear_run_keys(redis_url)
     app = create_app({"TESTING": True, "REDIS_URL": redis_url})
     with app.app_context():
         _empty_tables()

@@ -1,6 +1,8 @@
 import re
 import zlib
 
+import pytest
+
 from tenants import keyformat
 
 
@@ -28,3 +30,12 @@ def test_configured_prefix_is_used_and_required():
 def test_keys_are_unique_and_random():
     keys = {keyformat.generate("lw").full_key for _ in range(2000)}
     assert len(keys) == 2000
+
+
+@pytest.mark.parametrize("mode", ["live", "test"])
+def test_key_shaped_text_is_redacted_whole_and_the_rest_kept(mode):
+    key = keyformat.generate("lw").full_key.replace("_live_", f"_{mode}_")
+    text = f"GET /api/v1/health/{key}?scope={key[:-3]}&other=1"
+    redacted = keyformat.redact_keys(text)
+    assert redacted == "GET /api/v1/health/[redacted key]?scope=[redacted key]&other=1"
+    assert keyformat.redact_keys("Unknown scope: contacts:rea") == "Unknown scope: contacts:rea"

@@ -1,15 +1,13 @@
 """The Redis invalidation signal, with two signals standing for two processes."""
 
-import redis
-
 from tenants.redis_signal import RedisSignal
-from tests.redis_service import PrivateRedis, shared_redis_url
+from tests.redis_service import RUN_NAMESPACE, PrivateRedis, clear_run_keys, shared_redis_url
 
 
 def test_bump_in_one_process_is_seen_by_another_on_its_next_read():
     url = shared_redis_url()
-    redis.Redis.from_url(url).flushdb()
-    writer, reader = RedisSignal(url), RedisSignal(url)
+    clear_run_keys(url)
+    writer, reader = RedisSignal(url, RUN_NAMESPACE), RedisSignal(url, RUN_NAMESPACE)
     before = reader.current()
     assert before is not None
     writer.bump()
@@ -20,7 +18,7 @@ def test_bump_in_one_process_is_seen_by_another_on_its_next_read():
 
 def test_unreachable_redis_means_unknown_generation_and_bump_does_not_raise():
     private = PrivateRedis()
-    signal = RedisSignal(private.url)
+    signal = RedisSignal(private.url, RUN_NAMESPACE)
     assert signal.current() is not None
     private.stop()
     assert signal.current() is None
@@ -30,7 +28,7 @@ def test_unreachable_redis_means_unknown_generation_and_bump_does_not_raise():
 
 def test_generation_after_an_outage_never_equals_one_from_before():
     private = PrivateRedis()
-    signal = RedisSignal(private.url)
+    signal = RedisSignal(private.url, RUN_NAMESPACE)
     before = signal.current()
     private.stop()
     assert signal.current() is None
