@@ -65,10 +65,12 @@ def authenticate() -> None:
             "AUTH_NO_TENANT", "The session has no active organization; choose one and retry"
         )
     tenant = app.extensions[CONSOLE_TENANTS].for_organization(
-        identity.org_id, identity.org_slug or identity.org_id, provider.auto_provision
+        issuer, identity.org_id, identity.org_slug or identity.org_id, provider.auto_provision
     )
     if tenant is None:
-        raise ApiError("AUTH_NO_TENANT", "The active organization has no tenant here")
+        raise ApiError(
+            "AUTH_NO_TENANT", "The active organization of this identity provider has no tenant here"
+        )
     g.console_user = ConsoleUser(identity, tenant)
 
 
@@ -104,8 +106,9 @@ def current_tenant() -> TenantRef:
 
 
 def current_actor() -> Actor:
-    """The audit log's view of who is acting: token subject, request id, source address."""
-    return Actor(current_user().identity.user_id, request_id(), client_ip())
+    """The audit log's view of who is acting: token subject and issuer, request id, address."""
+    user = current_user()
+    return Actor(user.identity.user_id, user.tenant.issuer, request_id(), client_ip())
 
 
 def require_admin(view: Callable) -> Callable:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from api.openapi import ID_PATTERN, PAGE_QUERY, OpenApiDocument, Usage
 from console import bp
@@ -21,11 +21,12 @@ from core.openapi import DocumentSpec, Operation, document
 class MeTenant(BaseModel):
     id: str
     name: str
-    external_id: str | None
+    external_id: str = Field(description="The organization id, at `issuer`, that reached it")
 
 
 class Me(BaseModel):
     user_id: str
+    issuer: str = Field(description="The identity provider (`iss`) of the session token")
     session_id: str | None
     tenant: MeTenant
     role: str
@@ -58,7 +59,8 @@ class KeyList(BaseModel):
 
 class AuditEvent(BaseModel):
     id: str
-    actor: str
+    actor: str = Field(description="The token's `sub`, `cli:<user>`, or a system actor")
+    actor_issuer: str | None = Field(description="The actor's identity provider (`iss`)")
     action: str
     key_id: str | None
     changes: dict[str, Any] | None

@@ -30,6 +30,7 @@ def audit_event(row: AuditEvent) -> dict:
     return {
         "id": row.id,
         "actor": row.actor,
+        "actor_issuer": row.actor_issuer,
         "action": row.action,
         "key_id": row.key_id,
         "changes": row.changes,

@@ -26,6 +26,7 @@ def me():
     user = current_user()
     return {
         "user_id": user.identity.user_id,
+        "issuer": user.tenant.issuer,
         "session_id": user.identity.session_id,
         "tenant": {
             "id": user.tenant.id,

@@ -12,9 +12,10 @@ from tenants.models import AuditEvent
 
 @dataclass(frozen=True)
 class Actor:
-    """Who made a change: the session token's ``sub``, or ``cli:<user>`` for the CLI."""
+    """Who made a change: the session token's ``sub`` and ``iss``, or ``cli:<user>``."""
 
     sub: str
+    issuer: str | None = None
     request_id: str | None = None
     source_ip: str | None = None
 
@@ -30,6 +31,7 @@ def record(
     event = AuditEvent(
         tenant_id=tenant_id,
         actor=actor.sub,
+        actor_issuer=actor.issuer,
         action=action,
         key_id=key_id,
         request_id=actor.request_id,

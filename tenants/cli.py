@@ -6,9 +6,10 @@ import getpass
 from datetime import datetime, timedelta
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 
-from core.services import keystore
+from core.services import keystore, sign_in_settings
 from tenants import clock
 from tenants.audit import Actor
 from tenants.errors import StoreError
@@ -30,21 +31,59 @@ def _fail(exc: StoreError):
 @tenants_cli.command("create")
 @click.argument("name")
 @click.option("--external-id", help="The identity provider's organization id (e.g. org_...).")
-def create_tenant(name: str, external_id: str | None) -> None:
-    """Create a tenant and print its id."""
+@click.option("--issuer", help="The provider of that organization; default CONSOLE_ISSUER.")
+def create_tenant(name: str, external_id: str | None, issuer: str | None) -> None:
+    """Create a tenant and print its id; with --external-id, bound to that organization."""
+    if external_id is None and issuer is not None:
+        raise click.UsageError("--issuer goes with --external-id")
+    if external_id is not None:
+        issuer = issuer or current_app.config.get("CONSOLE_ISSUER")
+        if not issuer:
+            raise click.UsageError("Give --issuer: CONSOLE_ISSUER is not set")
+        _warn_unless_configured(issuer)
     store = keystore()
-    existing = store.tenant_by_external_id(external_id) if external_id else None
-    if existing is not None:
-        raise click.ClickException(
-            f"A tenant with external id '{external_id}' already exists: {existing.id}"
-        )
-    click.echo(store.create_tenant(name, external_id).id)
+    if external_id is not None and issuer is not None:
+        existing = store.tenant_for_organization(issuer, external_id)
+        if existing is not None:
+            raise click.ClickException(
+                f"Organization '{external_id}' of {issuer} is already bound to {existing.id}"
+            )
+    try:
+        click.echo(store.create_tenant(name, external_id, issuer).id)
+    except StoreError as exc:
+        _fail(exc)
+
+
+@tenants_cli.command("link")
+@click.argument("tenant_id")
+@click.option("--issuer", required=True, help="The identity provider (its `iss`).")
+@click.option("--external-id", required=True, help="The organization id at that provider.")
+def link_tenant(tenant_id: str, issuer: str, external_id: str) -> None:
+    """Let an organization of a further identity provider reach an existing tenant."""
+    _warn_unless_configured(issuer)
+    try:
+        keystore().link_organization(tenant_id, issuer, external_id, _actor())
+    except StoreError as exc:
+        _fail(exc)
+    click.echo(f"{tenant_id}\t{issuer}\t{external_id}")
+
+
+def _warn_unless_configured(issuer: str) -> None:
+    """A binding may be made before its provider is configured, but say so: a typo in an
+    issuer would otherwise leave the organization silently unable to sign in."""
+    if issuer not in sign_in_settings().issuers:
+        click.echo(f"warning: {issuer} is not a configured identity provider", err=True)
 
 
 @tenants_cli.command("list")
 def list_tenants() -> None:
-    for tenant in keystore().list_tenants():
-        click.echo(f"{tenant.id}\t{tenant.name}\t{tenant.external_id or '-'}")
+    """Tenant id, name, and each bound organization as issuer:organization id."""
+    store = keystore()
+    for tenant in store.list_tenants():
+        bound = ", ".join(
+            f"{org.issuer} {org.external_id}" for org in store.organizations(tenant.id)
+        )
+        click.echo(f"{tenant.id}\t{tenant.name}\t{bound or '-'}")
 
 
 @keys_cli.command("create")

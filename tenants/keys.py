@@ -17,9 +17,9 @@ from sqlalchemy.orm import Session, scoped_session
 from tenants import audit, clock, keyformat, scopes
 from tenants.audit import Actor
 from tenants.crypto import key_hash
-from tenants.errors import InvalidInput, KeyRevoked, NotFound
+from tenants.errors import Conflict, InvalidInput, KeyRevoked, NotFound
 from tenants.licenses import set_license
-from tenants.models import ApiKey, License, Tenant
+from tenants.models import ApiKey, License, Organization, Tenant
 from tenants.signal import Signal
 from tenants.verify import KeyVerifier
 
@@ -45,11 +45,21 @@ class KeyStore:
 
     # -- tenants -------------------------------------------------------------------------
 
-    def create_tenant(self, name: str, external_id: str | None = None) -> Tenant:
-        tenant = Tenant(name=name, external_id=external_id)
+    def create_tenant(
+        self, name: str, external_id: str | None = None, issuer: str | None = None
+    ) -> Tenant:
+        """A tenant with an active license; with ``external_id``, bound to that organization
+        of ``issuer`` (both or neither)."""
+        if (external_id is None) != (issuer is None):
+            raise InvalidInput("An organization id needs its issuer, and an issuer its id")
+        tenant = Tenant(name=name)
         self.session.add(tenant)
         self.session.flush()
         self.session.add(License(tenant_id=tenant.id, status="active"))
+        if external_id is not None:
+            self.session.add(
+                Organization(tenant_id=tenant.id, issuer=issuer, external_id=external_id)
+            )
         self.session.commit()
         return tenant
 
@@ -62,26 +72,71 @@ class KeyStore:
             raise NotFound(f"No tenant with id '{tenant_id}'")
         return tenant
 
-    def tenant_by_external_id(self, external_id: str) -> Tenant | None:
-        return self.session.scalar(select(Tenant).where(Tenant.external_id == external_id))
+    def organizations(self, tenant_id: str) -> list[Organization]:
+        statement = select(Organization).where(Organization.tenant_id == tenant_id)
+        return list(self.session.scalars(statement.order_by(Organization.id)))
 
-    def provision_tenant(self, external_id: str, name: str) -> Tenant:
-        """The organization's tenant, created on first sight (just-in-time).
+    def tenant_for_organization(self, issuer: str, external_id: str) -> Tenant | None:
+        """The tenant bound to this (issuer, organization id) pair, if any."""
+        statement = (
+            select(Tenant)
+            .join(Organization, Organization.tenant_id == Tenant.id)
+            .where(Organization.issuer == issuer, Organization.external_id == external_id)
+        )
+        return self.session.scalar(statement)
+
+    def provision_tenant(self, issuer: str, external_id: str, name: str) -> Tenant:
+        """The organization's tenant, created on first sight (just-in-time) and bound to the
+        issuer of the token that named it.
 
         Two processes may see a new organization at once: the loser of the unique
-        ``external_id`` race rolls back and reads the winner's tenant.
+        (issuer, external id) race rolls back and reads the winner's tenant.
         """
-        existing = self.tenant_by_external_id(external_id)
+        existing = self.tenant_for_organization(issuer, external_id)
         if existing is not None:
             return existing
         try:
-            return self.create_tenant(name, external_id)
+            return self.create_tenant(name, external_id, issuer)
         except IntegrityError:
             self.session.rollback()
-            winner = self.tenant_by_external_id(external_id)
+            winner = self.tenant_for_organization(issuer, external_id)
             if winner is None:
                 raise
             return winner
+
+    def link_organization(
+        self, tenant_id: str, issuer: str, external_id: str, actor: Actor
+    ) -> Organization:
+        """Let a further provider's organization reach ``tenant_id`` (an operator's decision).
+
+        A pair already bound to another tenant is a ``Conflict``; one bound to this tenant
+        is returned as it is.
+        """
+        if not issuer or not external_id:
+            raise InvalidInput("Give both the issuer and the organization id")
+        self.tenant(tenant_id)
+        bound = self.tenant_for_organization(issuer, external_id)
+        if bound is not None and bound.id != tenant_id:
+            raise Conflict(
+                f"Organization '{external_id}' of {issuer} is bound to tenant {bound.id}"
+            )
+        if bound is None:
+            self.session.add(
+                Organization(tenant_id=tenant_id, issuer=issuer, external_id=external_id)
+            )
+            audit.record(
+                self.session,
+                tenant_id,
+                actor,
+                "organization.linked",
+                None,
+                {"issuer": issuer, "external_id": external_id},
+            )
+            self._commit()
+        statement = select(Organization).where(
+            Organization.issuer == issuer, Organization.external_id == external_id
+        )
+        return self.session.scalars(statement).one()
 
     def set_license(self, tenant_id: str, status: str, **fields) -> License:
         self.tenant(tenant_id)

@@ -84,7 +84,23 @@ class Tenant(Base):
 
     id: Mapped[str] = _id("ten")
     name: Mapped[str] = mapped_column(String(200))
-    external_id: Mapped[str | None] = mapped_column(String(200), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+
+
+class Organization(Base):
+    """An identity provider's organization bound to a tenant (SPEC §6.3).
+
+    A tenant is reached by the (issuer, organization id) pair of a session token, never by
+    the organization id alone: the same id at another provider is another organization.
+    """
+
+    __tablename__ = "organizations"
+    __table_args__ = (UniqueConstraint("issuer", "external_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[str] = _tenant_fk()
+    issuer: Mapped[str] = mapped_column(String(500))
+    external_id: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
 
 
@@ -140,6 +156,8 @@ class AuditEvent(TenantScoped, Base):
     id: Mapped[str] = _id("aud")
     tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
     actor: Mapped[str] = mapped_column(String(200))
+    # The identity provider of a console actor (``None``: the CLI or the system).
+    actor_issuer: Mapped[str | None] = mapped_column(String(500))
     action: Mapped[str] = mapped_column(String(40))
     key_id: Mapped[str | None] = mapped_column(String(40))
     request_id: Mapped[str | None] = mapped_column(String(128))

@@ -130,12 +130,12 @@ def store(app):
 
 @pytest.fixture
 def tenant(store) -> Tenant:
-    return store.create_tenant("Acme", external_id="org_acme")
+    return store.create_tenant("Acme")
 
 
 @pytest.fixture
 def other_tenant(store) -> Tenant:
-    return store.create_tenant("Globex", external_id="org_globex")
+    return store.create_tenant("Globex")
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from tenants.models import Tenant
 from tests.console.idp import AUDIENCE, AZP, IdentityProvider
 
 
@@ -32,11 +33,22 @@ def app_config(idp) -> dict:
 
 
 @pytest.fixture
+def tenant(store, idp) -> Tenant:
+    """Bound to organization ``org_acme`` of ``idp``."""
+    return store.create_tenant("Acme", external_id="org_acme", issuer=idp.issuer)
+
+
+@pytest.fixture
+def other_tenant(store, idp) -> Tenant:
+    return store.create_tenant("Globex", external_id="org_globex", issuer=idp.issuer)
+
+
+@pytest.fixture
 def admin_token(idp, tenant) -> str:
     """A Clerk v2 session token of an admin of ``tenant``'s organization."""
-    return idp.token(sub="user_admin", org_id=tenant.external_id, role="admin")
+    return idp.token(sub="user_admin", org_id="org_acme", role="admin")
 
 
 @pytest.fixture
 def member_token(idp, tenant) -> str:
-    return idp.token(sub="user_member", org_id=tenant.external_id, role="member")
+    return idp.token(sub="user_member", org_id="org_acme", role="member")

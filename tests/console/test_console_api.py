@@ -62,7 +62,7 @@ def test_every_route_refuses_a_missing_token(client, key_id, method, path, body,
 def test_admin_of_another_organization_gets_404_and_changes_nothing(
     client, idp, store, tenant, other_tenant, key_id, method, suffix, body
 ):
-    intruder = idp.token(sub="user_globex", org_id=other_tenant.external_id, role="admin")
+    intruder = idp.token(sub="user_globex", org_id="org_globex", role="admin")
     response = _call(client, intruder, method, f"/console/keys/{key_id}{suffix}", body)
     assert response.status_code == 404
     assert response.get_json()["error"]["code"] == "NOT_FOUND"

@@ -62,11 +62,12 @@ def test_bad_token_is_refused(case, client, idp, tenant):
     assert body["request_id"] == response.headers["X-Request-Id"]
 
 
-def test_good_token_is_accepted(client, admin_token, tenant):
+def test_good_token_is_accepted(client, idp, admin_token, tenant):
     response = client.get("/console/me", headers=bearer(admin_token))
     assert response.status_code == 200
     body = response.get_json()
     assert body["user_id"] == "user_admin"
+    assert body["issuer"] == idp.issuer
     assert body["role"] == "admin"
     assert body["tenant"] == {"id": tenant.id, "name": "Acme", "external_id": "org_acme"}
 

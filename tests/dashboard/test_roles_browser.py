@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import expect
 
+from console.devlogin import DEV_ISSUER
 from tenants import clock
 from tests.servers import ROOT
 
@@ -23,7 +24,7 @@ SCREENSHOTS = (
 
 
 def tenant_of(store, org_id):
-    return next(t for t in store.list_tenants() if t.external_id == org_id)
+    return store.tenant_for_organization(DEV_ISSUER, org_id)
 
 
 def test_member_sees_no_admin_controls(dashboard, org_id, store):

@@ -5,7 +5,7 @@ import sqlalchemy as sa
 
 from core.extensions import db
 from tenants import keyformat
-from tenants.models import ApiKey, License, Tenant
+from tenants.models import ApiKey, AuditEvent, License, Organization, Tenant
 
 
 @pytest.fixture
@@ -19,13 +19,73 @@ def cli(app):
     return invoke
 
 
-def test_tenants_create_prints_the_id_and_list_shows_it(cli):
+ISSUER = "https://clerk.acme.example"
+OTHER_ISSUER = "https://sso.other.example"
+
+
+@pytest.fixture
+def app_config() -> dict:
+    return {"CONSOLE_ISSUER": ISSUER}
+
+
+def _bindings() -> list[tuple[str, str, str]]:
+    rows = db.session.scalars(sa.select(Organization).order_by(Organization.id))
+    return [(row.tenant_id, row.issuer, row.external_id) for row in rows]
+
+
+def test_tenants_create_binds_the_organization_to_console_issuer_by_default(cli):
     result = cli("tenants", "create", "Acme", "--external-id", "org_123")
     assert result.exit_code == 0, result.output
     tenant_id = result.stdout.strip()
-    tenant = db.session.get(Tenant, tenant_id)
-    assert (tenant.name, tenant.external_id) == ("Acme", "org_123")
-    assert tenant_id in cli("tenants", "list").stdout
+    assert db.session.get(Tenant, tenant_id).name == "Acme"
+    assert _bindings() == [(tenant_id, ISSUER, "org_123")]
+    assert cli("tenants", "list").stdout == f"{tenant_id}\tAcme\t{ISSUER} org_123\n"
+
+
+def test_tenants_create_binds_to_the_given_issuer_and_warns_when_it_is_not_configured(cli):
+    result = cli("tenants", "create", "Acme", "--external-id", "org_1", "--issuer", OTHER_ISSUER)
+    assert result.exit_code == 0, result.output
+    assert _bindings() == [(result.stdout.strip(), OTHER_ISSUER, "org_1")]
+    assert f"warning: {OTHER_ISSUER} is not a configured identity provider" in result.stderr
+
+
+def test_the_same_organization_id_at_two_issuers_is_two_tenants(cli):
+    first = cli("tenants", "create", "A", "--external-id", "org_1").stdout.strip()
+    second = cli(
+        "tenants", "create", "B", "--external-id", "org_1", "--issuer", OTHER_ISSUER
+    ).stdout.strip()
+    assert first != second
+    assert _bindings() == [(first, ISSUER, "org_1"), (second, OTHER_ISSUER, "org_1")]
+
+
+def test_tenants_link_adds_a_pair_audits_it_and_refuses_a_pair_bound_elsewhere(cli):
+    first = cli("tenants", "create", "A", "--external-id", "org_1").stdout.strip()
+    second = cli("tenants", "create", "B").stdout.strip()
+    linked = cli("tenants", "link", second, "--issuer", OTHER_ISSUER, "--external-id", "org_9")
+    assert linked.exit_code == 0, linked.output
+    again = cli("tenants", "link", second, "--issuer", OTHER_ISSUER, "--external-id", "org_9")
+    assert again.exit_code == 0  # already bound to this tenant: nothing to do
+    taken = cli("tenants", "link", second, "--issuer", ISSUER, "--external-id", "org_1")
+    assert taken.exit_code == 1 and first in taken.output
+    assert _bindings() == [(first, ISSUER, "org_1"), (second, OTHER_ISSUER, "org_9")]
+    entries = db.session.scalars(sa.select(AuditEvent)).all()
+    assert [(e.tenant_id, e.action, e.changes) for e in entries] == [
+        (second, "organization.linked", {"issuer": OTHER_ISSUER, "external_id": "org_9"})
+    ]
+    assert entries[0].actor.startswith("cli:") and entries[0].actor_issuer is None
+
+
+def test_tenants_link_of_an_unknown_tenant_fails(cli):
+    result = cli("tenants", "link", "ten_nope", "--issuer", ISSUER, "--external-id", "org_1")
+    assert result.exit_code == 1 and "No tenant with id 'ten_nope'" in result.output
+    assert _bindings() == []
+
+
+def test_tenants_create_without_any_issuer_is_refused(app, cli):
+    app.config["CONSOLE_ISSUER"] = None
+    result = cli("tenants", "create", "Acme", "--external-id", "org_1")
+    assert result.exit_code == 2 and "--issuer" in result.output
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Tenant)) == 0
 
 
 def test_keys_create_prints_the_full_key_alone_on_the_last_line(cli, client, tenant):
@@ -105,8 +165,9 @@ def test_licenses_set_changes_gating(cli, client, tenant, api_key):
     )
 
 
-def test_tenants_create_refuses_a_taken_external_id_without_a_trace(cli, tenant):
-    result = cli("tenants", "create", "Again", "--external-id", tenant.external_id)
+def test_tenants_create_refuses_a_taken_pair_without_a_trace(cli, store):
+    tenant = store.create_tenant("Acme", external_id="org_acme", issuer=ISSUER)
+    result = cli("tenants", "create", "Again", "--external-id", "org_acme")
     assert result.exit_code == 1
     assert tenant.id in result.output and "Traceback" not in result.output
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Tenant)) == 1
