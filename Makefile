@@ -7,7 +7,7 @@ PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 STAMP := $(VENV)/.installed
 FUZZ_EXAMPLES ?= 250
 
-.PHONY: install run serve test test-sqlite test-postgres lint bench bench-scale fuzz clean chromium wrk
+.PHONY: install run serve test test-fast test-sqlite test-postgres lint bench bench-scale fuzz clean chromium wrk
 
 install: $(STAMP)
 
@@ -38,6 +38,11 @@ chromium:
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+
+# The in-process tier: no gunicorn, no browser, no fuzzing (SQLite).
+test-fast: install
+	$(BIN)/pytest -q -m "not server and not browser"
 
 test-sqlite: install
 	$(BIN)/pytest -q

@@ -78,7 +78,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(docs_bp)
     collect_public_endpoints(app)
 
-    from tenants.cli import COMMANDS
+    from cli import COMMANDS
 
     for command in COMMANDS:
         app.cli.add_command(command)

@@ -8,16 +8,20 @@ and the shapes ``api/serializers.py`` answers with.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 
 from api import bp
 from core.http import public
-from core.openapi import DocumentSpec, Operation, document
-from tenants.pagination import MAX_LIMIT
-
-ID_PATTERN = "^{prefix}_[0-9A-Z]{{26}}$"
+from core.openapi import (
+    ID_PATTERN,
+    PAGE_QUERY,
+    DocumentSpec,
+    OpenApiDocument,
+    Operation,
+    Usage,
+    document,
+)
 
 
 class Contact(BaseModel):
@@ -99,29 +103,6 @@ class Health(BaseModel):
     tenant: HealthTenant
     key: HealthKey
 
-
-class UsageDay(BaseModel):
-    key_id: str
-    key_name: str
-    day: str
-    requests: int
-
-
-class Usage(BaseModel):
-    data: list[UsageDay]
-
-
-class OpenApiDocument(BaseModel):
-    """This very document."""
-
-    model_config = ConfigDict(extra="allow")
-    openapi: str
-
-
-PAGE_QUERY: dict[str, dict[str, Any]] = {
-    "limit": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": 50},
-    "cursor": {"type": "string", "description": "next_cursor of the previous page"},
-}
 
 SPEC = DocumentSpec(
     blueprint="api",

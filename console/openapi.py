@@ -12,10 +12,17 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from api.openapi import ID_PATTERN, PAGE_QUERY, OpenApiDocument, Usage
 from console import bp
 from core.http import public
-from core.openapi import DocumentSpec, Operation, document
+from core.openapi import (
+    ID_PATTERN,
+    PAGE_QUERY,
+    DocumentSpec,
+    OpenApiDocument,
+    Operation,
+    Usage,
+    document,
+)
 
 
 class MeTenant(BaseModel):

@@ -20,6 +20,7 @@ from jwt.exceptions import PyJWKClientError
 from console.identity import CLERK_ADMIN_ROLES, ClaimsMapping
 from console.tokens import DiscoveredKeys, LocalKeys, ProviderKeys, TokenPolicy, TokenVerifier
 from core.config import ConfigError
+from core.signin import SignInSettings
 
 IDP_FIELDS = {
     "issuer",
@@ -50,24 +51,6 @@ class ConsoleAuth:
 
     verifier: TokenVerifier
     providers: dict[str, Provider]
-
-
-@dataclass(frozen=True)
-class SignInSettings:
-    """What the dashboard needs to know to sign people in; rendered into its page config."""
-
-    dev_login: bool
-    dev_login_token_url: str | None
-    dev_login_jwks_url: str | None
-    clerk_publishable_key: str | None
-    issuers: tuple[str, ...]
-
-    def as_page_config(self) -> dict[str, Any]:
-        return {
-            "devLogin": self.dev_login,
-            "devLoginTokenUrl": self.dev_login_token_url,
-            "clerkPublishableKey": self.clerk_publishable_key,
-        }
 
 
 def sign_in_settings(config: dict[str, Any], auth: ConsoleAuth) -> SignInSettings:

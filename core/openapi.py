@@ -21,10 +21,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Flask, current_app
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 from pydantic.json_schema import models_json_schema
 
 from core.errors import STATUS_BY_CODE
+from tenants.pagination import MAX_LIMIT
 
 REF = "#/components/schemas/{model}"
 _RULE_ARGUMENT = re.compile(r"<(?:[a-z_]+:)?([a-z_]+)>")
@@ -75,6 +76,33 @@ class DocumentSpec:
     )
     requirement_extension: str = "x-required-scope"
     forbidden_code: str = "AUTH_INSUFFICIENT_SCOPE"
+
+
+# Pieces both blueprints' documents use.
+ID_PATTERN = "^{prefix}_[0-9A-Z]{{26}}$"
+
+PAGE_QUERY: dict[str, dict[str, Any]] = {
+    "limit": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": 50},
+    "cursor": {"type": "string", "description": "next_cursor of the previous page"},
+}
+
+
+class OpenApiDocument(BaseModel):
+    """This very document."""
+
+    model_config = ConfigDict(extra="allow")
+    openapi: str
+
+
+class UsageDay(BaseModel):
+    key_id: str
+    key_name: str
+    day: str
+    requests: int
+
+
+class Usage(BaseModel):
+    data: list[UsageDay]
 
 
 class ErrorBody(BaseModel):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import current_app
 
-from console.providers import SignInSettings
+from core.signin import SignInSettings
 from tenants.keys import KeyStore
 from tenants.usage import UsageBuffer
 

@@ -1,4 +1,7 @@
-"""Operator commands: ``flask tenants ...``, ``flask keys ...``, ``flask licenses ...``."""
+"""Operator commands: ``flask tenants ...``, ``flask keys ...``, ``flask licenses ...``.
+
+They sit with the app wiring (they read the app's configuration and services), above the store.
+"""
 
 from __future__ import annotations
 
