@@ -12,7 +12,6 @@ from console.devlogin import DevLoginKey
 from console.providers import build_console_auth, sign_in_settings
 from console.tenancy import TenantDirectory
 from core.config import development_secret, load_config, read_environment
-from core.cors import register_cors
 from core.errors import register_error_handlers
 from core.extensions import db, migrate
 from core.health import register_health_routes
@@ -53,7 +52,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.extensions[SIGN_IN] = sign_in_settings(app.config, console_auth)
 
     install_request_plumbing(app)
-    register_cors(app)
     register_error_handlers(app)
     init_rate_limits(app)
     register_health_routes(app)

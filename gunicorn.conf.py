@@ -12,6 +12,9 @@ bind = (
     os.environ.get("BIND")
     or f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
 )
+# Each worker builds the app after the fork: no socket, lock or thread (the usage flusher)
+# is ever inherited from the master. Keep it so.
+preload_app = False
 workers = int(os.environ.get("WEB_CONCURRENCY") or multiprocessing.cpu_count() * 2 + 1)
 threads = int(os.environ.get("GUNICORN_THREADS", "1"))
 worker_class = "gthread" if threads > 1 else "sync"

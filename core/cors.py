@@ -11,7 +11,7 @@ needed and ``Access-Control-Allow-Credentials`` is never sent.
 
 from __future__ import annotations
 
-from flask import Flask, Response, current_app, request
+from flask import Response, current_app, request
 
 from core.middleware import add_response_headers
 
@@ -22,20 +22,12 @@ EXPOSED_HEADERS = "X-Request-Id, Retry-After"
 PREFLIGHT_MAX_AGE = "600"
 
 
-def register_cors(app: Flask) -> None:
-    """One hook of the console blueprint alone: the tenant API and the pages never pay for
-    CORS.
-
-    It runs first, ahead of the console's authentication (a preflight carries no token), and
-    queues the headers of the actual answer (``core.middleware``), so that an error answer
-    carries them too and no after-request hook is needed. Call this before the console
-    blueprint is registered.
-    """
-    app.before_request_funcs.setdefault("console", []).insert(0, apply_cors)
-
-
 def apply_cors() -> Response | None:
-    """Answer a preflight from an allowed origin; otherwise queue the answer's CORS headers."""
+    """The console blueprint's first ``before_request`` hook (the tenant API and the pages
+    never pay for CORS), ahead of its authentication: a preflight carries no token.
+
+    Answers a preflight from an allowed origin; otherwise queues the answer's CORS headers
+    (``core.middleware``), so that an error answer carries them too."""
     origin = _allowed_origin()
     if (
         origin

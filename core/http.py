@@ -46,28 +46,9 @@ def is_public_endpoint(app: Flask, this_request: Request) -> bool:
 
 
 class LoopwaveFlask(Flask):
-    """Flask, with JSON through orjson (``core.jsonprovider``) and its per-call coroutine
-    check of hooks and views answered once per function.
-
-    ``Flask.ensure_sync`` runs ``inspect.iscoroutinefunction`` on every hook and view of every
-    request (about 5 us each, six times a request here). The answer never changes for a given
-    function, so it is cached.
-    """
+    """Flask, with JSON through orjson (``core.jsonprovider``)."""
 
     json_provider_class = OrjsonProvider
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._sync_callables: dict[Any, Any] = {}
-
-    def ensure_sync(self, func):
-        try:
-            return self._sync_callables[func]
-        except KeyError:
-            wrapped = self._sync_callables[func] = super().ensure_sync(func)
-            return wrapped
-        except TypeError:  # unhashable callable
-            return super().ensure_sync(func)
 
 
 class SealedNullSession(NullSession):

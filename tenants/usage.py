@@ -10,7 +10,6 @@ itself only matches rows whose value is older than that.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 import weakref
@@ -42,7 +41,6 @@ class UsageBuffer:
         self._today = (0.0, 0.0, date.min)  # start and end (epoch seconds) of the UTC day
         self._lock = threading.Lock()
         self._flusher_started = False
-        _track(self)
 
     def record(self, tenant_id: str, key_id: str, now: float) -> bool:
         """Count one request of ``key_id`` at ``now`` (``clock.timestamp()``, read once per
@@ -68,8 +66,10 @@ class UsageBuffer:
         return day
 
     def _start_flusher(self) -> None:
-        """A daemon thread per process (started after the fork) that writes counts a worker
-        holds while it serves no further requests; busy workers flush after responses."""
+        """A daemon thread per process that writes counts a worker holds while it serves no
+        further requests; busy workers flush after responses. Started on the first request:
+        gunicorn builds the app in each worker after the fork (no ``preload_app``), and so
+        does the single-process server, so the thread always lives in the serving process."""
         self._flusher_started = True
         interval = max(self._flush_after, 1.0)
         threading.Thread(
@@ -111,29 +111,6 @@ class UsageBuffer:
         except Exception:
             self._restore(counts, last_used)
             raise
-
-
-def _after_fork_in_child() -> None:
-    """A forked worker has none of its parent's threads: each buffer starts its own flusher
-    on its first request (checked with a flag, not ``os.getpid()``, a system call)."""
-    for buffer in list(_LIVE_BUFFERS):
-        buffer._flusher_started = False
-        buffer._lock = threading.Lock()
-
-
-_LIVE_BUFFERS: weakref.WeakSet[UsageBuffer] = weakref.WeakSet()
-
-
-_FORK_HOOK_INSTALLED = False
-
-
-def _track(buffer: UsageBuffer) -> None:
-    """Remember ``buffer`` for the fork hook, installed by the first buffer of the process."""
-    global _FORK_HOOK_INSTALLED
-    if not _FORK_HOOK_INSTALLED:
-        os.register_at_fork(after_in_child=_after_fork_in_child)
-        _FORK_HOOK_INSTALLED = True
-    _LIVE_BUFFERS.add(buffer)
 
 
 def _flush_periodically(buffer_ref: weakref.ref[UsageBuffer], interval: float) -> None:

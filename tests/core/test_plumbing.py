@@ -94,19 +94,17 @@ def test_no_cookie_session_is_ever_opened_or_set(app, client, api_key):
         assert dict(session) == {}
 
 
-def test_the_session_of_an_app_context_is_removed_when_it_ends(app):
-    registry = db.session.registry.registry
-    db.session.remove()  # the fixture's own session: from here on no context holds one
-    assert registry == {}
+def test_the_session_of_an_app_context_gives_its_connection_back_when_it_ends(app):
+    db.session.remove()  # the fixture's own session
+    pool = db.engine.pool
     with app.app_context():
         assert db.session.execute(sa.text("SELECT 1")).scalar() == 1
-        assert len(registry) == 1
-    assert registry == {}  # the only session, removed with its context
-    with app.app_context():
-        pass  # opened no session: nothing to remove
-    assert registry == {}
+        assert pool.checkedout() == 1
+    assert pool.checkedout() == 0
     outer = db.session()
+    outer.execute(sa.text("SELECT 1"))
     with app.app_context():
+        assert db.session() is not outer
         assert db.session.execute(sa.text("SELECT 1")).scalar() == 1
-        assert len(registry) == 2
-    assert list(registry.values()) == [outer]  # the inner context's gone, the outer kept
+        assert pool.checkedout() == 2
+    assert pool.checkedout() == 1  # the inner context's connection is back, the outer kept
