@@ -29,9 +29,10 @@ from tests.servers import Gunicorn
 
 pytestmark = pytest.mark.server
 
-DURATION_SECONDS = 8
 CLIENTS = 4
 KILLS = 10
+WRITES_PER_KILL = 6  # progress between two kills, counted in writes rather than seconds
+MAX_SECONDS = 120  # a bound for a stuck run only; a loaded machine just takes longer
 ATTEMPTS = 4
 
 
@@ -78,18 +79,18 @@ def _post(session: requests.Session, urls: list[str], path: str, body: dict, out
         return
 
 
-def _client_loop(instances, key, stop_at, outcomes, lock, offset, errors):
+def _client_loop(instances, key, stop, outcomes, lock, offset, errors):
     try:
-        _client_steps(instances, key, stop_at, outcomes, lock, offset)
+        _client_steps(instances, key, stop, outcomes, lock, offset)
     except Exception as error:  # reported by the test: a dead client must not pass silently
         errors.append(error)
 
 
-def _client_steps(instances, key, stop_at, outcomes, lock, offset):
+def _client_steps(instances, key, stop, outcomes, lock, offset):
     session = requests.Session()
     session.headers["x-tenant-api-key"] = key
     for step in itertools.count(offset):
-        if time.monotonic() >= stop_at:
+        if stop.is_set():
             return
         urls = [instances[(step + n) % len(instances)].url for n in range(len(instances))]
         unique = uuid.uuid4()
@@ -138,18 +139,25 @@ def _replaced(master: Gunicorn, killed: set[int], deadline: float) -> bool:
     return False
 
 
-def _kill_workers(instances, stop_at) -> list[int]:
-    """SIGKILL a busy worker of each instance in turn, spread over the run; the pids killed."""
+def _written(outcomes: list[Outcome], count: int, deadline: float) -> None:
+    """Wait until ``count`` writes have been started (bounded by ``deadline``)."""
+    while len(outcomes) < count and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
+def _kill_workers(instances, outcomes, deadline) -> list[int]:
+    """SIGKILL a busy worker of each instance in turn, one every ``WRITES_PER_KILL`` writes
+    (so a slow, loaded machine gets the same run, only later); the pids killed."""
     killed: list[int] = []
-    pause = (stop_at - time.monotonic()) / (KILLS + 1)
     for n in range(KILLS):
-        time.sleep(pause)
+        _written(outcomes, (n + 1) * WRITES_PER_KILL, deadline)
         master = instances[n % len(instances)]
         # Under load a worker is almost always busy; if none is (say both are still booting
         # after earlier kills), any worker will do: the interruption assert below still holds.
-        pid = _busy_worker(master, time.monotonic() + pause) or _workers(master)[0]
+        pid = _busy_worker(master, time.monotonic() + 2) or _workers(master)[0]
         os.kill(pid, signal.SIGKILL)
         killed.append(pid)
+    _written(outcomes, (KILLS + 1) * WRITES_PER_KILL, deadline)
     return killed
 
 
@@ -158,20 +166,23 @@ def test_killed_workers_lose_no_committed_write(instances, store, tenant):
     outcomes: list[Outcome] = []
     errors: list[Exception] = []
     lock = threading.Lock()
-    stop_at = time.monotonic() + DURATION_SECONDS
+    stop = threading.Event()
     threads = [
         threading.Thread(
             target=_client_loop,
-            args=(instances, key, stop_at, outcomes, lock, n, errors),
+            args=(instances, key, stop, outcomes, lock, n, errors),
             daemon=True,
         )
         for n in range(CLIENTS)
     ]
     for thread in threads:
         thread.start()
-    killed = _kill_workers(instances, stop_at)
+    try:
+        killed = _kill_workers(instances, outcomes, time.monotonic() + MAX_SECONDS)
+    finally:
+        stop.set()
     for thread in threads:
-        thread.join(DURATION_SECONDS + ATTEMPTS * 10 + 10)
+        thread.join(ATTEMPTS * 10 + 10)
     assert not any(thread.is_alive() for thread in threads)
     assert not errors, errors
 
