@@ -17,6 +17,7 @@ class Endpoint:
     path: str  # may contain {chat_id}
     scope: str | None  # None: any valid key
     body: Callable[[dict], dict] | None = None
+    status: int = 200  # of a successful call
 
     @property
     def write(self) -> bool:
@@ -36,7 +37,11 @@ ENDPOINTS = [
     Endpoint("GET", "/api/v1/health", None),
     Endpoint("GET", "/api/v1/usage", None),
     Endpoint(
-        "POST", "/api/v1/messages", "messages:write", lambda s: {"to": "+14155550123", "text": "Hi"}
+        "POST",
+        "/api/v1/messages",
+        "messages:write",
+        lambda s: {"to": "+14155550123", "text": "Hi"},
+        202,
     ),
     Endpoint("GET", "/api/v1/chats", "chats:read"),
     Endpoint("GET", "/api/v1/chats/{chat_id}/messages", "chats:read"),
@@ -46,6 +51,7 @@ ENDPOINTS = [
         "/api/v1/contacts",
         "contacts:write",
         lambda s: {"name": "Ada", "phone": "+442071838750"},
+        201,
     ),
     Endpoint("GET", "/api/v1/tickets", "tickets:read"),
     Endpoint(
@@ -53,12 +59,14 @@ ENDPOINTS = [
         "/api/v1/tickets",
         "tickets:write",
         lambda s: {"subject": "Help", "contact_id": s["contact_id"]},
+        201,
     ),
     Endpoint(
         "POST",
         "/api/v1/broadcasts",
         "broadcasts:write",
         lambda s: {"name": "Launch", "text": "Hello", "contact_ids": [s["contact_id"]]},
+        202,
     ),
 ]
 SCOPED = [endpoint for endpoint in ENDPOINTS if endpoint.scope]
