@@ -29,7 +29,7 @@ accesslog = None
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
-# Request size limits (README, "Security model"): gunicorn's defaults, stated so that nobody
+# Request size limits (docs/security.md): gunicorn's defaults, stated so that nobody
 # loosens them by accident. The app keeps looser limits of its own as a backstop.
 limit_request_line = 4094
 limit_request_fields = 100

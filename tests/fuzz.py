@@ -96,7 +96,7 @@ def fuzz(
     config = schemathesis.Config.from_dict(
         {
             "auth": {"openapi": target.auth},
-            # Unknown query parameters are ignored by design (README, "Security model").
+            # Unknown query parameters are ignored by design (docs/security.md).
             "generation": {"allow-extra-parameters": False},
         }
     )

@@ -14,7 +14,7 @@ from tenants import clock
 from tests.servers import ROOT
 
 pytestmark = pytest.mark.browser
-# The README's pictures are rewritten only on request (REFRESH_SCREENSHOTS=1), so that a test
+# The pictures of the README and docs/console.md are rewritten only on request (REFRESH_SCREENSHOTS=1), so that a test
 # run leaves the work tree clean; otherwise the same shots go to test-artifacts/.
 SCREENSHOTS = (
     ROOT / "docs" / "screenshots"
