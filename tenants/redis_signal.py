@@ -13,9 +13,10 @@ Nothing here holds a request beyond the socket timeouts of one reconnect attempt
 own retries are off (by default it retries a failing command ten times with backoff, which
 under a stalled Redis holds a request for seconds), the subscription's confirmation is waited
 for no longer than a socket timeout, a lost subscription is re-established at most once per
-backoff step, and an announcement that fails is retried from a background thread. A subscription that
-answers nothing (a stalled Redis, a connection silently dropped on the way) is found by a
-heartbeat: a ``PING`` on the subscriber connection whose ``pong`` must come back in time.
+backoff step, and an announcement that fails is retried from a background thread. A
+subscription that answers nothing (a stalled Redis, a connection silently dropped on the way)
+is found by a heartbeat: a ``PING`` on the subscriber connection whose ``pong`` must come back
+in time.
 """
 
 from __future__ import annotations
@@ -172,7 +173,7 @@ class RedisSignal:
         no announcement can be missed, so one made meanwhile is heard on the next request."""
         if time.monotonic() < self._retry_at:
             return False
-        subscriber = PubSub(self._redis().connection_pool)
+        subscriber = self._redis().pubsub()
         try:
             subscriber.subscribe(self.channel)
             _await_confirmation(subscriber)
