@@ -19,6 +19,7 @@ from core.http import LoopwaveFlask, collect_public_endpoints, install_request_p
 from core.logging import configure_logging
 from core.ratelimit import init_rate_limits
 from core.services import CONSOLE_AUTH, CONSOLE_TENANTS, KEYSTORE, SIGN_IN, USAGE
+from tenants.changes import CountedSignal, read_generation
 from tenants.keys import KeyStore
 from tenants.redis_signal import RedisSignal
 from tenants.redis_usage import RedisUsageBuffer
@@ -84,9 +85,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 
 def _signal(app: Flask) -> Signal:
-    """Redis reaches every instance; the mmap'd file reaches every process of one machine."""
+    """The database's change counter, announced through Redis, reaches every instance; the
+    mmap'd file reaches every process of one machine."""
     if app.config["REDIS_URL"]:
-        return RedisSignal(app.config["REDIS_URL"], app.config["REDIS_NAMESPACE"])
+        engine = db.engine
+        channel = RedisSignal(app.config["REDIS_URL"], app.config["REDIS_NAMESPACE"])
+        return CountedSignal(lambda: read_generation(engine), channel)
     return FileSignal(os.path.join(app.instance_path, "keystore.generation"))
 
 

@@ -15,7 +15,9 @@ from flask.cli import AppGroup
 from core.services import keystore, sign_in_settings
 from tenants import clock
 from tenants.audit import Actor
+from tenants.changes import POLL_SECONDS
 from tenants.errors import StoreError
+from tenants.keys import KeyStore
 from tenants.models import ApiKey
 
 tenants_cli = AppGroup("tenants", help="Manage tenants.")
@@ -29,6 +31,29 @@ def _actor() -> Actor:
 
 def _fail(exc: StoreError):
     raise click.ClickException(exc.message) from exc
+
+
+ANNOUNCE_WAIT_SECONDS = 5.0
+
+
+def _report_announcement(store: KeyStore) -> None:
+    """After a committed change: say on stderr when Redis did not take its announcement.
+    The change stands either way (exit 0); running instances read it from the database."""
+    if store.signal.wait_announced(0):
+        return
+    click.echo(
+        "The change is committed, but announcing it through Redis failed; retrying for "
+        f"up to {ANNOUNCE_WAIT_SECONDS:g}s (instances read it from the database within "
+        f"{POLL_SECONDS:g}s anyway).",
+        err=True,
+    )
+    if store.signal.wait_announced(ANNOUNCE_WAIT_SECONDS):
+        click.echo("Announced through Redis after retrying.", err=True)
+    else:
+        click.echo(
+            "Still not announced through Redis; instances read the change from the database.",
+            err=True,
+        )
 
 
 @tenants_cli.command("create")
@@ -99,12 +124,14 @@ def create_key(tenant_id, name, scopes, expires_in, rate_limit) -> None:
     """Create a key. The full key is printed once, alone on the last line."""
     expires_at = clock.now() + timedelta(seconds=expires_in) if expires_in else None
     requested = [scope.strip() for scope in scopes.split(",") if scope.strip()]
+    store = keystore()
     try:
-        issued = keystore().create_key(
+        issued = store.create_key(
             tenant_id, name, _actor(), requested, expires_at, rate_limit_per_minute=rate_limit
         )
     except StoreError as exc:
         _fail(exc)
+    _report_announcement(store)
     key = issued.record
     click.echo(f"id: {key.id}\nname: {key.name}\nscopes: {','.join(key.scopes)}", err=False)
     click.echo("Store this key now; it cannot be shown again:", err=True)
@@ -139,6 +166,7 @@ def revoke_key(key_id: str) -> None:
     except StoreError as exc:
         _fail(exc)
     click.echo(f"revoked {key_id}")
+    _report_announcement(store)
 
 
 @licenses_cli.command("set")
@@ -147,11 +175,13 @@ def revoke_key(key_id: str) -> None:
 @click.option("--expires-at", help="ISO 8601, e.g. 2027-01-01T00:00:00Z")
 @click.option("--enforcement", type=click.Choice(["enforce", "warn"]))
 def set_license(tenant_id, status, expires_at, enforcement) -> None:
+    store = keystore()
     try:
         when = _parse_time(expires_at) if expires_at else None
-        row = keystore().set_license(tenant_id, status, expires_at=when, enforcement=enforcement)
+        row = store.set_license(tenant_id, status, expires_at=when, enforcement=enforcement)
     except StoreError as exc:
         _fail(exc)
+    _report_announcement(store)
     click.echo(f"{row.tenant_id}\t{row.status}\t{row.expires_at or '-'}\t{row.enforcement or '-'}")
 
 

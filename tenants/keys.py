@@ -1,7 +1,8 @@
 """Key management: issue, list, rename, enable/disable, re-scope, revoke, rotate.
 
-Every change is committed together with its audit event and then announced through the
-invalidation signal, so every process refuses or re-reads the key on its next request.
+Every change is committed together with its audit event and a bump of the change counter
+(``tenants.changes``), then announced through the invalidation signal, so every process
+refuses or re-reads the key on its next request.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Session, scoped_session
 
 from tenants import audit, clock, keyformat, scopes
 from tenants.audit import Actor
+from tenants.changes import record_change
 from tenants.crypto import key_hash
 from tenants.errors import Conflict, InvalidInput, KeyRevoked, NotFound
 from tenants.licenses import set_license
@@ -282,6 +284,7 @@ class KeyStore:
 
     def _commit(self) -> None:
         try:
+            record_change(self.session)
             self.session.commit()
         except Exception:
             self.session.rollback()

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Date,
     ForeignKey,
@@ -134,6 +135,15 @@ class License(Base):
     # None means: the deployment's LICENSE_ENFORCEMENT default.
     enforcement: Mapped[str | None] = mapped_column(String(20))
     updated_at: Mapped[datetime] = mapped_column(default=clock.now, onupdate=clock.now)
+
+
+class KeyStoreChanges(Base):
+    """One row counting every committed key or license change (``tenants.changes``)."""
+
+    __tablename__ = "keystore_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    generation: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class KeyUsage(Base):

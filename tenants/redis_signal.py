@@ -1,21 +1,22 @@
-"""The invalidation signal across instances: Redis pub/sub.
+"""Announcing key store changes across instances: Redis pub/sub.
 
-``bump`` publishes a message. Each worker process holds one subscriber connection, created
-lazily after gunicorn forks, and on every ``current()`` drains what has already arrived on
-that socket without blocking; each message received moves the process's generation on. Redis writes
-a published message to every subscriber socket in the same event-loop pass as the reply to
-the publisher, so by the time the changing request has answered its client, the message sits
-in every subscriber's socket buffer: the very next request anywhere sees the new generation,
-and the hot path costs one non-blocking ``select`` instead of a Redis round trip.
+``bump`` publishes a message after a change's commit. Each worker process holds one subscriber
+connection, created lazily after gunicorn forks, and ``heard()`` (on every request) drains what
+has already arrived on that socket without blocking. Redis writes a published message to every
+subscriber socket in the same event-loop pass as the reply to the publisher, so by the time
+the changing request has answered its client, the message sits in every subscriber's socket
+buffer: the very next request anywhere hears it and reads the database's change counter
+(``tenants.changes``), which decides what the cache may trust. An announcement only ever makes
+that read come sooner, so a lost one costs time, never correctness.
 
-The generation is local to the process (the verifier compares it only with itself), so no
-shared counter is needed, and one that Redis could lose or reset cannot mislead anybody.
-Every (re)connection starts a new *epoch*, folded into the returned number, and waits for
-Redis to confirm the subscription before anything is read from the database: an entry
-cached before an outage or a reconnect can never be trusted after it.
-
-When Redis is unreachable ``current()`` returns ``None`` (the verifier then reads the
-database on every request: slower, still correct) and reconnects with backoff.
+Nothing here holds a request beyond the socket timeouts of one reconnect attempt: redis-py's
+own retries are off (by default it retries a failing command ten times with backoff, which
+under a stalled Redis holds a request for seconds), the subscription's confirmation is waited
+for no longer than a socket timeout, a lost subscription is re-established at most once per
+backoff step, and an announcement that fails is retried from a background thread. A
+subscription that answers nothing (a stalled Redis, a connection silently dropped on the way)
+is found by a heartbeat: a ``PING`` on the subscriber connection whose ``pong`` must come back
+in time.
 """
 
 from __future__ import annotations
@@ -26,25 +27,23 @@ import threading
 import time
 
 import redis
+from redis.backoff import NoBackoff
 from redis.client import PubSub
+from redis.retry import Retry
+
+from tenants.changes import POLL_SECONDS
 
 log = logging.getLogger("loopwave.signal")
 
 CHANNEL = "keystore:changed"  # under the deployment's namespace
-_SUBSCRIBE_WAIT = 2.0
+HEARTBEAT_SECONDS = 2.0
+ANNOUNCE_RETRY_SECONDS = 60.0
 _MAX_BACKOFF = 5.0
-_TIMEOUTS = {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
-
-
-class _Subscriber(PubSub):
-    """A ``PubSub`` that counts its connections, so a silent reconnect by redis-py (which
-    may have missed messages while it was away) is noticed and starts a new epoch."""
-
-    connects = 0
-
-    def on_connect(self, connection) -> None:
-        self.connects += 1
-        super().on_connect(connection)
+_CLIENT_OPTIONS = {
+    "socket_connect_timeout": 0.25,
+    "socket_timeout": 0.5,
+    "retry": Retry(NoBackoff(), 0),
+}
 
 
 class RedisSignal:
@@ -53,101 +52,181 @@ class RedisSignal:
         self.channel = f"{namespace}:{CHANNEL}"
         self._lock = threading.Lock()
         self._pid = -1
-        self._client: redis.Redis | None = None
-        self._subscriber: _Subscriber | None = None
-        self._seen_connects = 0
-        self._epoch = 0
-        self._generation = 0
-        self._failures = 0
-        self._retry_at = 0.0
+        self._forget_parent_connections()
 
-    # -- publishing ----------------------------------------------------------------------
+    # -- announcing ----------------------------------------------------------------------
 
     def bump(self) -> None:
-        """Announce a committed change. A failure is logged, not raised: the change is
-        already committed, and processes that cannot reach Redis bypass their cache."""
+        """Announce a committed change. Never raises: when Redis does not take the message,
+        it is retried in the background, and every process reads the change from the
+        database's counter within ``POLL_SECONDS`` meanwhile."""
+        failure = self._announce()
+        if failure is None:
+            return
+        log.warning(
+            "could not announce a key store change through Redis (%s); retrying; "
+            "every instance reads it from the database within %ss meanwhile",
+            failure,
+            POLL_SECONDS,
+        )
+        with self._announced:
+            self._announce_failures += 1
+            if self._retrier is None:
+                self._retrier = threading.Thread(
+                    target=self._retry, name="keystore-announce", daemon=True
+                )
+                self._retrier.start()
+
+    def wait_announced(self, timeout: float) -> bool:
+        """True once every change this process bumped has been announced; waits at most
+        ``timeout`` seconds for the background retries."""
+        with self._announced:
+            return self._announced.wait_for(self._all_announced, timeout)
+
+    def _all_announced(self) -> bool:
+        return self._announce_covered >= self._announce_failures
+
+    def _announce(self) -> redis.RedisError | None:
+        """Publish once; the error when Redis did not take the message."""
+        with self._announced:
+            # Failures counted so far were committed before this publish: it covers them.
+            covers = self._announce_failures
         try:
             self._redis().publish(self.channel, "1")
         except redis.RedisError as exc:
-            log.warning("could not publish a key store change to Redis: %s", exc)
+            return exc
+        with self._announced:
+            self._announce_covered = max(self._announce_covered, covers)
+            self._announced.notify_all()
+        return None
 
-    # -- reading -------------------------------------------------------------------------
+    def _retry(self) -> None:
+        give_up_at = time.monotonic() + ANNOUNCE_RETRY_SECONDS
+        delay = 0.25
+        while True:
+            time.sleep(delay)
+            announced = self._announce() is None
+            with self._announced:
+                if announced and self._all_announced():
+                    self._retrier = None
+                    log.warning("key store change announced through Redis after retrying")
+                    return
+                if time.monotonic() >= give_up_at:
+                    self._retrier = None
+                    log.error(
+                        "gave up announcing a key store change through Redis after %ss; "
+                        "instances read it from the database",
+                        ANNOUNCE_RETRY_SECONDS,
+                    )
+                    return
+            delay = 0.0 if announced else min(delay * 2, _MAX_BACKOFF)
 
-    def current(self) -> int | None:
+    # -- listening -----------------------------------------------------------------------
+
+    def heard(self) -> bool:
+        """True when a change was announced, or the subscription (re)started, since the last
+        call: the caller should read the change counter now."""
         with self._lock:
             if os.getpid() != self._pid:
                 self._forget_parent_connections()
-            if self._subscriber is None and not self._connect():
-                return None
+            if self._subscriber is None:
+                # What was announced before the subscription may have been missed.
+                return self._subscribe()
             try:
-                self._drain()
+                heard = self._drain()
+                self._heartbeat()
             except redis.RedisError as exc:
                 self._fail(exc)
-                return None
-            return (self._epoch << 64) | self._generation
+                return False
+            return heard
 
-    def _drain(self) -> None:
+    @property
+    def listening(self) -> bool:
+        """Subscribed, confirmed by Redis, and not failed since."""
+        return self._subscriber is not None
+
+    def _drain(self) -> bool:
         subscriber = self._subscriber
         assert subscriber is not None
+        heard = False
         while (message := subscriber.get_message(timeout=0)) is not None:
-            if message.get("type") == "message":
-                self._generation += 1
-        if subscriber.connects != self._seen_connects:
-            self._start_epoch()
+            self._alive_at = time.monotonic()
+            self._pinged_at = None
+            heard = heard or message.get("type") == "message"
+        return heard
 
-    def _connect(self) -> bool:
+    def _heartbeat(self) -> None:
+        """Ping a subscription that has been quiet for a while; one that stays quiet after
+        the ping is dead (stalled, or dropped on the way) and is replaced."""
+        now = time.monotonic()
+        if now - self._alive_at < HEARTBEAT_SECONDS:
+            return
+        if self._pinged_at is None:
+            assert self._subscriber is not None
+            self._subscriber.ping()
+            self._pinged_at = now
+        elif now - self._pinged_at >= HEARTBEAT_SECONDS:
+            raise redis.TimeoutError("the subscription did not answer its heartbeat")
+
+    def _subscribe(self) -> bool:
+        """Subscribe and wait (one socket timeout at most) for Redis to confirm: from then on
+        no announcement can be missed, so one made meanwhile is heard on the next request."""
         if time.monotonic() < self._retry_at:
             return False
-        subscriber = _Subscriber(self._redis().connection_pool)
+        subscriber = self._redis().pubsub()
         try:
             subscriber.subscribe(self.channel)
             _await_confirmation(subscriber)
-            self._subscriber = subscriber
-            self._start_epoch()
         except redis.RedisError as exc:
             subscriber.close()
             self._fail(exc)
             return False
-        if self._failures:
-            log.warning("Redis reachable again; key cache invalidation restored")
-        self._failures = 0
+        self._subscriber = subscriber
+        self._alive_at = time.monotonic()
+        self._pinged_at = None
+        if self._subscribe_failures:
+            log.warning("Redis reachable again; key store announcements restored")
+        self._subscribe_failures = 0
         return True
-
-    def _start_epoch(self) -> None:
-        assert self._subscriber is not None
-        self._seen_connects = self._subscriber.connects
-        self._generation = 0
-        self._epoch += 1
 
     def _fail(self, exc: Exception) -> None:
         if self._subscriber is not None:
             self._subscriber.close()
             self._subscriber = None
-        if self._failures == 0:
-            log.warning("Redis unreachable, key cache bypassed until it is back: %s", exc)
-        self._failures += 1
-        self._retry_at = time.monotonic() + min(0.25 * 2**self._failures, _MAX_BACKOFF)
+        if self._subscribe_failures == 0:
+            log.warning(
+                "Redis unreachable, key store changes are read from the database every %ss "
+                "until it is back: %s",
+                POLL_SECONDS,
+                exc,
+            )
+        self._subscribe_failures += 1
+        self._retry_at = time.monotonic() + min(0.25 * 2**self._subscribe_failures, _MAX_BACKOFF)
 
     def _redis(self) -> redis.Redis:
-        if self._client is None or os.getpid() != self._pid:
+        if os.getpid() != self._pid:
             self._forget_parent_connections()
-        assert self._client is not None
         return self._client
 
     def _forget_parent_connections(self) -> None:
-        """After a fork, never touch the parent's sockets: start with fresh clients."""
+        """After a fork, never touch the parent's sockets or threads: start afresh."""
         self._pid = os.getpid()
-        self._client = redis.Redis.from_url(self.url, **_TIMEOUTS)
-        self._subscriber = None
+        self._client = redis.Redis.from_url(self.url, **_CLIENT_OPTIONS)
+        self._subscriber: PubSub | None = None
+        self._alive_at = 0.0
+        self._pinged_at: float | None = None
+        self._subscribe_failures = 0
         self._retry_at = 0.0
+        self._announced = threading.Condition()
+        self._announce_failures = 0  # announcements that failed
+        self._announce_covered = 0  # of those, how many a later announcement stood in for
+        self._retrier: threading.Thread | None = None
 
 
 def _await_confirmation(subscriber: PubSub) -> None:
-    """Block (on connect only) until Redis confirms the subscription: from then on no
-    change can be published without this process hearing of it."""
-    deadline = time.monotonic() + _SUBSCRIBE_WAIT
-    while time.monotonic() < deadline:
-        message = subscriber.get_message(timeout=deadline - time.monotonic())
+    deadline = time.monotonic() + _CLIENT_OPTIONS["socket_timeout"]
+    while (left := deadline - time.monotonic()) > 0:
+        message = subscriber.get_message(timeout=left)
         if message is not None and message.get("type") == "subscribe":
             return
     raise redis.TimeoutError("Redis did not confirm the subscription")

@@ -5,8 +5,9 @@ the generation it cached an entry under with the current one before trusting the
 change is seen on the very next request in every process.
 
 ``FileSignal`` shares the number through a memory-mapped file in the instance folder: reading
-it costs a memory load, and it reaches every process on one machine. ``RedisSignal``
-(``tenants.redis_signal``) reaches every instance.
+it costs a memory load, and it reaches every process on one machine. With Redis,
+``tenants.changes.CountedSignal`` reaches every instance: the database's change counter,
+announced through Redis pub/sub (``tenants.redis_signal``).
 """
 
 from __future__ import annotations
@@ -25,7 +26,12 @@ class Signal(Protocol):
         """The generation now, or ``None`` when it cannot be known (then nothing is cached)."""
 
     def bump(self) -> None:
-        """Announce a committed change to every process."""
+        """Announce a committed change to every process. Never raises: the change is
+        committed; an announcement that fails is retried."""
+
+    def wait_announced(self, timeout: float) -> bool:
+        """True once every change this process bumped has been announced (waiting at most
+        ``timeout`` seconds for retries)."""
 
 
 class FileSignal:
@@ -44,6 +50,9 @@ class FileSignal:
 
     def current(self) -> int:
         return self._word[0]
+
+    def wait_announced(self, timeout: float) -> bool:
+        return True  # ``bump`` writes the file before it returns
 
     def bump(self) -> None:
         with open(self.path, "r+b") as handle:

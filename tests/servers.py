@@ -23,9 +23,16 @@ def free_port() -> int:
 
 
 class Gunicorn:
-    """``gunicorn wsgi:app`` with ``workers`` processes, environment ``env`` over ours."""
+    """``gunicorn wsgi:app`` (or ``app``) with ``workers`` processes, environment ``env`` over
+    ours."""
 
-    def __init__(self, env: dict[str, str], workers: int = 2, log_path: Path | None = None):
+    def __init__(
+        self,
+        env: dict[str, str],
+        workers: int = 2,
+        log_path: Path | None = None,
+        app: str = "wsgi:app",
+    ):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
@@ -39,7 +46,7 @@ class Gunicorn:
                 str(workers),
                 "--graceful-timeout",
                 "2",
-                "wsgi:app",
+                app,
             ],
             cwd=ROOT,
             env={**os.environ, **env},
@@ -60,6 +67,13 @@ class Gunicorn:
             except requests.RequestException:
                 time.sleep(0.1)
         raise RuntimeError("gunicorn did not start in time")
+
+    def worker_pids(self) -> set[int]:
+        """The master's child processes: its workers."""
+        children: set[int] = set()
+        for task in Path(f"/proc/{self.process.pid}/task").iterdir():
+            children.update(int(pid) for pid in (task / "children").read_text().split())
+        return children
 
     def stop(self) -> None:
         if self.process.poll() is None:

@@ -3,9 +3,13 @@
 import pytest
 import sqlalchemy as sa
 
+from app import create_app
 from core.extensions import db
 from tenants import keyformat
 from tenants.models import ApiKey, AuditEvent, License, Organization, Tenant
+from tests.conftest import TEST_ACTOR
+from tests.faultproxy import FaultProxy
+from tests.redis_service import shared_redis_url
 
 
 @pytest.fixture
@@ -177,3 +181,26 @@ def test_keys_list_of_an_unknown_tenant_fails(cli):
     result = cli("keys", "list", "--tenant", "ten_unknown")
     assert result.exit_code == 1
     assert "No tenant with id 'ten_unknown'" in result.output
+
+
+def test_revoke_during_a_stalled_redis_commits_says_announcing_is_retried_and_exits_0(
+    store, tenant
+):
+    url = sa.make_url(shared_redis_url().replace("redis://", "redis+x://", 1))
+    proxy = FaultProxy(url.host or "127.0.0.1", url.port or 6379)
+    try:
+        cli_app = create_app(
+            {"TESTING": True, "REDIS_URL": f"redis://{proxy.host_port}/{url.database or 0}"}
+        )
+        issued = store.create_key(tenant.id, "server", TEST_ACTOR)
+        proxy.set_mode("stall")
+        with cli_app.app_context():  # the command runs in the app of the context it finds
+            result = cli_app.test_cli_runner().invoke(args=["keys", "revoke", issued.record.id])
+            db.engine.dispose()
+    finally:
+        proxy.close()
+    assert result.exit_code == 0, result.output
+    assert f"revoked {issued.record.id}" in result.stdout
+    assert "announcing it through Redis failed; retrying" in result.stderr, result.output
+    store.session.rollback()
+    assert store.session.get(ApiKey, issued.record.id).revoked_at is not None

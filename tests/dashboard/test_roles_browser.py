@@ -14,8 +14,9 @@ from tenants import clock
 from tests.servers import ROOT
 
 pytestmark = pytest.mark.browser
-# The pictures of the README and docs/console.md are rewritten only on request (REFRESH_SCREENSHOTS=1), so that a test
-# run leaves the work tree clean; otherwise the same shots go to test-artifacts/.
+# The pictures of the README and docs/console.md are rewritten only on request
+# (REFRESH_SCREENSHOTS=1), so that a test run leaves the work tree clean; otherwise the same
+# shots go to test-artifacts/.
 SCREENSHOTS = (
     ROOT / "docs" / "screenshots"
     if os.environ.get("REFRESH_SCREENSHOTS") == "1"
