@@ -31,8 +31,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     env = read_environment()
     app = LoopwaveFlask(__name__, instance_path=env.get("LOOPWAVE_INSTANCE_PATH") or None)
     os.makedirs(app.instance_path, exist_ok=True)
-    app.config.update(load_config(env, app.instance_path))
-    app.config.update(config or {})
+    app.config.update(load_config(env, app.instance_path, config))
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = development_secret(app.instance_path)
     configure_logging(app)
