@@ -11,6 +11,7 @@ from console.devlogin import EXTENSION as DEV_LOGIN_KEY
 from console.devlogin import DevLoginKey
 from console.providers import build_console_auth, sign_in_settings
 from console.tenancy import TenantDirectory
+from core.authfailures import init_auth_failure_limit
 from core.config import development_secret, load_config, read_environment
 from core.cors import register_cors
 from core.errors import register_error_handlers
@@ -55,6 +56,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_cors(app)
     register_error_handlers(app)
     init_rate_limits(app)
+    init_auth_failure_limit(app)
     register_health_routes(app)
 
     from api import bp as api_bp

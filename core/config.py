@@ -10,6 +10,7 @@ from typing import Any
 
 from dotenv import dotenv_values
 
+from core.clientip import parse_networks
 from tenants.licenses import ENFORCEMENTS
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -91,6 +92,9 @@ def load_config(
         "CONSOLE_CLERK_PUBLISHABLE_KEY": env.get("CONSOLE_CLERK_PUBLISHABLE_KEY") or None,
         "DEV_LOGIN": _flag(env.get("DEV_LOGIN")),
         "RATE_LIMIT_PER_MINUTE": _int(env, "RATE_LIMIT_PER_MINUTE", 6000),
+        "TRUSTED_PROXIES": env.get("TRUSTED_PROXIES") or None,
+        "MAX_ACTIVE_KEYS_PER_TENANT": _int(env, "MAX_ACTIVE_KEYS_PER_TENANT", 200),
+        "AUTH_FAILURES_PER_MINUTE": _int(env, "AUTH_FAILURES_PER_MINUTE", 600),
         "LICENSE_ENFORCEMENT": enforcement,
         "LOG_LEVEL": env.get("LOG_LEVEL", "INFO").upper(),
         "LOG_FORMAT": env.get("LOG_FORMAT", "text"),
@@ -98,6 +102,15 @@ def load_config(
         "USAGE_FLUSH_SECONDS": _int(env, "USAGE_FLUSH_SECONDS", 5),
     }
     config.update(overrides or {})
+    try:
+        config["TRUSTED_PROXIES"] = parse_networks(config["TRUSTED_PROXIES"])
+    except (ValueError, TypeError) as exc:
+        raise ConfigError(
+            "TRUSTED_PROXIES must be comma-separated IP addresses or CIDRs of reverse proxies"
+        ) from exc
+    for name in ("MAX_ACTIVE_KEYS_PER_TENANT", "AUTH_FAILURES_PER_MINUTE"):
+        if config[name] < 0:
+            raise ConfigError(f"{name} must not be negative")
     check_deployment(config)
     return config
 
