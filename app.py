@@ -42,7 +42,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app, db, directory=os.path.join(app.root_path, "migrations"), render_as_batch=True
     )
     with app.app_context():
-        app.extensions[KEYSTORE] = KeyStore(db.session, _signal(app), app.config["API_KEY_PREFIX"])
+        app.extensions[KEYSTORE] = KeyStore(
+            db.session,
+            _signal(app),
+            app.config["API_KEY_PREFIX"],
+            app.config["MAX_ACTIVE_KEYS_PER_TENANT"],
+        )
         app.extensions[USAGE] = _usage_buffer(app)
 
     dev_key = DevLoginKey.load_or_create(app.instance_path) if app.config["DEV_LOGIN"] else None

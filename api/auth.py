@@ -75,7 +75,7 @@ class ApiGate:
             raise
         note_caller(environ, verified)
         flush_due = self.usage.record(verified.tenant_id, verified.key_id, now)
-        quota_headers = self.limiter.hit(verified.key_id, verified.rate_limit_per_minute)
+        quota_headers = self.limiter.hit(verified.rate_limit_bucket, verified.rate_limit_per_minute)
         if quota_headers is not None:
             add_response_headers(environ, *quota_headers)
         return verified, flush_due

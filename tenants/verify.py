@@ -43,6 +43,7 @@ class VerifiedKey:
     revoked: bool
     expires_at_epoch: float | None  # seconds: compared with ``clock.timestamp()`` per request
     rate_limit_per_minute: int | None
+    rate_limit_bucket: str  # the first key of the rotation lineage: one window for all of it
     license_status: str
     license_expires_at: datetime | None
     license_enforcement: str | None
@@ -140,6 +141,7 @@ class KeyVerifier:
             revoked=key.revoked_at is not None,
             expires_at_epoch=key.expires_at.timestamp() if key.expires_at else None,
             rate_limit_per_minute=key.rate_limit_per_minute,
+            rate_limit_bucket=key.lineage_id,
             license_status=license_row.status if license_row else "active",
             license_expires_at=license_row.expires_at if license_row else None,
             license_enforcement=license_row.enforcement if license_row else None,
