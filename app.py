@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from functools import partial
 from typing import Any
 
 from flask import Flask
@@ -21,6 +22,8 @@ from core.http import LoopwaveFlask, collect_public_endpoints, install_request_p
 from core.logging import configure_logging
 from core.ratelimit import init_rate_limits
 from core.services import CONSOLE_AUTH, CONSOLE_TENANTS, KEYSTORE, SIGN_IN, USAGE
+from tenants import idempotency
+from tenants.idempotency import PURGE_EVERY_SECONDS
 from tenants.keys import KeyStore
 from tenants.redis_signal import RedisSignal
 from tenants.redis_usage import RedisUsageBuffer
@@ -102,7 +105,10 @@ def _usage_buffer(app: Flask) -> UsageBuffer:
     engine = db.engine
     flush_seconds = app.config["USAGE_FLUSH_SECONDS"]
     if app.config["REDIS_URL"]:
-        return RedisUsageBuffer(
+        buffer: UsageBuffer = RedisUsageBuffer(
             lambda: engine, app.config["REDIS_URL"], app.config["REDIS_NAMESPACE"], flush_seconds
         )
-    return UsageBuffer(lambda: engine, flush_seconds)
+    else:
+        buffer = UsageBuffer(lambda: engine, flush_seconds)
+    buffer.add_periodic(partial(idempotency.purge_expired, engine), PURGE_EVERY_SECONDS)
+    return buffer
