@@ -242,9 +242,11 @@ class KeyStore:
             )
         )
         if active >= self.max_active_keys:
+            # Release the lock now, and undo what the caller changed (a rotated key's revoke).
+            self.session.rollback()
             raise Conflict(
-                f"This tenant already has {active} active API keys, the limit "
-                f"(MAX_ACTIVE_KEYS_PER_TENANT = {self.max_active_keys}); revoke one first",
+                f"A tenant may have at most {self.max_active_keys} active API keys "
+                f"(MAX_ACTIVE_KEYS_PER_TENANT) and this one has {active}; revoke one first",
                 {"max_active_keys": self.max_active_keys},
             )
 

@@ -58,6 +58,9 @@ def test_rotating_into_one_more_active_key_is_a_409(client, admin_token):
         f"/console/keys/{ids[0]}/rotate", json={"grace_seconds": 3600}, headers=bearer(admin_token)
     )
     _assert_limit_refusal(with_grace)
+    listed = client.get("/console/keys", headers=bearer(admin_token)).get_json()["data"]
+    assert len(listed) == LIMIT  # nothing changed: no successor, the old key keeps no expiry
+    assert next(key for key in listed if key["id"] == ids[0])["expires_at"] is None
     # Without grace the old key is revoked in the same change: no more active keys than before.
     rotated = client.post(f"/console/keys/{ids[0]}/rotate", headers=bearer(admin_token))
     assert rotated.status_code == 201
