@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from functools import partial
 from typing import Any
 
 from flask import Flask
@@ -11,6 +12,7 @@ from console.devlogin import EXTENSION as DEV_LOGIN_KEY
 from console.devlogin import DevLoginKey
 from console.providers import build_console_auth, sign_in_settings
 from console.tenancy import TenantDirectory
+from core.authfailures import init_auth_failure_limit
 from core.config import development_secret, load_config, read_environment
 from core.errors import register_error_handlers
 from core.extensions import db, migrate
@@ -19,7 +21,9 @@ from core.http import LoopwaveFlask, collect_public_endpoints, install_request_p
 from core.logging import configure_logging
 from core.ratelimit import init_rate_limits
 from core.services import CONSOLE_AUTH, CONSOLE_TENANTS, KEYSTORE, SIGN_IN, USAGE
+from tenants import idempotency
 from tenants.changes import CountedSignal, read_generation
+from tenants.idempotency import PURGE_EVERY_SECONDS
 from tenants.keys import KeyStore
 from tenants.redis_signal import RedisSignal
 from tenants.redis_usage import RedisUsageBuffer
@@ -31,8 +35,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     env = read_environment()
     app = LoopwaveFlask(__name__, instance_path=env.get("LOOPWAVE_INSTANCE_PATH") or None)
     os.makedirs(app.instance_path, exist_ok=True)
-    app.config.update(load_config(env, app.instance_path))
-    app.config.update(config or {})
+    app.config.update(load_config(env, app.instance_path, config))
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = development_secret(app.instance_path)
     configure_logging(app)
@@ -42,7 +45,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app, db, directory=os.path.join(app.root_path, "migrations"), render_as_batch=True
     )
     with app.app_context():
-        app.extensions[KEYSTORE] = KeyStore(db.session, _signal(app), app.config["API_KEY_PREFIX"])
+        app.extensions[KEYSTORE] = KeyStore(
+            db.session,
+            _signal(app),
+            app.config["API_KEY_PREFIX"],
+            app.config["MAX_ACTIVE_KEYS_PER_TENANT"],
+        )
         app.extensions[USAGE] = _usage_buffer(app)
 
     dev_key = DevLoginKey.load_or_create(app.instance_path) if app.config["DEV_LOGIN"] else None
@@ -55,6 +63,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     install_request_plumbing(app)
     register_error_handlers(app)
     init_rate_limits(app)
+    init_auth_failure_limit(app)
     register_health_routes(app)
 
     from api import bp as api_bp
@@ -98,7 +107,10 @@ def _usage_buffer(app: Flask) -> UsageBuffer:
     engine = db.engine
     flush_seconds = app.config["USAGE_FLUSH_SECONDS"]
     if app.config["REDIS_URL"]:
-        return RedisUsageBuffer(
+        buffer: UsageBuffer = RedisUsageBuffer(
             lambda: engine, app.config["REDIS_URL"], app.config["REDIS_NAMESPACE"], flush_seconds
         )
-    return UsageBuffer(lambda: engine, flush_seconds)
+    else:
+        buffer = UsageBuffer(lambda: engine, flush_seconds)
+    buffer.add_periodic(partial(idempotency.purge_expired, engine), PURGE_EVERY_SECONDS)
+    return buffer

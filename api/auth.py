@@ -1,7 +1,8 @@
 """Authentication of every tenant API route, and the scope and license checks on top.
 
 Order of checks (cheapest first, none skipped): key missing -> shape and checksum (no
-database) -> lookup -> disabled/revoked/expired -> rate limit (per key) -> scope -> license.
+database) -> failed authentications of the client IP (429, no database) -> lookup ->
+disabled/revoked/expired -> rate limit (per rotation lineage) -> scope -> license.
 A key this worker has verified before is answered from its cache, which only ever held keys
 that passed the shape and checksum test (``tenants.verify``). A rate-limited request still
 counts as usage: the key was used.
@@ -21,12 +22,15 @@ from flask import Response, after_this_request, current_app, g, request
 from flask.blueprints import BlueprintSetupState
 
 from api import bp
+from core.authfailures import AUTH_FAILURES, AuthFailureLimit
+from core.clientip import Networks, client_ip_from
 from core.errors import ApiError
 from core.http import is_public_endpoint
 from core.middleware import add_response_headers, note_caller
 from core.ratelimit import RATE_LIMIT, RateLimiter
 from core.services import KEYSTORE, USAGE, usage_buffer
 from tenants import clock
+from tenants.errors import InvalidKey
 from tenants.usage import UsageBuffer
 from tenants.verify import KeyVerifier, VerifiedKey
 
@@ -47,6 +51,8 @@ class ApiGate:
     verifier: KeyVerifier
     usage: UsageBuffer
     limiter: RateLimiter
+    failures: AuthFailureLimit
+    trusted_proxies: Networks
 
     def admit(self, environ: dict[str, Any]) -> tuple[VerifiedKey, bool]:
         """The verified key of the request in ``environ`` and whether buffered usage counts
@@ -59,20 +65,34 @@ class ApiGate:
                 "AUTH_INVALID_KEY", "Missing API key: send it in the x-tenant-api-key header"
             )
         now = clock.timestamp()
-        verified = self.verifier.verify(presented, now)
+        try:
+            verified = self.verifier.verify(
+                presented, now, lambda: self.failures.check(self._client_ip(environ))
+            )
+        except InvalidKey:
+            if self.verifier.is_well_formed(presented):
+                self.failures.record(self._client_ip(environ))
+            raise
         note_caller(environ, verified)
         flush_due = self.usage.record(verified.tenant_id, verified.key_id, now)
-        quota_headers = self.limiter.hit(verified.key_id, verified.rate_limit_per_minute)
+        quota_headers = self.limiter.hit(verified.rate_limit_bucket, verified.rate_limit_per_minute)
         if quota_headers is not None:
             add_response_headers(environ, *quota_headers)
         return verified, flush_due
+
+    def _client_ip(self, environ: dict[str, Any]) -> str | None:
+        return client_ip_from(environ, self.trusted_proxies)
 
 
 @bp.record_once
 def build_gate(state: BlueprintSetupState) -> None:
     extensions = state.app.extensions
     extensions[GATE] = ApiGate(
-        extensions[KEYSTORE].verifier, extensions[USAGE], extensions[RATE_LIMIT]
+        extensions[KEYSTORE].verifier,
+        extensions[USAGE],
+        extensions[RATE_LIMIT],
+        extensions[AUTH_FAILURES],
+        state.app.config["TRUSTED_PROXIES"],
     )
 
 

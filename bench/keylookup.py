@@ -55,7 +55,8 @@ def fill(database_url: str, tenant_id: str, probes: list[str], total: int) -> fl
             connection.execute(_FILLERS, (tenant_id, next_filler + 1, next_filler + size))
             next_filler += size
             start = keyformat.display_start(probe, PREFIX)
-            row = (f"key_probe{index:06d}", tenant_id, key_hash(probe), start, probe[-4:])
+            probe_id = f"key_probe{index:06d}"
+            row = (probe_id, probe_id, tenant_id, key_hash(probe), start, probe[-4:])
             connection.execute(_PROBE, row)
         connection.commit()
         connection.execute("ANALYZE api_keys")
@@ -65,17 +66,19 @@ def fill(database_url: str, tenant_id: str, probes: list[str], total: int) -> fl
     return time.monotonic() - started
 
 
-_COLUMNS = "id, tenant_id, name, key_hash, display_start, last4, scopes, enabled, created_at"
+_COLUMNS = (
+    "id, lineage_id, tenant_id, name, key_hash, display_start, last4, scopes, enabled, created_at"
+)
 _FILLERS = f"""
     INSERT INTO api_keys ({_COLUMNS})
-    SELECT 'key_fill' || lpad(g::text, 12, '0'), %s, 'filler',
+    SELECT 'key_fill' || lpad(g::text, 12, '0'), 'key_fill' || lpad(g::text, 12, '0'), %s, 'filler',
            encode(sha256(convert_to('filler ' || g, 'UTF8')), 'hex'),
            'lw_live_fill', 'fill', '["*"]', true, now()
     FROM generate_series(%s::bigint, %s::bigint) AS g
 """
 _PROBE = f"""
     INSERT INTO api_keys ({_COLUMNS})
-    VALUES (%s, %s, 'probe', %s, %s, %s, '["*"]', true, now())
+    VALUES (%s, %s, %s, 'probe', %s, %s, %s, '["*"]', true, now())
 """
 
 

@@ -5,7 +5,8 @@ its public JWKS at ``/dev-login/.well-known/jwks.json`` and mints Clerk-shaped v
 at ``POST /dev-login/token``. Those tokens are verified by ``console.tokens`` exactly like any
 provider's: the development provider differs only in reading its key set from memory.
 
-Never registered unless ``DEV_LOGIN`` is on; ``core.config`` refuses it under production.
+Never registered unless ``DEV_LOGIN`` is on; ``core.config`` refuses to start with it on unless
+``APP_ENV`` is development or test.
 """
 
 from __future__ import annotations
@@ -22,13 +23,17 @@ from typing import Annotated, Any, Literal
 import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from flask import Blueprint, current_app, request
+from flask import Blueprint, current_app
 from jwt.algorithms import RSAAlgorithm
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
 from core.http import json_body
 
 DEV_ISSUER = "urn:loopwave:dev-login"
+# The one authorized party (``azp``) of development tokens, checked like any provider's. It is
+# fixed rather than taken from the request (its ``Origin`` or ``Host``), which the caller
+# chooses: a token must never name a party the server did not decide.
+DEV_AUTHORIZED_PARTY = "urn:loopwave:dev-login:dashboard"
 URL_PREFIX = "/dev-login"
 JWKS_PATH = f"{URL_PREFIX}/.well-known/jwks.json"
 TOKEN_PATH = f"{URL_PREFIX}/token"
@@ -120,7 +125,7 @@ def token():
         "v": 2,
         "iss": DEV_ISSUER,
         "sub": body.user_id,
-        "azp": request.headers.get("Origin") or request.host_url.rstrip("/"),
+        "azp": DEV_AUTHORIZED_PARTY,
         "iat": now,
         "nbf": now - 5,
         "exp": now + TOKEN_LIFETIME_SECONDS,

@@ -117,7 +117,12 @@ SPEC = DocumentSpec(
         "openapi_document": Operation("This OpenAPI document (public)", 200, OpenApiDocument),
         "me": Operation("The signed-in user, their tenant and role", 200, Me),
         "list_keys": Operation("The tenant's keys, revoked ones included", 200, KeyList),
-        "create_key": Operation("Issue a key; the secret is in this answer only", 201, IssuedKey),
+        "create_key": Operation(
+            "Issue a key; the secret is in this answer only (409 beyond the active-key limit)",
+            201,
+            IssuedKey,
+            errors=(409,),
+        ),
         "update_key": Operation(
             "Rename, enable/disable or re-scope a key", 200, Key, errors=(409,)
         ),

@@ -6,7 +6,9 @@
   when the issuer serves OIDC discovery;
 * with ``DEV_LOGIN``: the development provider, whose keys live in ``instance/``.
 
-A malformed entry stops the app at start-up (``ConfigError``) rather than at first sign-in.
+A malformed entry stops the app at start-up (``ConfigError``) rather than at first sign-in, and
+so does, outside development/test, a provider that checks neither ``azp`` nor ``aud``: any
+token its issuer signs for any other application would otherwise be accepted here.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from jwt.exceptions import PyJWKClientError
 
 from console.identity import CLERK_ADMIN_ROLES, ClaimsMapping
 from console.tokens import DiscoveredKeys, LocalKeys, ProviderKeys, TokenPolicy, TokenVerifier
-from core.config import ConfigError
+from core.config import ConfigError, is_development
 from core.signin import SignInSettings
 
 IDP_FIELDS = {
@@ -83,12 +85,19 @@ def build_console_auth(config: dict[str, Any], dev_jwks: dict[str, Any] | None) 
                 ClaimsMapping(),
             )
         )
-    providers.extend(_idp(entry, interval) for entry in _idp_entries(config.get("CONSOLE_IDPS")))
+        _require_audience_check(
+            config, providers[-1], "CONSOLE_AUTHORIZED_PARTIES or CONSOLE_AUDIENCE"
+        )
+    for entry in _idp_entries(config.get("CONSOLE_IDPS")):
+        providers.append(_idp(entry, interval))
+        setting = f"CONSOLE_IDPS[{entry['issuer']}]: authorized_parties or audience"
+        _require_audience_check(config, providers[-1], setting)
     if dev_jwks is not None:
-        from console.devlogin import DEV_ISSUER, JWKS_PATH
+        from console.devlogin import DEV_AUTHORIZED_PARTY, DEV_ISSUER, JWKS_PATH
 
         keys = LocalKeys(dev_jwks, f"http://127.0.0.1{JWKS_PATH}")
-        providers.append(Provider(TokenPolicy(DEV_ISSUER, keys), ClaimsMapping()))
+        policy = TokenPolicy(DEV_ISSUER, keys, (DEV_AUTHORIZED_PARTY,))
+        providers.append(Provider(policy, ClaimsMapping()))
     by_issuer: dict[str, Provider] = {}
     for provider in providers:
         if provider.issuer in by_issuer:
@@ -97,6 +106,18 @@ def build_console_auth(config: dict[str, Any], dev_jwks: dict[str, Any] | None) 
     leeway = config["CONSOLE_CLOCK_SKEW_SECONDS"]
     verifier = TokenVerifier([provider.policy for provider in providers], leeway)
     return ConsoleAuth(verifier, by_issuer)
+
+
+def _require_audience_check(config: dict[str, Any], provider: Provider, setting: str) -> None:
+    """Outside development/test a provider must check ``azp`` or ``aud`` (SPEC §3, §6.1)."""
+    if is_development(config):
+        return
+    if not provider.policy.authorized_parties and provider.policy.audience is None:
+        raise ConfigError(
+            f"{setting} must be set when APP_ENV={config.get('APP_ENV')!r}: tokens of "
+            f"{provider.issuer!r} are otherwise accepted whichever application they were "
+            "issued to"
+        )
 
 
 def _idp_entries(raw: str | list | None) -> list[dict[str, Any]]:

@@ -66,6 +66,9 @@ class ProviderKeys(PyJWKClient):
         self.min_refresh_seconds = min_refresh_seconds
         self._last_attempt: float | None = None
         self._last_good: PyJWKSet | None = None
+        # The kids of the last key set fetched: a cached verified token stays good only while
+        # its kid is listed here (SPEC §6.5). Replaced whole, so readers need no lock.
+        self.listed_kids: frozenset[str] = frozenset()
 
     def get_signing_key(self, kid: str) -> PyJWK:
         with self._client_lock:
@@ -93,6 +96,7 @@ class ProviderKeys(PyJWKClient):
             log.warning("fetching signing keys from %s failed: %s", self.uri, exc)
             return None
         self._last_good = fresh
+        self.listed_kids = frozenset(key.key_id for key in fresh.keys if key.key_id)
         return fresh
 
 
@@ -169,9 +173,10 @@ class TokenVerifier:
     """Verifies a bearer token against the one provider its ``iss`` names.
 
     A dashboard sends the same token with every request until it expires, so verified tokens
-    are remembered (by their exact text) until their ``exp`` — and for at most as long as
-    PyJWT caches a key set, so a key the provider withdraws stops working just as late as it
-    would without this cache. A repeat costs a dictionary lookup instead of an RSA check.
+    are remembered (by their exact text) until their ``exp``, for at most as long as PyJWT
+    caches a key set, and only while the provider's last fetched key set still lists the
+    token's ``kid``: once a refresh no longer lists it, every cached token signed with it is
+    dropped on its next use (SPEC §6.5). A repeat costs two lookups instead of an RSA check.
     """
 
     def __init__(
@@ -183,7 +188,8 @@ class TokenVerifier:
     ):
         self._by_issuer = {policy.issuer: policy for policy in policies}
         self._leeway = leeway_seconds
-        self._verified: dict[str, tuple[float, str, dict[str, Any]]] = {}
+        # token -> (valid until, issuer, kid, claims)
+        self._verified: dict[str, tuple[float, str, str, dict[str, Any]]] = {}
         self._cache_size = cache_size
         self._cache_seconds = cache_seconds
 
@@ -195,21 +201,22 @@ class TokenVerifier:
         """The issuer and the verified claims, or ``InvalidToken`` / ``ProviderUnavailable``."""
         remembered = self._verified.get(token)
         if remembered is not None:
-            if time.time() < remembered[0]:
-                return remembered[1], remembered[2]
+            valid_until, issuer, kid, claims = remembered
+            if time.time() < valid_until and kid in self._by_issuer[issuer].keys.listed_kids:
+                return issuer, claims
             self._verified.pop(token, None)
-        issuer, claims = self._verify(token)
-        self._remember(token, issuer, claims)
+        issuer, kid, claims = self._verify(token)
+        self._remember(token, issuer, kid, claims)
         return issuer, claims
 
-    def _remember(self, token: str, issuer: str, claims: dict[str, Any]) -> None:
+    def _remember(self, token: str, issuer: str, kid: str, claims: dict[str, Any]) -> None:
         now = time.time()
         valid_until = min(float(claims["exp"]) + self._leeway, now + self._cache_seconds)
         if len(self._verified) >= self._cache_size:
             self._verified.pop(next(iter(self._verified)), None)
-        self._verified[token] = (valid_until, issuer, claims)
+        self._verified[token] = (valid_until, issuer, kid, claims)
 
-    def _verify(self, token: str) -> tuple[str, dict[str, Any]]:
+    def _verify(self, token: str) -> tuple[str, str, dict[str, Any]]:
         if len(token.encode("utf-8", "surrogatepass")) > MAX_TOKEN_BYTES:
             raise InvalidToken("The session token is larger than 8 KiB")
         header, unverified = _unverified_parts(token)
@@ -226,7 +233,7 @@ class TokenVerifier:
             raise InvalidToken("The session token's issuer is not accepted")
         claims = self._decode(token, policy, policy.keys.get_signing_key(kid))
         _check_claims(claims, policy)
-        return policy.issuer, claims
+        return policy.issuer, kid, claims
 
     def _decode(self, token: str, policy: TokenPolicy, key: PyJWK) -> dict[str, Any]:
         try:
@@ -265,7 +272,16 @@ def _unverified_parts(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
     return header, claims
 
 
+NUMERIC_DATE_CLAIMS = ("exp", "nbf", "iat")
+
+
 def _check_claims(claims: dict[str, Any], policy: TokenPolicy) -> None:
+    # PyJWT converts a numeric string ("exp": "99999999999") with int(); RFC 7519 requires a
+    # JSON number, and a provider never sends anything else.
+    for name in NUMERIC_DATE_CLAIMS:
+        value = claims.get(name)
+        if name in claims and (isinstance(value, bool) or not isinstance(value, int | float)):
+            raise InvalidToken(f"The session token's '{name}' claim must be a JSON number")
     subject = claims.get("sub")
     if not isinstance(subject, str) or not subject:
         raise InvalidToken("The session token lacks the 'sub' claim")

@@ -10,9 +10,12 @@ from typing import Any
 
 from dotenv import dotenv_values
 
+from core.clientip import parse_networks
 from tenants.licenses import ENFORCEMENTS
 
 _TRUE = {"1", "true", "yes", "on"}
+# The only APP_ENV values that allow DEV_LOGIN, a generated SECRET_KEY and lenient providers.
+DEVELOPMENT_ENVS = ("development", "test")
 
 
 class ConfigError(RuntimeError):
@@ -46,13 +49,25 @@ def read_environment() -> dict[str, str]:
     return values
 
 
-def load_config(env: dict[str, str], instance_path: str) -> dict[str, Any]:
-    """Turn environment variables into Flask config keys (see README, "Configuration")."""
-    # Either variable saying production is enough: a stray APP_ENV=development must not
+def load_config(
+    env: dict[str, str], instance_path: str, overrides: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Turn environment variables into Flask config keys (see README, "Configuration").
+
+    ``overrides`` (``create_app``'s argument) are applied before the safety checks, so the
+    checks judge the configuration the app will actually run with.
+    """
+    # Any declared value other than development/test wins: a stray APP_ENV=development must not
     # re-enable development sign-in on a host whose FLASK_ENV says production.
-    declared = [(env.get(name) or "").strip().lower() for name in ("APP_ENV", "FLASK_ENV")]
-    production = "production" in declared
-    app_env = "production" if production else (declared[0] or declared[1] or "development")
+    declared = [
+        value
+        for value in ((env.get(name) or "").strip().lower() for name in ("APP_ENV", "FLASK_ENV"))
+        if value
+    ]
+    app_env = next(
+        (value for value in declared if value not in DEVELOPMENT_ENVS),
+        declared[0] if declared else "development",
+    )
     database_url = env.get("DATABASE_URL") or f"sqlite:///{Path(instance_path) / 'loopwave.db'}"
     enforcement = env.get("LICENSE_ENFORCEMENT", "enforce")
     if enforcement not in ENFORCEMENTS:
@@ -77,18 +92,50 @@ def load_config(env: dict[str, str], instance_path: str) -> dict[str, Any]:
         "CONSOLE_CLERK_PUBLISHABLE_KEY": env.get("CONSOLE_CLERK_PUBLISHABLE_KEY") or None,
         "DEV_LOGIN": _flag(env.get("DEV_LOGIN")),
         "RATE_LIMIT_PER_MINUTE": _int(env, "RATE_LIMIT_PER_MINUTE", 6000),
+        "TRUSTED_PROXIES": env.get("TRUSTED_PROXIES") or None,
+        "MAX_ACTIVE_KEYS_PER_TENANT": _int(env, "MAX_ACTIVE_KEYS_PER_TENANT", 200),
+        "AUTH_FAILURES_PER_MINUTE": _int(env, "AUTH_FAILURES_PER_MINUTE", 600),
         "LICENSE_ENFORCEMENT": enforcement,
         "LOG_LEVEL": env.get("LOG_LEVEL", "INFO").upper(),
         "LOG_FORMAT": env.get("LOG_FORMAT", "text"),
         "MAX_CONTENT_LENGTH": 1024 * 1024,
         "USAGE_FLUSH_SECONDS": _int(env, "USAGE_FLUSH_SECONDS", 5),
     }
-    if production:
-        if not config["SECRET_KEY"]:
-            raise ConfigError("APP_ENV=production requires SECRET_KEY")
-        if config["DEV_LOGIN"]:
-            raise ConfigError("DEV_LOGIN must be off when APP_ENV=production")
+    config.update(overrides or {})
+    try:
+        config["TRUSTED_PROXIES"] = parse_networks(config["TRUSTED_PROXIES"])
+    except (ValueError, TypeError) as exc:
+        raise ConfigError(
+            "TRUSTED_PROXIES must be comma-separated IP addresses or CIDRs of reverse proxies"
+        ) from exc
+    for name in ("MAX_ACTIVE_KEYS_PER_TENANT", "AUTH_FAILURES_PER_MINUTE"):
+        if config[name] < 0:
+            raise ConfigError(f"{name} must not be negative")
+    check_deployment(config)
     return config
+
+
+def is_development(config: dict[str, Any]) -> bool:
+    """True for ``APP_ENV`` development or test: the only ones lenient settings may run in."""
+    return str(config.get("APP_ENV") or "").strip().lower() in DEVELOPMENT_ENVS
+
+
+def check_deployment(config: dict[str, Any]) -> None:
+    """Deny by default: outside development/test, refuse to start without ``SECRET_KEY`` or
+    with the development sign-in (an unauthenticated admin-token minting endpoint) on."""
+    if is_development(config):
+        return
+    app_env = config.get("APP_ENV")
+    if not config.get("SECRET_KEY"):
+        raise ConfigError(
+            f"SECRET_KEY is required when APP_ENV={app_env!r} (only development and test "
+            "generate one)"
+        )
+    if config.get("DEV_LOGIN"):
+        raise ConfigError(
+            f"DEV_LOGIN runs only when APP_ENV is development or test, not {app_env!r}: "
+            "turn DEV_LOGIN off"
+        )
 
 
 def default_redis_namespace(database_url: str) -> str:

@@ -11,6 +11,7 @@ from flask import Flask, Request, current_app, request
 from flask.sessions import NullSession, SessionInterface
 from pydantic import BaseModel, ValidationError
 
+from core.clientip import client_ip_from
 from core.errors import ApiError
 from core.extensions import db
 from core.jsonprovider import OrjsonProvider
@@ -138,7 +139,8 @@ def field_errors(exc: ValidationError) -> list[dict[str, Any]]:
 
 
 def client_ip() -> str | None:
-    return request.remote_addr
+    """The client address of this request, ``TRUSTED_PROXIES`` considered (``core.clientip``)."""
+    return client_ip_from(request.environ, current_app.config["TRUSTED_PROXIES"])
 
 
 def list_page(statement, id_column, serialize: Callable, newest_first: bool = True) -> dict:

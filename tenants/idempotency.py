@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import Engine, delete, select
 from sqlalchemy.orm import Session
 
 from tenants import clock
@@ -13,6 +13,10 @@ from tenants.errors import Conflict
 from tenants.models import IdempotencyRecord
 
 RETENTION = timedelta(hours=24)
+# Every process purges this often (``UsageBuffer.add_periodic``), a bounded batch at a time.
+PURGE_EVERY_SECONDS = 300
+PURGE_BATCH = 1000
+PURGE_MAX_BATCHES = 100
 
 
 def find(session: Session, tenant_id: str, idempotency_key: str) -> IdempotencyRecord | None:
@@ -59,8 +63,32 @@ def save(
     )
 
 
-def purge_expired(session: Session) -> int:
-    result = session.execute(
-        delete(IdempotencyRecord).where(IdempotencyRecord.created_at <= clock.now() - RETENTION)
-    )
-    return result.rowcount or 0
+def purge_expired(
+    engine: Engine, batch_size: int = PURGE_BATCH, max_batches: int = PURGE_MAX_BATCHES
+) -> int:
+    """Delete records older than ``RETENTION``; the number deleted.
+
+    One short transaction per batch of ``batch_size`` (oldest first), at most ``max_batches``
+    per call, so a backlog never holds a long lock or a long transaction; the next call
+    continues. Several processes purging at once only delete fewer rows each.
+    """
+    cutoff = clock.now() - RETENTION
+    purged = 0
+    for _ in range(max_batches):
+        oldest = (
+            select(IdempotencyRecord.id)
+            .where(IdempotencyRecord.created_at <= cutoff)
+            .order_by(IdempotencyRecord.created_at, IdempotencyRecord.id)
+            .limit(batch_size)
+        )
+        with Session(engine) as session, session.begin():
+            result = session.execute(
+                delete(IdempotencyRecord)
+                .where(IdempotencyRecord.id.in_(oldest.scalar_subquery()))
+                .execution_options(synchronize_session=False)
+            )
+        deleted = result.rowcount or 0
+        purged += deleted
+        if deleted < batch_size:
+            break
+    return purged

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, scoped_session
 
@@ -20,6 +20,7 @@ from tenants.audit import Actor
 from tenants.changes import record_change
 from tenants.crypto import key_hash
 from tenants.errors import Conflict, InvalidInput, KeyRevoked, NotFound
+from tenants.ids import new_id
 from tenants.licenses import set_license
 from tenants.models import ApiKey, License, Organization, Tenant
 from tenants.signal import Signal
@@ -39,10 +40,17 @@ class IssuedKey:
 
 
 class KeyStore:
-    def __init__(self, session: scoped_session[Session] | Session, signal: Signal, prefix: str):
+    def __init__(
+        self,
+        session: scoped_session[Session] | Session,
+        signal: Signal,
+        prefix: str,
+        max_active_keys: int = 200,
+    ):
         self.session = session
         self.signal = signal
         self.prefix = prefix
+        self.max_active_keys = max_active_keys  # per tenant: MAX_ACTIVE_KEYS_PER_TENANT
         self.verifier = KeyVerifier(lambda: session, signal, prefix)
 
     # -- tenants -------------------------------------------------------------------------
@@ -165,13 +173,14 @@ class KeyStore:
         rate_limit_per_minute: int | None = None,
     ) -> IssuedKey:
         self.tenant(tenant_id)
-        issued = self._issue(
-            tenant_id,
-            name=_clean_name(name),
-            key_scopes=scopes.normalise(requested_scopes),
-            expires_at=_future_or_none(expires_at),
-            rate_limit_per_minute=_rate_limit(rate_limit_per_minute),
-        )
+        fields = {
+            "name": _clean_name(name),
+            "key_scopes": scopes.normalise(requested_scopes),
+            "expires_at": _future_or_none(expires_at),
+            "rate_limit_per_minute": _rate_limit(rate_limit_per_minute),
+        }
+        self._hold_room_for_one_more(tenant_id)
+        issued = self._issue(tenant_id, **fields)
         audit.record(
             self.session,
             tenant_id,
@@ -234,20 +243,23 @@ class KeyStore:
             )
         old = self._changeable(tenant_id, key_id)
         now = clock.now()
-        issued = self._issue(
-            tenant_id,
-            name=old.name,
-            key_scopes=list(old.scopes),
-            expires_at=old.expires_at,
-            rate_limit_per_minute=old.rate_limit_per_minute,
-            enabled=old.enabled,
-            rotated_from_id=old.id,
-        )
+        successor = {
+            "name": old.name,
+            "key_scopes": list(old.scopes),
+            "expires_at": old.expires_at,
+            "rate_limit_per_minute": old.rate_limit_per_minute,
+            "enabled": old.enabled,
+            "rotated_from_id": old.id,
+            "lineage_id": old.lineage_id,
+        }
         if grace_seconds == 0:
             old.revoked_at = now
         else:
             grace_until = now + timedelta(seconds=grace_seconds)
             old.expires_at = min(old.expires_at or grace_until, grace_until)
+        # Counted after the old key's change: rotating without grace never adds an active key.
+        self._hold_room_for_one_more(tenant_id)
+        issued = self._issue(tenant_id, **successor)
         audit.record(
             self.session,
             tenant_id,
@@ -261,9 +273,54 @@ class KeyStore:
 
     # -- internals -----------------------------------------------------------------------
 
-    def _issue(self, tenant_id: str, *, name: str, key_scopes: list[str], **fields) -> IssuedKey:
+    def _hold_room_for_one_more(self, tenant_id: str) -> None:
+        """Lock the tenant for the rest of the transaction, then refuse (409) a key beyond
+        ``max_active_keys`` active (neither revoked nor expired) ones.
+
+        The lock serialises issuing per tenant, so concurrent creates cannot overshoot: a
+        no-op UPDATE of the tenant's row holds PostgreSQL's row lock, and SQLite's database
+        write lock, until the commit, and the count runs after it, seeing every key committed
+        before (a new snapshot per statement under READ COMMITTED). An UPDATE rather than
+        ``SELECT ... FOR UPDATE``, which SQLite does not have: one statement locks on both.
+        """
+        self.session.execute(
+            update(Tenant)
+            .where(Tenant.id == tenant_id)
+            .values(name=Tenant.name)
+            .execution_options(synchronize_session=False)
+        )
+        active = self.session.scalar(
+            select(func.count())
+            .select_from(ApiKey)
+            .where(
+                ApiKey.tenant_id == tenant_id,
+                ApiKey.revoked_at.is_(None),
+                or_(ApiKey.expires_at.is_(None), ApiKey.expires_at > clock.now()),
+            )
+        )
+        if active >= self.max_active_keys:
+            # Release the lock now, and undo what the caller changed (a rotated key's revoke).
+            self.session.rollback()
+            raise Conflict(
+                f"A tenant may have at most {self.max_active_keys} active API keys "
+                f"(MAX_ACTIVE_KEYS_PER_TENANT) and this one has {active}; revoke one first",
+                {"max_active_keys": self.max_active_keys},
+            )
+
+    def _issue(
+        self,
+        tenant_id: str,
+        *,
+        name: str,
+        key_scopes: list[str],
+        lineage_id: str | None = None,
+        **fields,
+    ) -> IssuedKey:
         new = keyformat.generate(self.prefix)
+        key_id = new_id("key")
         record = ApiKey(
+            id=key_id,
+            lineage_id=lineage_id or key_id,
             tenant_id=tenant_id,
             name=name,
             key_hash=key_hash(new.full_key),

@@ -122,6 +122,9 @@ class ApiKey(TenantScoped, Base):
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
     last_used_at: Mapped[datetime | None]
     rotated_from_id: Mapped[str | None] = mapped_column(String(40))
+    # The first key of this key's rotation lineage (its own id unless it was rotated from
+    # another): the lineage shares one rate-limit window, so rotating never resets it.
+    lineage_id: Mapped[str] = mapped_column(String(40))
 
 
 class License(Base):

@@ -2,7 +2,8 @@
 
 Counting must not cost the hot path a database write, so each process adds requests up in
 memory and writes them out every ``flush_seconds``: after a response once that much time has
-passed, and from a small daemon thread when the process serves nothing more.
+passed, and from a small daemon thread when the process serves nothing more. That thread
+also runs the process's periodic housekeeping (``add_periodic``).
 ``last_used_at`` is written at most once per key per minute across all processes: the update
 itself only matches rows whose value is older than that.
 """
@@ -10,11 +11,13 @@ itself only matches rows whose value is older than that.
 from __future__ import annotations
 
 import logging
+import random
 import threading
 import time
 import weakref
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import Engine, or_, select, update
@@ -41,6 +44,7 @@ class UsageBuffer:
         self._today = (0.0, 0.0, date.min)  # start and end (epoch seconds) of the UTC day
         self._lock = threading.Lock()
         self._flusher_started = False
+        self._periodic: list[_Periodic] = []
 
     def record(self, tenant_id: str, key_id: str, now: float) -> bool:
         """Count one request of ``key_id`` at ``now`` (``clock.timestamp()``, read once per
@@ -79,6 +83,29 @@ class UsageBuffer:
             daemon=True,
         ).start()
 
+    def add_periodic(self, task: Callable[[], object], every_seconds: float) -> None:
+        """Run ``task`` from this process's flusher thread about every ``every_seconds``.
+
+        Housekeeping rides on this thread because it already runs in every deployment shape
+        (``flask run``, any number of gunicorn workers and instances) with nothing more to
+        deploy. The first run falls at a random point of the first interval, so processes
+        started together do not all run it at once.
+        """
+        first_due = clock.timestamp() + random.uniform(0, every_seconds)  # noqa: S311 - spread, not secrecy
+        self._periodic.append(_Periodic(task, every_seconds, first_due))
+
+    def run_due_tasks(self) -> None:
+        """Run the periodic tasks that are due; a failing one is logged and tried again later."""
+        now = clock.timestamp()
+        for periodic in self._periodic:
+            if now < periodic.due:
+                continue
+            periodic.due = now + periodic.every_seconds
+            try:
+                periodic.task()
+            except Exception as exc:  # noqa: BLE001 - housekeeping must never stop the thread
+                log.warning("periodic task %s failed: %s", periodic.name, exc)
+
     def flush(self) -> None:
         """Write the buffered counts; on failure they are kept for the next attempt."""
         counts, last_used = self._take()
@@ -113,6 +140,17 @@ class UsageBuffer:
             raise
 
 
+@dataclass
+class _Periodic:
+    task: Callable[[], object]
+    every_seconds: float
+    due: float  # clock.timestamp() of the next run
+
+    @property
+    def name(self) -> str:
+        return getattr(getattr(self.task, "func", self.task), "__qualname__", repr(self.task))
+
+
 def _flush_periodically(buffer_ref: weakref.ref[UsageBuffer], interval: float) -> None:
     """Flush every ``interval`` seconds until the buffer (its app) is gone."""
     while True:
@@ -122,6 +160,7 @@ def _flush_periodically(buffer_ref: weakref.ref[UsageBuffer], interval: float) -
             return
         if buffer._counts:
             buffer.flush_quietly()
+        buffer.run_due_tasks()
         del buffer
 
 

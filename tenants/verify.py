@@ -7,9 +7,11 @@ rotation or license change committed anywhere is honoured on the next request. E
 time comparison on the snapshot, so it needs no invalidation at all.
 
 The cache is asked first, by a digest of the presented text (``crypto.cache_digest``). Only
-keys that passed the shape and checksum test were ever entered, so a malformed key always
-misses, is refused by that test and never reaches the database: the cheap checks guard the
-database, and a key seen before skips them.
+keys found in the database are ever entered: a malformed key always misses and is refused by
+the shape and checksum test without reaching the database, and a well-formed key that is not
+found is not remembered at all, so a flood of forged keys (the checksum is public) can never
+evict verified keys. What such a flood may cost the database is bounded by the caller's
+``before_lookup`` check (the per-client-IP limit on failed authentications).
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ class VerifiedKey:
     revoked: bool
     expires_at_epoch: float | None  # seconds: compared with ``clock.timestamp()`` per request
     rate_limit_per_minute: int | None
+    rate_limit_bucket: str  # the first key of the rotation lineage: one window for all of it
     license_status: str
     license_expires_at: datetime | None
     license_enforcement: str | None
@@ -65,7 +68,7 @@ class VerifiedKey:
 @dataclass(frozen=True, slots=True)
 class _Entry:
     generation: int
-    key: VerifiedKey | None
+    key: VerifiedKey
 
 
 class KeyVerifier:
@@ -82,9 +85,14 @@ class KeyVerifier:
         self._cache: OrderedDict[bytes, _Entry] = OrderedDict()
         self._cache_size = cache_size
 
-    def verify(self, presented: str, now: float) -> VerifiedKey:
+    def verify(
+        self, presented: str, now: float, before_lookup: Callable[[], object] | None = None
+    ) -> VerifiedKey:
         """The key's snapshot, or ``InvalidKey`` for anything missing, malformed or unusable
-        at ``now`` (``clock.timestamp()``, read once per request by the caller)."""
+        at ``now`` (``clock.timestamp()``, read once per request by the caller).
+
+        ``before_lookup`` runs right before a database lookup and may refuse it by raising.
+        """
         cached_as = cache_digest(presented)
         generation = self._signal.current()
         entry = self._cache.get(cached_as)
@@ -93,12 +101,18 @@ class KeyVerifier:
         else:
             if not self._shape.is_well_formed(presented):
                 raise InvalidKey()
+            if before_lookup is not None:
+                before_lookup()
             verified = self._load(key_hash(presented))
-            if generation is not None:
+            if verified is not None and generation is not None:
                 self._remember(cached_as, _Entry(generation, verified))
         if verified is None or not verified.usable(now):
             raise InvalidKey()
         return verified
+
+    def is_well_formed(self, presented: str) -> bool:
+        """Shape and checksum only: whether ``presented`` could be one of our keys."""
+        return self._shape.is_well_formed(presented)
 
     def _remember(self, cached_as: bytes, entry: _Entry) -> None:
         self._cache[cached_as] = entry
@@ -127,6 +141,7 @@ class KeyVerifier:
             revoked=key.revoked_at is not None,
             expires_at_epoch=key.expires_at.timestamp() if key.expires_at else None,
             rate_limit_per_minute=key.rate_limit_per_minute,
+            rate_limit_bucket=key.lineage_id,
             license_status=license_row.status if license_row else "active",
             license_expires_at=license_row.expires_at if license_row else None,
             license_enforcement=license_row.enforcement if license_row else None,

@@ -10,7 +10,7 @@ import jwt
 import pytest
 
 from app import create_app
-from console.devlogin import DEV_ISSUER, KEY_FILE
+from console.devlogin import DEV_AUTHORIZED_PARTY, DEV_ISSUER, EXTENSION, KEY_FILE
 from core.config import ConfigError, load_config
 from core.services import keystore, sign_in_settings
 from tests.console.idp import SigningKey, bearer
@@ -132,3 +132,24 @@ def test_either_production_variable_refuses_dev_login(tmp_path, env):
         load_config({**env, "SECRET_KEY": "s" * 40, "DEV_LOGIN": "1"}, str(tmp_path))
     with pytest.raises(ConfigError, match="SECRET_KEY"):
         load_config(env, str(tmp_path))
+
+
+def test_azp_is_never_copied_from_the_request(client):
+    response = client.post(
+        "/dev-login/token",
+        json={"user_id": "user_dev", "org_id": "org_devco", "role": "admin"},
+        headers={"Origin": "https://evil.example", "Host": "evil.example"},
+    )
+    claims = jwt.decode(response.get_json()["token"], options={"verify_signature": False})
+    assert claims["azp"] == DEV_AUTHORIZED_PARTY
+
+
+def test_development_token_for_another_party_is_refused(client, app):
+    now = int(time.time())
+    claims = {"v": 2, "iss": DEV_ISSUER, "sub": "user_x", "iat": now, "exp": now + 60}
+    claims.update(azp="https://evil.example", o={"id": "org_devco", "rol": "admin"})
+    with app.app_context():
+        token = app.extensions[EXTENSION].mint(claims)
+    response = client.get("/console/me", headers=bearer(token))
+    assert response.status_code == 401
+    assert "azp" in response.get_json()["error"]["message"]

@@ -108,3 +108,28 @@ def test_unreachable_provider_without_keys_raises_provider_unavailable(idp):
     idp.stop()
     with pytest.raises(ProviderUnavailable):
         ProviderKeys(idp.jwks_url, min_refresh_seconds=30).get_signing_key("any")
+
+
+def test_cached_token_of_a_withdrawn_key_is_refused_after_the_refresh(client, idp, tenant, clock):
+    """SPEC §6.5: a verified token is answered from the cache only while the provider still
+    lists its signing key; a refresh that drops the kid drops the cached token with it."""
+    withdrawn = idp.token()
+    assert _me(client, withdrawn).status_code == 200  # verified and cached
+    assert _me(client, withdrawn).status_code == 200
+    idp.rotate(keep_old=False)
+    clock.advance(seconds=31)
+    assert _me(client, idp.token()).status_code == 200  # its unknown kid made the app re-fetch
+    assert idp.jwks_fetches == 2
+    response = _me(client, withdrawn)
+    assert response.status_code == 401
+    assert response.get_json()["error"]["code"] == "AUTH_INVALID_TOKEN"
+
+
+def test_cached_token_of_a_kept_key_survives_the_refresh(client, idp, tenant, clock):
+    kept = idp.token()
+    assert _me(client, kept).status_code == 200
+    idp.rotate(keep_old=True)
+    clock.advance(seconds=31)
+    assert _me(client, idp.token()).status_code == 200
+    assert idp.jwks_fetches == 2
+    assert _me(client, kept).status_code == 200

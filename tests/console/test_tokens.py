@@ -48,6 +48,10 @@ BAD_TOKENS = {
     "x5u header": lambda idp: idp.token(headers={"x5u": f"{idp.issuer}/evil.pem"}),
     "jwk header": lambda idp: idp.token(headers={"jwk": idp.signing_key.public_jwk()}),
     "oversized": lambda idp: idp.token(padding="x" * 9000),
+    "exp as a numeric string": lambda idp: idp.token(exp=str(int(time.time()) + 60)),
+    "nbf as a numeric string": lambda idp: idp.token(nbf=str(int(time.time()) - 5)),
+    "iat as a numeric string": lambda idp: idp.token(iat=str(int(time.time()))),
+    "exp as a boolean": lambda idp: idp.token(exp=True),
 }
 
 
