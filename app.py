@@ -13,11 +13,13 @@ from console.providers import build_console_auth, sign_in_settings
 from console.tenancy import TenantDirectory
 from core.config import development_secret, load_config, read_environment
 from core.cors import register_cors
+from core.database import install_connection_checks
 from core.errors import register_error_handlers
 from core.extensions import db, migrate
 from core.health import register_health_routes
 from core.http import LoopwaveFlask, collect_public_endpoints, install_request_plumbing
 from core.logging import configure_logging
+from core.metrics import init_metrics
 from core.ratelimit import init_rate_limits
 from core.services import CONSOLE_AUTH, CONSOLE_TENANTS, KEYSTORE, SIGN_IN, USAGE
 from tenants.keys import KeyStore
@@ -42,6 +44,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app, db, directory=os.path.join(app.root_path, "migrations"), render_as_batch=True
     )
     with app.app_context():
+        install_connection_checks(db.engine)
         app.extensions[KEYSTORE] = KeyStore(db.session, _signal(app), app.config["API_KEY_PREFIX"])
         app.extensions[USAGE] = _usage_buffer(app)
 
@@ -76,6 +79,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from core.docs import bp as docs_bp
 
     app.register_blueprint(docs_bp)
+    init_metrics(app)
     collect_public_endpoints(app)
 
     from tenants.cli import COMMANDS

@@ -82,6 +82,7 @@ def load_config(env: dict[str, str], instance_path: str) -> dict[str, Any]:
         "LOG_FORMAT": env.get("LOG_FORMAT", "text"),
         "MAX_CONTENT_LENGTH": 1024 * 1024,
         "USAGE_FLUSH_SECONDS": _int(env, "USAGE_FLUSH_SECONDS", 5),
+        "METRICS_TOKEN": env.get("METRICS_TOKEN") or None,
     }
     if production:
         if not config["SECRET_KEY"]:
@@ -110,8 +111,9 @@ def _engine_options(database_url: str) -> dict[str, Any]:
     if database_url.startswith("sqlite"):
         # Several gunicorn workers share one SQLite file: wait for the write lock.
         return {"connect_args": {"timeout": 15}}
-    # pool_pre_ping lets the pool recover by itself after the database restarts.
-    return {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 10, "pool_recycle": 1800}
+    # No pool_pre_ping: it costs a round trip on every checkout. Dead connections are caught
+    # without one (core/database.py).
+    return {"pool_size": 5, "max_overflow": 10, "pool_recycle": 1800}
 
 
 def development_secret(instance_path: str) -> str:

@@ -13,6 +13,7 @@ import redis
 from flask import Flask, current_app
 from sqlalchemy import text
 
+from core import metrics
 from core.errors import MESSAGE_BY_CODE, error_response
 from core.extensions import db
 
@@ -59,6 +60,7 @@ def _redis_ok(client: redis.Redis) -> bool:
     try:
         return bool(client.ping())
     except redis.RedisError as exc:
+        metrics.redis_error("readiness")
         log.warning("readiness: Redis unreachable: %s", type(exc).__name__)
         return False
 

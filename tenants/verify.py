@@ -22,6 +22,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core import metrics
 from tenants import clock, keyformat, scopes
 from tenants.crypto import cache_digest, key_hash
 from tenants.errors import InsufficientScope, InvalidKey, LicenseInactive
@@ -89,8 +90,10 @@ class KeyVerifier:
         generation = self._signal.current()
         entry = self._cache.get(cached_as)
         if entry is not None and generation is not None and entry.generation == generation:
+            metrics.key_cache(hit=True)
             verified = entry.key
         else:
+            metrics.key_cache(hit=False)
             if not self._shape.is_well_formed(presented):
                 raise InvalidKey()
             verified = self._load(key_hash(presented))
