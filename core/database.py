@@ -7,9 +7,8 @@ database; it used to be half of all transactions. Two cheaper mechanisms replace
 
 - ``drop_dead_connections`` (a pool ``checkout`` listener, PostgreSQL): an idle connection
   has nothing to read. When its socket is readable, the server has spoken (a terminated
-  backend sends its FATAL error and closes) or hung up: libpq reads what is there, and a
-  connection no longer ``OK`` is discarded with ``DisconnectionError``, on which SQLAlchemy's
-  pool connects afresh. One non-blocking ``select`` per checkout, no round trip. A cut
+  backend sends its FATAL error and closes) or hung up, and the connection is discarded with
+  ``DisconnectionError``, on which SQLAlchemy's pool connects afresh. One non-blocking ``select`` per checkout, no round trip. A cut
   between requests (database restart, ``pg_terminate_backend``, a proxy closing idle
   connections) is thus never seen by a request.
 - ``read_only`` (list reads): a connection that dies during a request raises a disconnect
@@ -44,17 +43,15 @@ def install_connection_checks(engine: Engine) -> None:
 
 
 def drop_dead_connections(dbapi_connection: Any, record: Any, proxy: Any) -> None:
-    """Pool ``checkout``: discard a psycopg connection the server has closed meanwhile."""
-    pgconn = dbapi_connection.pgconn
-    readable, _, _ = select.select([pgconn.socket], [], [], 0)
-    if not readable:
-        return
-    try:
-        pgconn.consume_input()
-    except Exception as exc:  # psycopg.OperationalError: the server hung up
-        raise DisconnectionError("the server closed the connection") from exc
-    if pgconn.status != pq.ConnStatus.OK:
-        raise DisconnectionError("the connection is no longer usable")
+    """Pool ``checkout``: discard a psycopg connection the server has spoken on meanwhile.
+
+    An idle connection of ours expects nothing (it never ``LISTEN``s): readable means the
+    server ended it (a terminated backend sends its FATAL error, then closes) or, rarely,
+    sent a notice; either way a fresh connection is the safe answer, and costs a connect.
+    """
+    readable, _, _ = select.select([dbapi_connection.pgconn.socket], [], [], 0)
+    if readable or dbapi_connection.pgconn.status != pq.ConnStatus.OK:
+        raise DisconnectionError("the server closed or spoke on an idle connection")
 
 
 def read_only(query: Callable[[], T]) -> T:
