@@ -8,9 +8,10 @@ database; it used to be half of all transactions. Two cheaper mechanisms replace
 - ``drop_dead_connections`` (a pool ``checkout`` listener, PostgreSQL): an idle connection
   has nothing to read. When its socket is readable, the server has spoken (a terminated
   backend sends its FATAL error and closes) or hung up, and the connection is discarded with
-  ``DisconnectionError``, on which SQLAlchemy's pool connects afresh. One non-blocking ``select`` per checkout, no round trip. A cut
-  between requests (database restart, ``pg_terminate_backend``, a proxy closing idle
-  connections) is thus never seen by a request.
+  ``DisconnectionError``, on which SQLAlchemy's pool connects afresh. One non-blocking
+  ``select`` per checkout, no round trip. A cut between requests (database restart,
+  ``pg_terminate_backend``, a proxy closing idle connections) is thus never seen by a
+  request.
 - ``read_only`` (list reads): a connection that dies during a request raises a disconnect
   error; SQLAlchemy then invalidates it and every older connection of the pool (its
   ``is_disconnect`` handling), and a read, being idempotent, is run once more on a fresh one.
