@@ -232,7 +232,7 @@ def throughput(env: dict[str, str], key: str, args: argparse.Namespace) -> None:
             )
             answer.raise_for_status()
         # The messages' contact and chat exist before the load: concurrent first messages to
-        # a new number race to create its contact (a 500 today; see the report).
+        # a new number race to insert the same contact, and the loser answers 500.
         requests.post(
             f"{urls['redis'][0]}/api/v1/messages",
             json={"to": "+14155550123", "text": "first"},

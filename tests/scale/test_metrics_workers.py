@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
@@ -39,7 +41,11 @@ def test_every_scrape_sums_the_counts_of_all_workers(server_env, store, tenant, 
                 instance.url + "/api/v1/health", headers={"x-tenant-api-key": key}, timeout=10
             )
             assert answer.status_code == 200
-        # Scrapes land on either worker; each must see the 20 requests of both.
+        # Scrapes land on either worker; each must see the 20 requests of both, once the
+        # other worker has written its counts (each writes them at least once a second).
+        deadline = time.monotonic() + 15
+        while _health_count(instance) < 20 and time.monotonic() < deadline:
+            time.sleep(0.2)
         assert [_health_count(instance) for _ in range(6)] == [20.0] * 6
         refused = requests.get(instance.url + "/metrics", timeout=10)
         assert refused.status_code == 401
