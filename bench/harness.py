@@ -199,7 +199,7 @@ def print_table(
 
 def _print_round_ratios(samples: dict[str, list[float]], baseline: str) -> None:
     """Ratio to the baseline of the same round: the spread shows how much to trust a median."""
-    print("per round: ratio to the bare route of the same round")
+    print(f"per round: ratio to {baseline.strip()} of the same round")
     for name, values in samples.items():
         cells = " ".join(
             f"{rps / base:4.2f}" for rps, base in zip(values, samples[baseline], strict=True)
