@@ -64,7 +64,7 @@ wrk:
 	elif [ "$$(id -u)" = 0 ]; then apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y wrk; \
 	else echo "wrk is missing: install Debian's wrk package (apt-get install wrk)" >&2; exit 1; fi
 
-bench-scale: install
+bench-scale: install wrk
 	$(BIN)/python bench/scale.py
 
 clean:

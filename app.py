@@ -14,11 +14,13 @@ from console.providers import build_console_auth, sign_in_settings
 from console.tenancy import TenantDirectory
 from core.authfailures import init_auth_failure_limit
 from core.config import development_secret, load_config, read_environment
+from core.database import install_connection_checks
 from core.errors import register_error_handlers
 from core.extensions import db, migrate
 from core.health import register_health_routes
 from core.http import LoopwaveFlask, collect_public_endpoints, install_request_plumbing
 from core.logging import configure_logging
+from core.metrics import init_metrics
 from core.ratelimit import init_rate_limits
 from core.services import CONSOLE_AUTH, CONSOLE_TENANTS, KEYSTORE, SIGN_IN, USAGE
 from tenants import idempotency
@@ -45,6 +47,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app, db, directory=os.path.join(app.root_path, "migrations"), render_as_batch=True
     )
     with app.app_context():
+        install_connection_checks(db.engine)
         app.extensions[KEYSTORE] = KeyStore(
             db.session,
             _signal(app),
@@ -84,6 +87,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from core.docs import bp as docs_bp
 
     app.register_blueprint(docs_bp)
+    init_metrics(app)
     collect_public_endpoints(app)
 
     from cli import COMMANDS

@@ -34,3 +34,33 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 limit_request_line = 4094
 limit_request_fields = 100
 limit_request_field_size = 8190
+
+# Metrics (docs/deploy.md, "Metrics"): with METRICS_TOKEN set, every worker keeps its values
+# in memory-mapped files of one directory, which any worker merges when scraped. The master
+# sets it before forking (prometheus-client reads it when a worker imports it); its files are
+# cleared at start, so figures restart with the master, and a dead worker's live gauges are
+# dropped by ``child_exit``.
+if os.environ.get("METRICS_TOKEN"):
+    import shutil
+    import tempfile
+
+    metrics_dir_given = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
+    metrics_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or tempfile.mkdtemp(
+        prefix="loopwave-metrics-"
+    )
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+
+    def on_starting(server):
+        os.makedirs(metrics_dir, exist_ok=True)
+        for name in os.listdir(metrics_dir):
+            if name.endswith(".db"):
+                os.remove(os.path.join(metrics_dir, name))
+
+    def child_exit(server, worker):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)
+
+    def on_exit(server):
+        if not metrics_dir_given:  # a directory of our own making
+            shutil.rmtree(metrics_dir, ignore_errors=True)

@@ -89,21 +89,23 @@ def wrk_rps(
     seconds: int,
     connections: int = 8,
     threads: int = 2,
+    script: str | None = None,
 ) -> float:
     """Requests/s of one wrk run; a tuple of urls runs one wrk per url at once and sums.
 
     Any non-2xx answer fails the run (unless ``X-Bench: expect_errors``): a rate that
-    includes refusals would measure the wrong thing.
+    includes refusals would measure the wrong thing. ``script``: a wrk Lua script, given a
+    token unique to each wrk process as its argument (e.g. to make unique idempotency keys).
     """
     urls = (url,) if isinstance(url, str) else url
     processes = [
         subprocess.Popen(
-            _wrk_command(one, headers, seconds, connections, threads),
+            _wrk_command(one, headers, seconds, connections, threads, script, n),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
         )
-        for one in urls
+        for n, one in enumerate(urls)
     ]
     total = 0.0
     for one, process in zip(urls, processes, strict=True):
@@ -115,12 +117,20 @@ def wrk_rps(
 
 
 def _wrk_command(
-    url: str, headers: dict[str, str], seconds: int, connections: int, threads: int
+    url: str,
+    headers: dict[str, str],
+    seconds: int,
+    connections: int,
+    threads: int,
+    script: str | None = None,
+    index: int = 0,
 ) -> list[str]:
     command = [require_wrk(), f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency"]
     for name, value in headers.items():
         command += ["-H", f"{name}: {value}"]
-    return [*command, url]
+    if script is None:
+        return [*command, url]
+    return [*command, "-s", script, url, "--", f"{os.getpid()}-{time.time_ns()}-{index}"]
 
 
 def _parse_wrk(url: str, headers: dict[str, str], output: str) -> float:
@@ -136,17 +146,21 @@ def _parse_wrk(url: str, headers: dict[str, str], output: str) -> float:
     return float(match.group(1))
 
 
-Target = tuple[str | tuple[str, ...], dict[str, str]]
+Target = (
+    tuple[str | tuple[str, ...], dict[str, str]]
+    | tuple[str | tuple[str, ...], dict[str, str], str | None]
+)
 
 
 def alternating_samples(
     targets: dict[str, Target], rounds: int, seconds: int, connections: int = 8, threads: int = 2
 ) -> dict[str, list[float]]:
-    """Measure each target once per round, in turn, so drift hits all of them alike."""
+    """Measure each target once per round, in turn, so drift hits all of them alike.
+    A target is ``(url, headers)`` or ``(url, headers, wrk script)``."""
     samples: dict[str, list[float]] = {name: [] for name in targets}
     for _ in range(rounds):
-        for name, (url, headers) in targets.items():
-            samples[name].append(wrk_rps(url, headers, seconds, connections, threads))
+        for name, (url, headers, *script) in targets.items():
+            samples[name].append(wrk_rps(url, headers, seconds, connections, threads, *script))
     return samples
 
 
@@ -185,7 +199,7 @@ def print_table(
 
 def _print_round_ratios(samples: dict[str, list[float]], baseline: str) -> None:
     """Ratio to the baseline of the same round: the spread shows how much to trust a median."""
-    print("per round: ratio to the bare route of the same round")
+    print(f"per round: ratio to {baseline.strip()} of the same round")
     for name, values in samples.items():
         cells = " ".join(
             f"{rps / base:4.2f}" for rps, base in zip(values, samples[baseline], strict=True)

@@ -100,6 +100,7 @@ def load_config(
         "LOG_FORMAT": env.get("LOG_FORMAT", "text"),
         "MAX_CONTENT_LENGTH": 1024 * 1024,
         "USAGE_FLUSH_SECONDS": _int(env, "USAGE_FLUSH_SECONDS", 5),
+        "METRICS_TOKEN": env.get("METRICS_TOKEN") or None,
     }
     config.update(overrides or {})
     try:
@@ -157,8 +158,9 @@ def _engine_options(database_url: str) -> dict[str, Any]:
     if database_url.startswith("sqlite"):
         # Several gunicorn workers share one SQLite file: wait for the write lock.
         return {"connect_args": {"timeout": 15}}
-    # pool_pre_ping lets the pool recover by itself after the database restarts.
-    return {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 10, "pool_recycle": 1800}
+    # No pool_pre_ping: it costs a round trip on every checkout. Dead connections are caught
+    # without one (core/database.py).
+    return {"pool_size": 5, "max_overflow": 10, "pool_recycle": 1800}
 
 
 def development_secret(instance_path: str) -> str:

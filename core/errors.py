@@ -10,6 +10,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from core.requestid import request_id
+from tenants import metrics
 from tenants.errors import StoreError
 
 log = logging.getLogger("loopwave.errors")
@@ -101,10 +102,12 @@ def error_response(
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(ApiError)
     def handle_api_error(exc: ApiError):
+        _count_refusal(exc.code)
         return error_response(exc.code, exc.message, exc.details, headers=exc.headers)
 
     @app.errorhandler(StoreError)
     def handle_store_error(exc: StoreError):
+        _count_refusal(exc.code)
         return error_response(exc.code, exc.message, exc.details)
 
     @app.errorhandler(HTTPException)
@@ -137,6 +140,12 @@ def register_error_handlers(app: Flask) -> None:
         _rollback(app)
         log.exception("unhandled error on %s %s [%s]", request.method, request.path, request_id())
         return error_response("INTERNAL_ERROR", MESSAGE_BY_CODE["INTERNAL_ERROR"])
+
+
+def _count_refusal(code: str) -> None:
+    """Authentication and permission refusals (401, 402, 403) by code, for ``/metrics``."""
+    if 401 <= STATUS_BY_CODE.get(code, 0) <= 403:
+        metrics.auth_failure(code)
 
 
 def _is_connection_error(exc: DBAPIError) -> bool:

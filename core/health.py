@@ -15,6 +15,7 @@ from sqlalchemy import text
 
 from core.errors import MESSAGE_BY_CODE, error_response
 from core.extensions import db
+from tenants import metrics
 
 log = logging.getLogger("loopwave.health")
 REDIS_PROBE = "loopwave.redis_probe"
@@ -59,6 +60,7 @@ def _redis_ok(client: redis.Redis) -> bool:
     try:
         return bool(client.ping())
     except redis.RedisError as exc:
+        metrics.redis_error("readiness")
         log.warning("readiness: Redis unreachable: %s", type(exc).__name__)
         return False
 

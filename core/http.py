@@ -12,6 +12,7 @@ from flask.sessions import NullSession, SessionInterface
 from pydantic import BaseModel, ValidationError
 
 from core.clientip import client_ip_from
+from core.database import read_only
 from core.errors import ApiError
 from core.extensions import db
 from core.jsonprovider import OrjsonProvider
@@ -146,12 +147,8 @@ def client_ip() -> str | None:
 def list_page(statement, id_column, serialize: Callable, newest_first: bool = True) -> dict:
     """One page of a tenant list as ``{"data": [...], "next_cursor": ...}``, from the request's
     ``limit`` and ``cursor``: the one shape of every list of both blueprints."""
-    page = paginate(
-        db.session,
-        statement,
-        id_column,
-        parse_limit(request.args.get("limit")),
-        request.args.get("cursor"),
-        newest_first,
+    limit, cursor = parse_limit(request.args.get("limit")), request.args.get("cursor")
+    page = read_only(
+        lambda: paginate(db.session, statement, id_column, limit, cursor, newest_first)
     )
     return {"data": [serialize(item) for item in page.items], "next_cursor": page.next_cursor}

@@ -1,13 +1,31 @@
-"""Per-key rate limits: fixed one-minute windows in Redis with ``REDIS_URL``, in memory without.
+"""Per-key rate limits: fixed one-minute windows, shared through Redis with ``REDIS_URL``,
+counted in memory without.
 
-Built on ``limits``, the storage and strategy library underneath Flask-Limiter, called
-directly. Flask-Limiter itself was measured at ~0.5 ms per request on this hot path (its
-app-wide hooks resolve, filter and re-evaluate limit declarations on every request, before
-and after the view) — more than the whole rest of an authenticated request. A per-key limit
-known only after authentication needs none of that: one ``incr`` on the window counter.
-
-A window opens at the key's first request and lasts a minute (the counter's expiry), so a
+A window opens at a bucket's first request and lasts a minute (the counter's expiry), so a
 burst cannot double up across a calendar-minute boundary.
+
+**With Redis: local leases.** Asking Redis on every request costs a round trip per request.
+Instead each process *reserves* a lease of tokens from the window's counter in Redis, answers
+from it locally, and asks again only when it has run out (the design Unkey and Stripe describe:
+count locally, sync in batches). The lease size scales with the limit and with what the window
+has left: ``limit // LEASE_DIVISOR`` tokens, at most ``1 / NEAR_END_DIVISOR`` of the window's
+remainder, and at least 1. Small limits (under ``LEASE_DIVISOR`` a minute, e.g. 60/min) thus
+always lease a single token: every request asks Redis and the count is exact. Large limits
+lease in chunks (1,000,000/min: 2,000 tokens), so Redis sees one round trip per chunk.
+
+The bound (docs/deploy.md, "Rate limits across instances"):
+
+- *over-admission: none.* A reservation is capped atomically at the limit (the counter never
+  exceeds it), and a process uses a lease only until the window's end as Redis reported it,
+  counted from before the request was sent, so never into the next window.
+- *under-admission:* tokens leased by a process that then gets no more requests of that key
+  in the window are forgotten when the window ends, never handed to another process: at most
+  ``ceil(limit / LEASE_DIVISOR)`` per process that used the key in that window (0.2% each).
+
+The reservation is a short Lua script run with redis-py's ``register_script`` (EVALSHA):
+neither ``limits`` nor a plain command reserves "up to N tokens, capped at the limit" and
+returns the window's remaining time in one atomic round trip (``limits``' ``incr`` overshoots
+the limit and needs a second round trip for the expiry).
 
 Without Redis the windows are counted by ``LocalWindows`` below, a dictionary: ``limits``'
 own ``MemoryStorage`` starts a timer thread every 10 ms to expire counters, and waiting for
@@ -25,16 +43,37 @@ import logging
 import math
 import threading
 import time
+from dataclasses import dataclass
 
+import redis
 from flask import Flask
-from limits.storage import Storage, storage_from_string
 
 from core.errors import ApiError
+from tenants import metrics
 
 RATE_LIMIT = "loopwave.rate_limit"
 WINDOW_SECONDS = 60
 RETRY_SECONDS = 5.0
+LEASE_DIVISOR = 500  # a lease holds at most 0.2% of the limit
+NEAR_END_DIVISOR = 8  # ... and at most an eighth of what the window has left
 log = logging.getLogger("loopwave.ratelimit")
+
+# KEYS[1]: the window's counter. ARGV: limit, tokens wanted, window length in ms.
+# Returns {tokens granted (0 when the window is spent), the counter after, its TTL in ms}.
+RESERVE_SCRIPT = """
+local limit = tonumber(ARGV[1])
+local used = tonumber(redis.call('GET', KEYS[1]) or '0')
+local grant = math.min(tonumber(ARGV[2]), limit - used)
+if grant > 0 then
+  used = redis.call('INCRBY', KEYS[1], grant)
+  if used == grant then
+    redis.call('PEXPIRE', KEYS[1], ARGV[3])
+  end
+else
+  grant = 0
+end
+return {grant, used, redis.call('PTTL', KEYS[1])}
+"""
 
 
 class LocalWindows:
@@ -65,64 +104,104 @@ class LocalWindows:
             del self._windows[key]
 
 
+@dataclass(slots=True)
+class Lease:
+    """Tokens this process reserved from one Redis window, usable until ``ends``."""
+
+    tokens: int  # left to hand out locally
+    used: int  # the window's counter in Redis after the last reservation
+    ends: float  # time.monotonic() at which the window ends in Redis (or a little before)
+
+
 QuotaHeaders = tuple[tuple[str, str], tuple[str, str]]
 
 
 class RateLimiter:
-    def __init__(self, redis_url: str | None, default_per_minute: int, namespace: str = ""):
+    def __init__(
+        self,
+        redis_url: str | None,
+        default_per_minute: int,
+        namespace: str = "",
+        max_leases: int = 100_000,
+    ):
         self.default_per_minute = default_per_minute
         self._window_prefix = f"{namespace}:ratelimit:"
         self._memory = LocalWindows()
-        self._shared: Storage | None = (
-            storage_from_string(redis_url, socket_connect_timeout=0.25, socket_timeout=0.5)
-            if redis_url
-            else None
-        )
+        self._leases: dict[str, Lease] = {}
+        self._max_leases = max_leases
+        self._lock = threading.Lock()
+        self._reserve = None
+        if redis_url:
+            client = redis.Redis.from_url(
+                redis_url, socket_connect_timeout=0.25, socket_timeout=0.5
+            )
+            self._reserve = client.register_script(RESERVE_SCRIPT)
         self._shared_down_until = 0.0
 
-    def hit(self, key_id: str, own_limit: int | None) -> QuotaHeaders | None:
-        """Count one request of ``key_id``: ``X-RateLimit-Limit`` and ``-Remaining`` for its
-        answer, ``None`` when it is unlimited, or a 429 ``ApiError``."""
+    def hit(self, bucket_id: str, own_limit: int | None) -> QuotaHeaders | None:
+        """Count one request against ``bucket_id`` (a key's id, or the id whose window a key
+        shares): ``X-RateLimit-Limit`` and ``-Remaining`` for its answer, ``None`` when it is
+        unlimited, or a 429 ``ApiError``."""
         limit = self.default_per_minute if own_limit is None else own_limit
         if limit <= 0:
             return None
-        if self._shared is None:  # the usual single-instance case: one dictionary update
-            storage, window = self._memory, key_id
-            count = storage.incr(window, WINDOW_SECONDS)
-        else:
-            storage, window, count = self._hit_shared(key_id)
+        if self._reserve is not None:
+            answer = self._hit_leased(bucket_id, limit)
+            if answer is not None:
+                return answer
+        # The usual single-instance case (one dictionary update), and Redis being down.
+        window = self._window_prefix + bucket_id
+        count = self._memory.incr(window, WINDOW_SECONDS)
         if count > limit:
-            retry_after = _seconds_left(storage, window)
-            raise ApiError(
-                "RATE_LIMITED",
-                f"This key is limited to {limit} requests per minute; retry after the time "
-                "in Retry-After",
-                {"limit_per_minute": limit},
-                headers={
-                    "Retry-After": str(retry_after),
-                    "X-RateLimit-Limit": str(limit),
-                    "X-RateLimit-Remaining": "0",
-                    "X-RateLimit-Reset": str(retry_after),
-                },
-            )
+            raise _limited(limit, _seconds_left(self._memory.get_expiry(window) - time.time()))
         return ("X-RateLimit-Limit", str(limit)), ("X-RateLimit-Remaining", str(limit - count))
 
-    def _hit_shared(self, key_id: str) -> tuple[Storage | LocalWindows, str, int]:
-        """Count in Redis; while it is unreachable, in this process's windows instead."""
-        window = self._window_prefix + key_id
-        storage = self._storage()
+    def _hit_leased(self, bucket_id: str, limit: int) -> QuotaHeaders | None:
+        """Take a token of this process's lease, reserving a new one when it is spent;
+        ``None`` when Redis cannot be asked (the caller counts in memory instead)."""
+        now = time.monotonic()
+        with self._lock:
+            lease = self._leases.get(bucket_id)
+            if lease is not None and lease.ends > now:
+                if lease.tokens > 0:
+                    lease.tokens -= 1
+                    return _quota(limit, lease)
+                if lease.used >= limit:  # the window is spent: no need to ask Redis again
+                    raise _limited(limit, _seconds_left(lease.ends - now))
+                used_before = lease.used
+            else:
+                used_before = 0
+        if now < self._shared_down_until:
+            return None
+        wanted = max(1, min(limit // LEASE_DIVISOR, (limit - used_before) // NEAR_END_DIVISOR))
         try:
-            return storage, window, storage.incr(window, WINDOW_SECONDS)
-        except Exception:  # noqa: BLE001 - any Redis failure: count in memory instead
+            granted, used, ttl_ms = self._reserve(
+                keys=[self._window_prefix + bucket_id],
+                args=[limit, wanted, WINDOW_SECONDS * 1000],
+            )
+        except redis.RedisError:
             self._shared_failed()
-            return self._memory, window, self._memory.incr(window, WINDOW_SECONDS)
+            return None
+        # Measured from before the request was sent, so the lease ends no later than the
+        # window does in Redis.
+        ends = now + (ttl_ms if ttl_ms > 0 else WINDOW_SECONDS * 1000) / 1000
+        with self._lock:
+            if len(self._leases) >= self._max_leases:
+                self._drop_ended(now)
+            previous = self._leases.get(bucket_id)
+            # Another thread of this process may have reserved meanwhile: keep its tokens.
+            kept = previous.tokens if previous is not None and previous.ends > now else 0
+            lease = self._leases[bucket_id] = Lease(max(granted - 1, 0) + kept, used, ends)
+        if granted == 0:
+            raise _limited(limit, _seconds_left(ends - now))
+        return _quota(limit, lease)
 
-    def _storage(self) -> Storage | LocalWindows:
-        if self._shared is not None and time.monotonic() >= self._shared_down_until:
-            return self._shared
-        return self._memory
+    def _drop_ended(self, now: float) -> None:
+        for bucket in [bucket for bucket, lease in self._leases.items() if lease.ends <= now]:
+            del self._leases[bucket]
 
     def _shared_failed(self) -> None:
+        metrics.redis_error("ratelimit")
         if self._shared_down_until <= time.monotonic():
             log.warning(
                 "Redis unreachable for rate limits; counting per process for %ss", RETRY_SECONDS
@@ -130,11 +209,31 @@ class RateLimiter:
         self._shared_down_until = time.monotonic() + RETRY_SECONDS
 
 
-def _seconds_left(storage: Storage | LocalWindows, window: str) -> int:
-    try:
-        return max(1, math.ceil(storage.get_expiry(window) - time.time()))
-    except Exception:  # noqa: BLE001 - the answer is a hint; never fail the 429 on it
-        return WINDOW_SECONDS
+def _quota(limit: int, lease: Lease) -> QuotaHeaders:
+    """What is left of the window as far as this process knows: other processes' unused
+    leases count as spent, so the figure is never higher than the truth."""
+    return ("X-RateLimit-Limit", str(limit)), (
+        "X-RateLimit-Remaining",
+        str(max(limit - lease.used + lease.tokens, 0)),
+    )
+
+
+def _limited(limit: int, retry_after: int) -> ApiError:
+    return ApiError(
+        "RATE_LIMITED",
+        f"This key is limited to {limit} requests per minute; retry after the time in Retry-After",
+        {"limit_per_minute": limit},
+        headers={
+            "Retry-After": str(retry_after),
+            "X-RateLimit-Limit": str(limit),
+            "X-RateLimit-Remaining": "0",
+            "X-RateLimit-Reset": str(retry_after),
+        },
+    )
+
+
+def _seconds_left(seconds: float) -> int:
+    return min(max(1, math.ceil(seconds)), WINDOW_SECONDS)
 
 
 def init_rate_limits(app: Flask) -> None:

@@ -22,6 +22,7 @@ in time.
 from __future__ import annotations
 
 import logging
+import math
 import os
 import threading
 import time
@@ -31,6 +32,7 @@ from redis.backoff import NoBackoff
 from redis.client import PubSub
 from redis.retry import Retry
 
+from tenants import metrics
 from tenants.changes import POLL_SECONDS
 
 log = logging.getLogger("loopwave.signal")
@@ -60,7 +62,8 @@ class RedisSignal:
         """Announce a committed change. Never raises: when Redis does not take the message,
         it is retried in the background, and every process reads the change from the
         database's counter within ``POLL_SECONDS`` meanwhile."""
-        failure = self._announce()
+        committed_at = time.time()
+        failure = self._announce(committed_at)
         if failure is None:
             return
         log.warning(
@@ -71,6 +74,7 @@ class RedisSignal:
         )
         with self._announced:
             self._announce_failures += 1
+            self._unannounced_since = min(self._unannounced_since, committed_at)
             if self._retrier is None:
                 self._retrier = threading.Thread(
                     target=self._retry, name="keystore-announce", daemon=True
@@ -86,17 +90,20 @@ class RedisSignal:
     def _all_announced(self) -> bool:
         return self._announce_covered >= self._announce_failures
 
-    def _announce(self) -> redis.RedisError | None:
-        """Publish once; the error when Redis did not take the message."""
+    def _announce(self, committed_at: float) -> redis.RedisError | None:
+        """Publish once; the error when Redis did not take the message. The message is the
+        (wall-clock) time of the oldest change it announces, for the invalidation-lag metric."""
         with self._announced:
             # Failures counted so far were committed before this publish: it covers them.
             covers = self._announce_failures
         try:
-            self._redis().publish(self.channel, "1")
+            self._redis().publish(self.channel, f"{committed_at:.6f}")
         except redis.RedisError as exc:
             return exc
         with self._announced:
             self._announce_covered = max(self._announce_covered, covers)
+            if self._all_announced():
+                self._unannounced_since = math.inf
             self._announced.notify_all()
         return None
 
@@ -105,7 +112,9 @@ class RedisSignal:
         delay = 0.25
         while True:
             time.sleep(delay)
-            announced = self._announce() is None
+            with self._announced:
+                oldest = self._unannounced_since
+            announced = self._announce(oldest if oldest != math.inf else time.time()) is None
             with self._announced:
                 if announced and self._all_announced():
                     self._retrier = None
@@ -152,7 +161,9 @@ class RedisSignal:
         while (message := subscriber.get_message(timeout=0)) is not None:
             self._alive_at = time.monotonic()
             self._pinged_at = None
-            heard = heard or message.get("type") == "message"
+            if message.get("type") == "message":
+                heard = True
+                _report_lag(message.get("data"))
         return heard
 
     def _heartbeat(self) -> None:
@@ -187,9 +198,11 @@ class RedisSignal:
         if self._subscribe_failures:
             log.warning("Redis reachable again; key store announcements restored")
         self._subscribe_failures = 0
+        metrics.invalidation_channel(healthy=True)
         return True
 
     def _fail(self, exc: Exception) -> None:
+        metrics.invalidation_channel(healthy=False)
         if self._subscriber is not None:
             self._subscriber.close()
             self._subscriber = None
@@ -219,8 +232,18 @@ class RedisSignal:
         self._retry_at = 0.0
         self._announced = threading.Condition()
         self._announce_failures = 0  # announcements that failed
+        self._unannounced_since = math.inf  # commit time of the oldest one not yet announced
         self._announce_covered = 0  # of those, how many a later announcement stood in for
         self._retrier: threading.Thread | None = None
+
+
+def _report_lag(data: object) -> None:
+    """An announcement carries the time of the change it announces (see ``_announce``)."""
+    try:
+        committed_at = float(data)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return
+    metrics.invalidation_lag(time.time() - committed_at)
 
 
 def _await_confirmation(subscriber: PubSub) -> None:

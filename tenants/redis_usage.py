@@ -21,6 +21,7 @@ from datetime import UTC, date, datetime
 import redis
 from sqlalchemy import Engine
 
+from tenants import metrics
 from tenants.usage import Counts, UsageBuffer, write_usage
 
 log = logging.getLogger("loopwave.usage")
@@ -96,6 +97,7 @@ class RedisUsageBuffer(UsageBuffer):
             self._restore(counts, last_used)
 
     def _note_redis_down(self, exc: Exception) -> None:
+        metrics.redis_error("usage")
         if not self._redis_down:
             log.warning("Redis unreachable, usage counts go straight to the database: %s", exc)
             self._redis_down = True

@@ -24,7 +24,7 @@ from sqlalchemy import Engine, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from tenants import clock
+from tenants import clock, metrics
 from tenants.errors import InvalidInput
 from tenants.models import ApiKey, KeyUsage
 
@@ -114,10 +114,13 @@ class UsageBuffer:
 
     def flush_quietly(self) -> None:
         """``flush`` after a response: a database outage is logged, never raised."""
+        failed = False
         try:
             self.flush()
         except Exception as exc:  # noqa: BLE001 - counts are kept; the response is gone
+            failed = True
             log.warning("usage flush failed, counts kept for the next attempt: %s", exc)
+        metrics.usage_backlog(sum(self._counts.values()), failed)
 
     def _take(self) -> tuple[Counts, dict[str, datetime]]:
         with self._lock:

@@ -24,7 +24,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tenants import clock, keyformat, scopes
+from tenants import clock, keyformat, metrics, scopes
 from tenants.crypto import cache_digest, key_hash
 from tenants.errors import InsufficientScope, InvalidKey, LicenseInactive
 from tenants.licenses import is_active
@@ -97,8 +97,10 @@ class KeyVerifier:
         generation = self._signal.current()
         entry = self._cache.get(cached_as)
         if entry is not None and generation is not None and entry.generation == generation:
+            metrics.key_cache(hit=True)
             verified = entry.key
         else:
+            metrics.key_cache(hit=False)
             if not self._shape.is_well_formed(presented):
                 raise InvalidKey()
             if before_lookup is not None:

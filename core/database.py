@@ -1,0 +1,75 @@
+"""The database path of a request: no pre-ping, dead connections caught without a round trip,
+and list reads outside any transaction.
+
+``pool_pre_ping`` costs a round trip (and, on PostgreSQL, a transaction: ``BEGIN``,
+``SELECT 1``, ``ROLLBACK``) on every checkout, i.e. on every request that touches the
+database; it used to be half of all transactions. Two cheaper mechanisms replace it:
+
+- ``drop_dead_connections`` (a pool ``checkout`` listener, PostgreSQL): an idle connection
+  has nothing to read. When its socket is readable, the server has spoken (a terminated
+  backend sends its FATAL error and closes) or hung up, and the connection is discarded with
+  ``DisconnectionError``, on which SQLAlchemy's pool connects afresh. One non-blocking
+  ``select`` per checkout, no round trip. A cut between requests (database restart,
+  ``pg_terminate_backend``, a proxy closing idle connections) is thus never seen by a
+  request.
+- ``read_only`` (list reads): a connection that dies during a request raises a disconnect
+  error; SQLAlchemy then invalidates it and every older connection of the pool (its
+  ``is_disconnect`` handling), and a read, being idempotent, is run once more on a fresh one.
+
+``read_only`` also runs a read that starts the session's work in autocommit mode: one
+statement, one round trip, no ``BEGIN``/``ROLLBACK`` around it. Writes keep their single
+transaction (``api.idempotent``): they never go through here.
+"""
+
+from __future__ import annotations
+
+import select
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from psycopg import pq
+from sqlalchemy import Engine, event
+from sqlalchemy.exc import DBAPIError, DisconnectionError
+
+from core.extensions import db
+
+T = TypeVar("T")
+
+
+def install_connection_checks(engine: Engine) -> None:
+    if engine.dialect.name == "postgresql" and not event.contains(
+        engine, "checkout", drop_dead_connections
+    ):
+        event.listen(engine, "checkout", drop_dead_connections)
+
+
+def drop_dead_connections(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+    """Pool ``checkout``: discard a psycopg connection the server has spoken on meanwhile.
+
+    An idle connection of ours expects nothing (it never ``LISTEN``s): readable means the
+    server ended it (a terminated backend sends its FATAL error, then closes) or, rarely,
+    sent a notice; either way a fresh connection is the safe answer, and costs a connect.
+    """
+    readable, _, _ = select.select([dbapi_connection.pgconn.socket], [], [], 0)
+    if readable or dbapi_connection.pgconn.status != pq.ConnStatus.OK:
+        raise DisconnectionError("the server closed or spoke on an idle connection")
+
+
+def read_only(query: Callable[[], T]) -> T:
+    """Run ``query``, which only reads through ``db.session``: outside any transaction when
+    the session has none open yet, and once more on a fresh connection if its connection
+    dies under it."""
+    try:
+        return _autocommit(query)
+    except DBAPIError as exc:
+        if not exc.connection_invalidated:
+            raise
+        db.session.rollback()  # gives the dead connection back; the pool drops it
+        return _autocommit(query)
+
+
+def _autocommit(query: Callable[[], T]) -> T:
+    session = db.session()
+    if not session.in_transaction():
+        session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    return query()
