@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import traceback
 from typing import Any
 
 from flask import Flask, jsonify, request
@@ -11,6 +12,7 @@ from werkzeug.exceptions import HTTPException
 
 from core.requestid import request_id
 from tenants.errors import StoreError
+from tenants.keyformat import redact_keys
 
 log = logging.getLogger("loopwave.errors")
 
@@ -129,14 +131,27 @@ def register_error_handlers(app: Flask) -> None:
                 MESSAGE_BY_CODE["SERVICE_UNAVAILABLE"],
                 headers={"Retry-After": "1"},
             )
-        log.exception("database error on %s %s [%s]", request.method, request.path, request_id())
+        _log_failure("database error", exc)
         return error_response("INTERNAL_ERROR", MESSAGE_BY_CODE["INTERNAL_ERROR"])
 
     @app.errorhandler(Exception)
     def handle_unexpected(exc: Exception):
         _rollback(app)
-        log.exception("unhandled error on %s %s [%s]", request.method, request.path, request_id())
+        _log_failure("unhandled error", exc)
         return error_response("INTERNAL_ERROR", MESSAGE_BY_CODE["INTERNAL_ERROR"])
+
+
+def _log_failure(what: str, exc: BaseException) -> None:
+    """Log an unexpected error with method, path, request id and traceback.
+
+    The path and the exception's message (and those of its causes) may carry client text, a
+    pasted API key included, so the whole entry goes through ``redact_keys``. The traceback is
+    formatted here for that reason, rather than left to the handler through ``exc_info``.
+    """
+    trace = "".join(traceback.format_exception(exc)).rstrip()
+    log.error(
+        "%s", redact_keys(f"{what} on {request.method} {request.path} [{request_id()}]\n{trace}")
+    )
 
 
 def _is_connection_error(exc: DBAPIError) -> bool:
