@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 from flask import Flask, Request, request
 from flask.sessions import NullSession, SessionInterface
 from pydantic import BaseModel, ValidationError
+from werkzeug.routing import Map
 
 from core.errors import ApiError
 from core.extensions import db
@@ -50,9 +51,25 @@ def is_public_endpoint(app: Flask, this_request: Request) -> bool:
     return this_request.endpoint in app.extensions[PUBLIC_ENDPOINTS]
 
 
+class NoRedirectMap(Map):
+    """Werkzeug's URL map without its two routing redirects.
+
+    Werkzeug redirects ``/a//b`` to ``/a/b`` (merged slashes) and ``/dashboard`` to
+    ``/dashboard/`` (a rule ending in a slash) with an absolute URL built from the request's
+    ``Host`` header, so ``Host: evil.example`` made the app answer a 308 to another site.
+    Here a doubled slash is simply not found (404), and a rule ending in a slash also matches
+    without it. Set per map, before any rule is added: each rule copies both settings when it
+    is bound.
+    """
+
+    def __init__(self, *args, merge_slashes: bool = False, strict_slashes: bool = False, **kw):
+        super().__init__(*args, merge_slashes=merge_slashes, strict_slashes=strict_slashes, **kw)
+
+
 class LoopwaveFlask(Flask):
-    """Flask, with JSON through orjson (``core.jsonprovider``) and its per-call coroutine
-    check of hooks and views answered once per function.
+    """Flask, with JSON through orjson (``core.jsonprovider``), no routing redirects
+    (``NoRedirectMap``) and its per-call coroutine check of hooks and views answered once per
+    function.
 
     ``Flask.ensure_sync`` runs ``inspect.iscoroutinefunction`` on every hook and view of every
     request (about 5 us each, six times a request here). The answer never changes for a given
@@ -60,6 +77,7 @@ class LoopwaveFlask(Flask):
     """
 
     json_provider_class = OrjsonProvider
+    url_map_class = NoRedirectMap
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
