@@ -14,11 +14,18 @@ cannot outlive the fix).
 from __future__ import annotations
 
 import logging
+import string
 
 import pytest
+import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from console.devlogin import TokenRequest
+from core.extensions import db
 from core.logging import JsonFormatter
-from tests.badinput import Caller, database_text, key_shaped
+from tenants.models import Base
+from tests.badinput import JSON_ENDPOINTS, Caller, database_text, key_shaped
 
 MODES = ["live", "test"]
 pytestmark = pytest.mark.usefixtures("app")
@@ -164,6 +171,74 @@ def test_an_unexpected_error_is_logged_with_client_text_redacted(app, logs, mode
     assert "LookupError: nothing stored under [redacted key]" in written
     assert "RuntimeError: while serving '[redacted key]'" in written
     assert_nowhere(key, [response], logs)
+
+
+KEY_STORE_TABLES = ("tenants", "licenses", "api_keys", "audit_events", "idempotency_records")
+
+
+def key_store_text() -> str:
+    db.session.rollback()
+    return "\n".join(
+        repr(tuple(row))
+        for table in KEY_STORE_TABLES
+        for row in db.session.execute(sa.select(Base.metadata.tables[table]))
+    )
+
+
+def string_fields(app) -> list[tuple[str, str, str, bool]]:
+    """(method, path, field, is a list) for every string field of every JSON body, read from
+    the request models the views declare (the ones the OpenAPI documents are built from)."""
+    valid = {endpoint.path.replace("{key}", "<key_id>"): endpoint for endpoint in JSON_ENDPOINTS}
+    found = []
+    for rule in app.url_map.iter_rules():
+        view = app.view_functions[rule.endpoint]
+        model = (
+            TokenRequest
+            if rule.rule == "/dev-login/token"
+            else getattr(view, "request_model", None)
+        )
+        if model is None:
+            continue
+        assert rule.rule in valid, (
+            f"{rule.rule} reads JSON: add it to tests.badinput.JSON_ENDPOINTS"
+        )
+        for name, schema in model.model_json_schema()["properties"].items():
+            options = schema.get("anyOf", [schema])
+            if any(option.get("type") == "string" for option in options):
+                found.append((valid[rule.rule].method, rule.rule, name, False))
+            elif any(option.get("items", {}).get("type") == "string" for option in options):
+                found.append((valid[rule.rule].method, rule.rule, name, True))
+    return found
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    mode=st.sampled_from(MODES),
+    before=st.text(alphabet=string.ascii_letters + " :/-", max_size=4),
+    after=st.text(alphabet=string.ascii_letters + " :/-", max_size=4),
+)
+def test_a_key_in_any_string_field_never_reaches_an_error_the_key_store_or_a_log(
+    app, caller, logs, mode, before, after
+):
+    key = key_shaped(mode)
+    secret = key.split("_", 2)[2]
+    valid = {endpoint.path.replace("{key}", "<key_id>"): endpoint for endpoint in JSON_ENDPOINTS}
+    fields = string_fields(app)
+    assert len(fields) >= 15, fields
+    for method, path, field, is_list in fields:
+        value = f"{before}{key}{after}"
+        body = {**valid[path].body, field: [value] if is_list else value}
+        response = caller.client.open(
+            path.replace("<key_id>", caller.key_id),
+            method=method,
+            json=body,
+            headers=caller.headers(valid[path]),
+        )
+        assert response.status_code < 500, (path, field)
+        if response.status_code >= 400:
+            assert secret not in response.get_data(as_text=True), (path, field)
+    assert secret not in key_store_text()
+    assert secret not in log_output(logs)
 
 
 @pytest.mark.xfail(
