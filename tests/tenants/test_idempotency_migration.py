@@ -15,7 +15,7 @@ from flask_migrate import downgrade, upgrade
 
 from app import create_app
 from core.extensions import db
-from core.services import keystore
+from core.services import keystore, usage_buffer
 from tenants.crypto import body_fingerprint, idempotency_key_digest
 from tests.conftest import TEST_ACTOR
 
@@ -86,6 +86,7 @@ def test_records_of_the_earlier_schema_are_converted_and_still_replay(scratch_ur
         assert retried.status_code == 201
         assert retried.headers["Idempotent-Replayed"] == "true"
         assert retried.get_json() == STORED_ANSWER
+        usage_buffer().flush()  # now, while this database exists (not from a later thread)
 
         # Both directions run on SQLite and PostgreSQL, and keep the rows (a downgraded app
         # cannot match a digest, so its retries run again: see the migration).
