@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from api.auth import current_key
 from core.errors import ApiError
 from core.extensions import db
+from core.http import parse_json
 from tenants import idempotency
 from tenants.crypto import body_fingerprint
 
@@ -62,9 +63,11 @@ def idempotent(view: Callable[..., tuple[dict, int]]) -> Callable:
 
 
 def _fingerprint() -> str:
+    """Method, path and the body with key order and whitespace normalised; a body that is not
+    JSON (or nests too deeply, refused by the view next) as sent."""
     raw = request.get_data(cache=True)
     try:
-        canonical = json.dumps(json.loads(raw), sort_keys=True, separators=(",", ":")).encode()
+        canonical = json.dumps(parse_json(raw), sort_keys=True, separators=(",", ":")).encode()
     except ValueError:
         canonical = raw
     return body_fingerprint(request.method.encode(), request.path.encode(), canonical)

@@ -2,12 +2,34 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Strict, StringConstraints
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Strict,
+    StringConstraints,
+)
 
 # PostgreSQL cannot store NUL in text: refuse it as input (400) instead of failing (500).
 Name = Annotated[str, StringConstraints(pattern=r"^[^\x00]*$")]
+
+
+def _in_utc(value: datetime) -> datetime:
+    """The instant in UTC, as the store keeps it. An instant that leaves Python's years 1 to
+    9999 on the way (``9999-12-31T23:59:59-14:00`` is already year 10000 in UTC) is refused
+    here as a 400, instead of overflowing when the database driver converts it."""
+    try:
+        return value.astimezone(UTC)
+    except OverflowError as exc:
+        raise ValueError("must lie between the years 1 and 9999 in UTC") from exc
+
+
+# ISO 8601 with a UTC offset; JSON has no datetime type, so strings are parsed.
+Instant = Annotated[AwareDatetime, Strict(False), AfterValidator(_in_utc)]
 
 
 class _Body(BaseModel):
@@ -17,8 +39,7 @@ class _Body(BaseModel):
 class KeyCreateIn(_Body):
     name: Name
     scopes: list[str] | None = None
-    # ISO 8601 with a UTC offset; JSON has no datetime type, so strings are parsed.
-    expires_at: Annotated[AwareDatetime, Strict(False)] | None = None
+    expires_at: Instant | None = None
 
 
 class KeyPatchIn(_Body):

@@ -155,12 +155,14 @@ def default_redis_namespace(database_url: str) -> str:
 
 
 def _engine_options(database_url: str) -> dict[str, Any]:
+    # hide_parameters: a database error's message (logged with its traceback) names the
+    # statement but never its bound values, which carry key hashes and client input (SPEC §5).
     if database_url.startswith("sqlite"):
         # Several gunicorn workers share one SQLite file: wait for the write lock.
-        return {"connect_args": {"timeout": 15}}
+        return {"hide_parameters": True, "connect_args": {"timeout": 15}}
     # No pool_pre_ping: it costs a round trip on every checkout. Dead connections are caught
     # without one (core/database.py).
-    return {"pool_size": 5, "max_overflow": 10, "pool_recycle": 1800}
+    return {"hide_parameters": True, "pool_size": 5, "max_overflow": 10, "pool_recycle": 1800}
 
 
 def development_secret(instance_path: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import traceback
 from typing import Any
 
 from flask import Flask, jsonify, request
@@ -12,6 +13,7 @@ from werkzeug.exceptions import HTTPException
 from core.requestid import request_id
 from tenants import metrics
 from tenants.errors import StoreError
+from tenants.keyformat import redact_keys
 
 log = logging.getLogger("loopwave.errors")
 
@@ -132,13 +134,13 @@ def register_error_handlers(app: Flask) -> None:
                 MESSAGE_BY_CODE["SERVICE_UNAVAILABLE"],
                 headers={"Retry-After": "1"},
             )
-        log.exception("database error on %s %s [%s]", request.method, request.path, request_id())
+        _log_failure("database error", exc, _database_error_summary(exc))
         return error_response("INTERNAL_ERROR", MESSAGE_BY_CODE["INTERNAL_ERROR"])
 
     @app.errorhandler(Exception)
     def handle_unexpected(exc: Exception):
         _rollback(app)
-        log.exception("unhandled error on %s %s [%s]", request.method, request.path, request_id())
+        _log_failure("unhandled error", exc)
         return error_response("INTERNAL_ERROR", MESSAGE_BY_CODE["INTERNAL_ERROR"])
 
 
@@ -146,6 +148,45 @@ def _count_refusal(code: str) -> None:
     """Authentication and permission refusals (401, 402, 403) by code, for ``/metrics``."""
     if 401 <= STATUS_BY_CODE.get(code, 0) <= 403:
         metrics.auth_failure(code)
+
+
+def _log_failure(what: str, exc: BaseException, summary: str | None = None) -> None:
+    """Log an unexpected error with method, path, request id and traceback.
+
+    The path and the exception's message (and those of its causes) may carry client text, a
+    pasted API key included, so the whole entry goes through ``redact_keys``. The traceback is
+    formatted here for that reason, rather than left to the handler through ``exc_info``.
+    With a ``summary``, the stack is logged without the exception's own messages.
+    """
+    if summary is None:
+        trace = "".join(traceback.format_exception(exc)).rstrip()
+    else:
+        stack = "".join(traceback.format_tb(exc.__traceback__))
+        trace = f"Traceback (most recent call last):\n{stack}{summary}"
+    log.error(
+        "%s", redact_keys(f"{what} on {request.method} {request.path} [{request_id()}]\n{trace}")
+    )
+
+
+def _database_error_summary(exc: DBAPIError) -> str:
+    """The driver's error class, SQLSTATE, the constraint, table and column it names, and the
+    statement as written: everything but values.
+
+    The engine's ``hide_parameters`` keeps bound values out of SQLAlchemy's message, but the
+    database's own message quotes them too (PostgreSQL: "Failing row contains (...)", "Key
+    (key_hash)=(...) already exists"), so that message is left out.
+    """
+    driver_error = exc.orig
+    diagnostics = getattr(driver_error, "diag", None)
+    named = {
+        "sqlstate": getattr(driver_error, "sqlstate", None)
+        or getattr(driver_error, "sqlite_errorname", None),
+        "constraint": getattr(diagnostics, "constraint_name", None),
+        "table": getattr(diagnostics, "table_name", None),
+        "column": getattr(diagnostics, "column_name", None),
+    }
+    details = ", ".join(f"{name} {value}" for name, value in named.items() if value)
+    return f"{type(driver_error).__name__} ({details}) in: {exc.statement}"
 
 
 def _is_connection_error(exc: DBAPIError) -> bool:

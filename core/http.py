@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 from flask import Flask, Request, current_app, request
 from flask.sessions import NullSession, SessionInterface
 from pydantic import BaseModel, ValidationError
+from werkzeug.routing import Map
 
 from core.clientip import client_ip_from
 from core.database import read_only
@@ -17,9 +18,14 @@ from core.errors import ApiError
 from core.extensions import db
 from core.jsonprovider import OrjsonProvider
 from core.middleware import RequestPlumbing
+from tenants.keyformat import redact_keys
 from tenants.pagination import paginate, parse_limit
 
 PUBLIC_ENDPOINTS = "loopwave.public_endpoints"
+# No body of either API nests deeper than an object holding a list or an object of strings.
+# The limit leaves ample room and keeps everything that walks a parsed body (validation, the
+# idempotency fingerprint's re-encoding) far from Python's recursion limit.
+MAX_JSON_DEPTH = 32
 Body = TypeVar("Body", bound=BaseModel)
 View = TypeVar("View", bound=Callable[..., Any])
 
@@ -47,10 +53,27 @@ def is_public_endpoint(app: Flask, this_request: Request) -> bool:
     return this_request.endpoint in app.extensions[PUBLIC_ENDPOINTS]
 
 
+class NoRedirectMap(Map):
+    """Werkzeug's URL map without its two routing redirects.
+
+    Werkzeug redirects ``/a//b`` to ``/a/b`` (merged slashes) and ``/dashboard`` to
+    ``/dashboard/`` (a rule ending in a slash) with an absolute URL built from the request's
+    ``Host`` header, so ``Host: evil.example`` made the app answer a 308 to another site.
+    Here a doubled slash is simply not found (404), and a rule ending in a slash also matches
+    without it. Set per map, before any rule is added: each rule copies both settings when it
+    is bound.
+    """
+
+    def __init__(self, *args, merge_slashes: bool = False, strict_slashes: bool = False, **kw):
+        super().__init__(*args, merge_slashes=merge_slashes, strict_slashes=strict_slashes, **kw)
+
+
 class LoopwaveFlask(Flask):
-    """Flask, with JSON through orjson (``core.jsonprovider``)."""
+    """Flask, with JSON through orjson (``core.jsonprovider``) and no routing redirects
+    (``NoRedirectMap``)."""
 
     json_provider_class = OrjsonProvider
+    url_map_class = NoRedirectMap
 
 
 class SealedNullSession(NullSession):
@@ -113,13 +136,16 @@ def json_body(model: type[Body]) -> Body:
     """The request body parsed into ``model``; 415, 400 or 413 envelopes otherwise."""
     if not request.is_json:
         raise ApiError("UNSUPPORTED_MEDIA_TYPE")
+    # The body's size is settled before any view runs: core.middleware refuses a declared
+    # length over the limit and reads a chunked body whole, refusing it past the limit.
     raw = request.get_data(cache=True)
-    if request.content_length is None and len(raw) >= current_app.config["MAX_CONTENT_LENGTH"]:
-        # A streamed (chunked) body is cut at the limit rather than refused: refuse it here.
-        raise ApiError("PAYLOAD_TOO_LARGE")
     try:
-        payload = json.loads(raw) if raw else None
-    except (ValueError, UnicodeDecodeError) as exc:
+        payload = parse_json(raw) if raw else None
+    except NestingTooDeep as exc:
+        raise ApiError(
+            "VALIDATION_ERROR", f"The body nests deeper than {MAX_JSON_DEPTH} levels"
+        ) from exc
+    except ValueError as exc:  # UnicodeDecodeError included
         raise ApiError("VALIDATION_ERROR", "The body is not valid JSON") from exc
     if not isinstance(payload, dict):
         raise ApiError("VALIDATION_ERROR", "The body must be a JSON object")
@@ -131,10 +157,53 @@ def json_body(model: type[Body]) -> Body:
         ) from exc
 
 
+class NestingTooDeep(ValueError):
+    """A JSON document nests arrays and objects deeper than ``MAX_JSON_DEPTH``."""
+
+
+def parse_json(raw: bytes) -> Any:
+    """``raw`` parsed as JSON; ``ValueError`` when it is not JSON or nests too deeply.
+
+    The standard library's parser recurses once per level of nesting, so a small body of
+    ~1,000 ``[`` raises ``RecursionError``, which no caller expects from bad input. Both that
+    and a parsed document deeper than ``MAX_JSON_DEPTH`` become ``NestingTooDeep``, a
+    ``ValueError`` like any other malformed JSON.
+    """
+    try:
+        payload = json.loads(raw)
+    except RecursionError as exc:
+        raise NestingTooDeep() from exc
+    if _nests_deeper_than(payload, MAX_JSON_DEPTH, raw):
+        raise NestingTooDeep()
+    return payload
+
+
+def _nests_deeper_than(payload: Any, limit: int, raw: bytes) -> bool:
+    if raw.count(b"[") + raw.count(b"{") <= limit:
+        return False  # too few brackets to nest that deep: no walk (nearly every body)
+    # A walk with its own stack, so that the depth of the document never meets the recursion
+    # limit; only containers are pushed.
+    pending = [(payload, 1)] if isinstance(payload, dict | list) else []
+    while pending:
+        container, depth = pending.pop()
+        if depth > limit:
+            return True
+        children = container.values() if isinstance(container, dict) else container
+        pending.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return False
+
+
 def field_errors(exc: ValidationError) -> list[dict[str, Any]]:
-    """Pydantic's errors as ``[{"field": "phone", "message": "..."}]``, without echoing input."""
+    """Pydantic's errors as ``[{"field": "phone", "message": "..."}]``, without echoing input.
+
+    A field's name is client text too (an unknown field is named in its error), so names and
+    messages go through ``redact_keys``.
+    """
     return [
-        {"field": ".".join(str(part) for part in error["loc"]) or "body", "message": error["msg"]}
+        {
+            "field": redact_keys(".".join(str(part) for part in error["loc"])) or "body",
+            "message": redact_keys(error["msg"]),
+        }
         for error in exc.errors(include_url=False, include_input=False)
     ]
 

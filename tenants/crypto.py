@@ -13,6 +13,16 @@ def key_hash(full_key: str) -> str:
     return hashlib.sha256(full_key.encode("ascii")).hexdigest()
 
 
+def idempotency_key_digest(idempotency_key: str) -> str:
+    """The SHA-256 hex digest under which an ``Idempotency-Key`` is stored and looked up.
+
+    The header is free text a client may fill with anything, an API key included, so only a
+    digest is kept: retries match on it exactly as on the text. The label keeps it apart from
+    ``key_hash``: a key sent as an idempotency key is not stored under its own lookup hash.
+    """
+    return hashlib.sha256(b"Idempotency-Key\x00" + idempotency_key.encode()).hexdigest()
+
+
 def cache_digest(presented: str) -> bytes:
     """The BLAKE2s digest under which a worker remembers a presented key it has verified.
 

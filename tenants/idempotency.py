@@ -1,4 +1,8 @@
-"""Idempotency-Key records: the first successful response to a POST, kept per tenant for 24 h."""
+"""Idempotency-Key records: the first successful response to a POST, kept per tenant for 24 h.
+
+Records are found by the digest of the client's key (``crypto.idempotency_key_digest``),
+never by the text itself, which is not stored.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from sqlalchemy import Engine, delete, select
 from sqlalchemy.orm import Session
 
 from tenants import clock
+from tenants.crypto import idempotency_key_digest
 from tenants.errors import Conflict
 from tenants.models import IdempotencyRecord
 
@@ -24,7 +29,7 @@ def find(session: Session, tenant_id: str, idempotency_key: str) -> IdempotencyR
     found = session.scalar(
         select(IdempotencyRecord).where(
             IdempotencyRecord.tenant_id == tenant_id,
-            IdempotencyRecord.idempotency_key == idempotency_key,
+            IdempotencyRecord.idempotency_key_hash == idempotency_key_digest(idempotency_key),
         )
     )
     if found is not None and found.created_at <= clock.now() - RETENTION:
@@ -55,7 +60,7 @@ def save(
     session.add(
         IdempotencyRecord(
             tenant_id=tenant_id,
-            idempotency_key=idempotency_key,
+            idempotency_key_hash=idempotency_key_digest(idempotency_key),
             request_hash=request_hash,
             status_code=status_code,
             response_body=response_body,

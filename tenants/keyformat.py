@@ -73,11 +73,12 @@ def is_well_formed(candidate: str, prefix: str) -> bool:
 
 
 def looks_like_key(text: str) -> bool:
-    """True when ``text`` carries the key marker ``_live_``: a key, or a near miss of one.
+    """True when ``text`` carries a key marker, ``_live_`` or ``_test_``: a key of either
+    mode, or a near miss of one.
 
     Used to refuse echoing client-sent values: a mistyped key is still most of a secret.
     """
-    return "_live_" in text
+    return "_live_" in text or "_test_" in text
 
 
 # Any prefix, either mode, and at least 6 base62 characters: a truncated or mistyped key is

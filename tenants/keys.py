@@ -350,11 +350,13 @@ class KeyStore:
 
 
 def _clean_name(name: object) -> str:
+    """The trimmed name; key-shaped text in it is redacted, since a name is kept in the key's
+    row and the audit log and shown in every list (SPEC §5: no table holds a key)."""
     if not isinstance(name, str) or not name.strip() or len(name.strip()) > 100:
         raise InvalidInput(
             "name must be a non-empty string of at most 100 characters", {"field": "name"}
         )
-    return name.strip()
+    return keyformat.redact_keys(name.strip())
 
 
 def _rate_limit(per_minute: object) -> int | None:

@@ -180,14 +180,18 @@ class AuditEvent(TenantScoped, Base):
 
 
 class IdempotencyRecord(Base):
-    """The first response to a POST sent with an ``Idempotency-Key``, kept for 24 hours."""
+    """The first response to a POST sent with an ``Idempotency-Key``, kept for 24 hours.
+
+    The header itself is never stored, only its digest (``crypto.idempotency_key_digest``):
+    a client may put anything there, an API key included (SPEC §5).
+    """
 
     __tablename__ = "idempotency_records"
-    __table_args__ = (UniqueConstraint("tenant_id", "idempotency_key"),)
+    __table_args__ = (UniqueConstraint("tenant_id", "idempotency_key_hash"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
-    idempotency_key: Mapped[str] = mapped_column(String(255))
+    idempotency_key_hash: Mapped[str] = mapped_column(String(64))
     request_hash: Mapped[str] = mapped_column(String(64))
     status_code: Mapped[int] = mapped_column(Integer)
     response_body: Mapped[dict[str, Any]]

@@ -13,6 +13,7 @@ from sqlalchemy.sql import Select
 from tenants.errors import InvalidInput
 from tenants.ids import ID_SHAPE
 from tenants.models import ID_PREFIX
+from tenants.numbers import bounded_int
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
@@ -48,9 +49,10 @@ def decode_cursor(cursor: str, id_prefix: str | None = None) -> str:
 def parse_limit(raw: str | None) -> int:
     if raw is None:
         return DEFAULT_LIMIT
-    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_LIMIT:
+    limit = bounded_int(raw, 1, MAX_LIMIT)
+    if limit is None:
         raise InvalidInput(f"limit must be an integer from 1 to {MAX_LIMIT}", {"field": "limit"})
-    return int(raw)
+    return limit
 
 
 def paginate(

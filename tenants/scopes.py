@@ -3,6 +3,7 @@
 from collections.abc import Iterable
 
 from tenants.errors import InvalidInput
+from tenants.keyformat import redact_keys
 
 ALL = "*"
 SCOPES = (
@@ -24,8 +25,9 @@ def normalise(requested: Iterable[str] | None) -> list[str]:
         return [ALL]
     unknown = [scope for scope in scopes if scope not in VALID]
     if unknown:
+        # Naming what was sent helps with a typo; a key pasted in its place is not echoed.
         raise InvalidInput(
-            f"Unknown scope: {', '.join(map(str, unknown))}",
+            f"Unknown scope: {redact_keys(', '.join(map(str, unknown)))}",
             {"field": "scopes", "allowed": sorted(VALID)},
         )
     if ALL in scopes:

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from tenants import clock, metrics
 from tenants.errors import InvalidInput
 from tenants.models import ApiKey, KeyUsage
+from tenants.numbers import bounded_int
 
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 SECONDS_PER_DAY = 86_400
@@ -212,14 +213,14 @@ def usage_report(
 ) -> list[dict]:
     """The last ``raw_days`` (1-90, default 30) of the tenant's usage, this process's counts
     included (they are written first)."""
-    if raw_days is None:  # absent means the default; present but empty is an error
-        raw_days = "30"
-    if not (raw_days.isascii() and raw_days.isdigit()) or not 1 <= int(raw_days) <= MAX_REPORT_DAYS:
+    # Absent means the default; present but empty is an error.
+    days = 30 if raw_days is None else bounded_int(raw_days, 1, MAX_REPORT_DAYS)
+    if days is None:
         raise InvalidInput(
             f"days must be an integer from 1 to {MAX_REPORT_DAYS}", {"field": "days"}
         )
     buffer.flush()
-    since = clock.now().date() - timedelta(days=int(raw_days) - 1)
+    since = clock.now().date() - timedelta(days=days - 1)
     return usage_for_tenant(session, tenant_id, since)
 
 

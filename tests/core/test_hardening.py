@@ -223,3 +223,23 @@ def test_hsts_is_sent_over_https_only(client):
     secure = client.get("/healthz", base_url="https://localhost")
     assert secure.headers.getlist("Strict-Transport-Security") == ["max-age=31536000"]
     assert "Strict-Transport-Security" not in client.get("/healthz").headers
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/dashboard//keys", "/api/v1//health", "/console//me", "/dashboard", "/docs/", "//docs"],
+)
+def test_no_redirect_is_ever_built_from_the_host_header(client, path):
+    # Werkzeug's routing redirects (merging "//", adding a trailing "/") answered a 308 to
+    # http://<Host header>/...: an open redirect for whoever controls that header.
+    response = client.get(path, headers={"Host": "evil.example"})
+    location = response.headers.get("Location", "")
+    assert "evil.example" not in location
+    assert not location or location.startswith("/"), location
+    assert response.status_code in (200, 302, 404), response.status_code
+
+
+def test_a_doubled_slash_is_not_found_rather_than_merged(client, api_key):
+    response = client.get("/api/v1//health", headers={"x-tenant-api-key": api_key()})
+    assert response.status_code == 404
+    assert response.get_json()["error"]["code"] == "NOT_FOUND"
