@@ -15,6 +15,11 @@ bind = (
 # Each worker builds the app after the fork: no socket, lock or thread (the usage flusher)
 # is ever inherited from the master. Keep it so.
 preload_app = False
+# gunicorn 27's control socket runs a thread in the master, which then forks replacement
+# workers while that thread may hold a lock (a replaced worker was seen hanging before its
+# first request), and every master on a host binds the same default path. Loopwave needs
+# neither: signals manage the master.
+control_socket_disable = True
 workers = int(os.environ.get("WEB_CONCURRENCY") or multiprocessing.cpu_count() * 2 + 1)
 threads = int(os.environ.get("GUNICORN_THREADS", "1"))
 worker_class = "gthread" if threads > 1 else "sync"
