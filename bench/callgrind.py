@@ -75,6 +75,11 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=200, help="measured per route")
     parser.add_argument("--warmup", type=int, default=100)
     parser.add_argument("--runs", type=int, default=2, help="callgrind runs per configuration")
+    parser.add_argument(
+        "--configurations",
+        default=",".join(CONFIGURATIONS),
+        help="comma-separated subset of: " + ", ".join(CONFIGURATIONS),
+    )
     parser.add_argument("--inner", help=argparse.SUPPRESS)
     parser.add_argument("--instance", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -103,7 +108,8 @@ def outer(args: argparse.Namespace) -> None:
     for run in range(args.runs):
         counts: dict[tuple[str, str], float] = {}
         counts[("bare", "bare")] = measure(env, instance, "bare", ["bare"], args, run)["bare"]
-        for configuration, routes in ROUTES_BY_CONFIGURATION.items():
+        for configuration in args.configurations.split(","):
+            routes = ROUTES_BY_CONFIGURATION[configuration]
             for route, value in measure(env, instance, configuration, routes, args, run).items():
                 counts[(configuration, route)] = value
         runs.append(counts)
@@ -220,7 +226,7 @@ def report(runs: list[dict[tuple[str, str], float]], args: argparse.Namespace) -
     order = [("bare", "bare")] + [
         (configuration, route)
         for route in ROUTES
-        for configuration in CONFIGURATIONS
+        for configuration in args.configurations.split(",")
         if route in ROUTES_BY_CONFIGURATION[configuration]
     ]
     broken_vs_valid = []
