@@ -21,12 +21,13 @@ from flask import Response, after_this_request, current_app, g, request
 from flask.blueprints import BlueprintSetupState
 
 from api import bp
-from core.errors import ApiError
+from core.errors import ApiError, error_response
 from core.http import is_public_endpoint
 from core.middleware import add_response_headers, note_caller
 from core.ratelimit import RATE_LIMIT, RateLimiter
 from core.services import KEYSTORE, USAGE, usage_buffer
 from tenants import clock
+from tenants.errors import StoreError
 from tenants.usage import UsageBuffer
 from tenants.verify import KeyVerifier, VerifiedKey
 
@@ -77,15 +78,25 @@ def build_gate(state: BlueprintSetupState) -> None:
 
 
 @bp.before_request
-def authenticate() -> None:
+def authenticate() -> Response | None:
     # One context lookup each, rather than one per attribute: this runs on every request.
     app, this_request = current_app._get_current_object(), request._get_current_object()
     if is_public_endpoint(app, this_request):
-        return
+        return None
     gate: ApiGate = app.extensions[GATE]
-    g.api_key, flush_due = gate.admit(this_request.environ)
+    try:
+        g.api_key, flush_due = gate.admit(this_request.environ)
+    except StoreError as exc:
+        # The refusal is answered here, the same envelope the error handler would build:
+        # a refused key is the cheapest request there is, and letting the exception out of
+        # the hook made it the dearest (Flask unwinds it and searches the handler maps of
+        # every class of its hierarchy, for the blueprint and the app).
+        return error_response(exc.code, exc.message, exc.details)
+    except ApiError as exc:
+        return error_response(exc.code, exc.message, exc.details, headers=exc.headers)
     if flush_due:
         after_this_request(_flush_usage_after_response)
+    return None
 
 
 def _flush_usage_after_response(response: Response) -> Response:
