@@ -160,9 +160,12 @@ def client_ip() -> str | None:
     return request.remote_addr
 
 
-def list_page(statement, id_column, serialize: Callable, newest_first: bool = True) -> dict:
+def list_page(
+    statement, id_column, serialize: Callable, newest_first: bool = True, rows: bool = False
+) -> dict:
     """One page of a tenant list as ``{"data": [...], "next_cursor": ...}``, from the request's
-    ``limit`` and ``cursor``: the one shape of every list of both blueprints."""
+    ``limit`` and ``cursor``: the one shape of every list of both blueprints. ``rows``: the
+    statement selects columns (``tenants.pagination.paginate``)."""
     page = paginate(
         db.session,
         statement,
@@ -170,5 +173,6 @@ def list_page(statement, id_column, serialize: Callable, newest_first: bool = Tr
         parse_limit(request.args.get("limit")),
         request.args.get("cursor"),
         newest_first,
+        rows,
     )
     return {"data": [serialize(item) for item in page.items], "next_cursor": page.next_cursor}
