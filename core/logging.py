@@ -235,7 +235,10 @@ class LogHandler(logging.StreamHandler):
     take a request line already formatted (``write_line``)."""
 
     def write_line(self, line: str) -> None:
-        with self.lock:  # what ``Handler.handle`` holds around ``emit``
+        """``emit`` of an already formatted line: one write and a flush, under the lock
+        ``handle`` holds around ``emit`` (taken once, where ``emit`` takes it again to
+        flush)."""
+        with self.lock:
             stream = self.stream
             stream.write(line + self.terminator)
             stream.flush()
@@ -298,8 +301,11 @@ def log_request(environ: dict[str, Any], answered: list[str], started_ns: int) -
     duration_us = (time.perf_counter_ns() - started_ns) // 1000
     created = time.time()
     caller = environ.get(CALLER)
-    # WSGI carries the path as latin-1 text; Werkzeug decodes it as UTF-8 the same way.
-    path = redact_keys(environ.get("PATH_INFO", "").encode("latin-1").decode("utf-8", "replace"))
+    path = environ.get("PATH_INFO", "")
+    if not path.isascii():
+        # WSGI carries the path as latin-1 text; Werkzeug decodes it as UTF-8 the same way.
+        path = path.encode("latin-1").decode("utf-8", "replace")
+    path = redact_keys(path)
     rid = environ.get(REQUEST_ID)
     method = environ.get("REQUEST_METHOD", "")
     status = int(answered[0][:3]) if answered else None
