@@ -3,6 +3,7 @@ and in JSON, and never any key material (path, query string or header)."""
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import re
@@ -42,6 +43,8 @@ def logged_app(migrated):
     for app in made:
         with app.app_context():
             db.engine.dispose()
+    made.clear()
+    gc.collect()  # the apps' usage-flush threads end with their buffers
 
 
 def _key_ids(store) -> tuple[str, str]:
