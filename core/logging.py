@@ -5,20 +5,23 @@ text redacted), status, duration, and the tenant and key ids when a key authenti
 text and in JSON alike. The line is built from named fields only, never from headers or
 bodies, and the query string is left out, so a secret cannot leak into it.
 
-Standard ``logging`` is the interface: the line is a ``LogRecord`` handed to the
-``loopwave.request`` logger, so levels, filters, handlers and ``dictConfig`` work as usual.
-What the request path does not need, it does not pay for (docs/performance.md has the
-instruction counts of each choice):
+Standard ``logging`` is the interface: levels, filters, handlers and ``dictConfig`` work as
+usual, and the request logger's level decides whether the line is written at all. What the
+request path does not need, it does not pay for (docs/performance.md has the instruction
+counts of each alternative measured):
 
-- ``Logger.info`` looks for the calling frame (``findCaller`` walks the stack) and builds a
-  ``LogRecord`` whose constructor asks for the process id (a system call), the thread and
-  process names and splits the source path. ``RequestRecord`` is a ``LogRecord`` with every
-  standard attribute set, the constant ones copied from a template made once, and goes to
-  ``Logger.handle`` directly.
-- ``logging.Formatter`` formats the time with ``time.strftime`` for every record and merges
-  the message through %-style templates. ``LineFormatter`` and ``JsonFormatter`` format the
-  seconds once per second and build the line with one f-string (text) or one ``orjson``
-  call (JSON); any other record, or a record with an exception, gets the standard treatment.
+- ``configure_logging`` installs one ``LogHandler`` (a ``StreamHandler`` on stderr) with a
+  ``LineFormatter`` or a ``JsonFormatter``. While that is the whole configuration the request
+  line reaches (``_direct_handler`` reads the logger hierarchy to check), ``log_request``
+  has that formatter build the line straight from the fields and the handler write it under
+  its lock: no ``LogRecord``, no caller lookup, no filter pass, no second lock for the flush.
+- Any other configuration (a handler added by ``dictConfig`` or a test, a filter, another
+  formatter) gets a ``RequestRecord``, a standard ``LogRecord`` carrying the fields as
+  attributes, through ``Logger.handle``; our formatters write it exactly as the direct path
+  does (a test holds them to it).
+- The formatters format the time once per second (``logging.Formatter`` calls
+  ``time.strftime`` per record) and build a line with one f-string (text) or one ``orjson``
+  call (JSON); records with an exception or a stack get ``logging``'s own formatting.
 """
 
 from __future__ import annotations
