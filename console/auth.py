@@ -79,8 +79,8 @@ IDENTITY_CACHE_SIZE = 10_000
 def _identity(app: Any, token: str, claims: dict[str, Any], mapping: Any) -> Identity:
     """``identity_from_claims``, remembered per token while the verifier serves the same
     claims object for it (its cache of verified tokens): a token's claims never change, so
-    neither does the identity read from them, and reading it is most of what a cached
-    token costs."""
+    neither does the identity read from them. ``verify`` still runs first on every request,
+    so expiry and every other check of the token are unchanged."""
     remembered: dict[str, tuple[dict[str, Any], Identity]] = app.extensions.setdefault(
         IDENTITIES, {}
     )
