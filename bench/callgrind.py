@@ -218,7 +218,7 @@ GOALS = {
 def report(runs: list[dict[tuple[str, str], float]], args: argparse.Namespace) -> None:
     print(
         f"\ncallgrind: instructions per request, {args.requests} measured after {args.warmup}"
-        f" warm-up requests per route, {len(runs)} runs (valgrind {valgrind_version()})"
+        f" warm-up requests per route, {len(runs)} runs ({valgrind_version()})"
     )
     bare = runs[0][("bare", "bare")]
     names = [f"run {n + 1}" for n in range(len(runs))]
@@ -229,7 +229,6 @@ def report(runs: list[dict[tuple[str, str], float]], args: argparse.Namespace) -
         for configuration in args.configurations.split(",")
         if route in ROUTES_BY_CONFIGURATION[configuration]
     ]
-    broken_vs_valid = []
     for entry in order:
         values = [counts[entry] for counts in runs]
         spread = (max(values) - min(values)) / min(values)
@@ -249,7 +248,6 @@ def report(runs: list[dict[tuple[str, str], float]], args: argparse.Namespace) -
         if route == "health_broken":
             valid = runs[0][(configuration, "health")]
             verdict = "<= valid key " + ("met" if values[0] <= valid else "MISSED")
-            broken_vs_valid.append(values[0] <= valid)
         print(f"{label:<52} {log:<8} {cells}  {spread:6.3%}  {ratio:5.2f}  {verdict}")
     print("ratio: instructions of the bare route / instructions of the route (run 1)")
 
