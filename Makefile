@@ -7,7 +7,7 @@ PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 STAMP := $(VENV)/.installed
 FUZZ_EXAMPLES ?= 250
 
-.PHONY: install run serve test test-fast test-sqlite test-postgres lint bench bench-scale fuzz clean chromium wrk
+.PHONY: install run serve test test-fast test-sqlite test-postgres lint bench bench-wall bench-callgrind bench-scale fuzz clean chromium wrk valgrind
 
 install: $(STAMP)
 
@@ -55,14 +55,27 @@ test-postgres: install
 fuzz: install
 	LOOPWAVE_IGNORE_DOTENV=1 $(BIN)/python -m tests.fuzz --examples $(FUZZ_EXAMPLES)
 
-bench: install wrk
+# Wall clock (gunicorn + wrk), then instructions per request under callgrind; both with the
+# request log on, in text and in JSON (docs/performance.md).
+bench: bench-wall bench-callgrind
+
+bench-wall: install wrk
 	$(BIN)/python bench/run.py
+
+bench-callgrind: install valgrind
+	$(BIN)/python bench/callgrind.py
 
 # The load generator of `make bench` (Debian's package).
 wrk:
 	@if command -v wrk >/dev/null; then :; \
 	elif [ "$$(id -u)" = 0 ]; then apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y wrk; \
 	else echo "wrk is missing: install Debian's wrk package (apt-get install wrk)" >&2; exit 1; fi
+
+# The instruction counter of `make bench` (Debian's package).
+valgrind:
+	@if command -v valgrind >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ]; then apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y valgrind; \
+	else echo "valgrind is missing: install Debian's valgrind package (apt-get install valgrind)" >&2; exit 1; fi
 
 bench-scale: install wrk
 	$(BIN)/python bench/scale.py

@@ -24,13 +24,13 @@ from flask.blueprints import BlueprintSetupState
 from api import bp
 from core.authfailures import AUTH_FAILURES, AuthFailureLimit
 from core.clientip import Networks, client_ip_from
-from core.errors import ApiError
+from core.errors import ApiError, refusal_response
 from core.http import is_public_endpoint
 from core.middleware import add_response_headers, note_caller
 from core.ratelimit import RATE_LIMIT, RateLimiter
 from core.services import KEYSTORE, USAGE, usage_buffer
 from tenants import clock
-from tenants.errors import InvalidKey
+from tenants.errors import InvalidKey, StoreError
 from tenants.usage import UsageBuffer
 from tenants.verify import KeyVerifier, VerifiedKey
 
@@ -97,15 +97,23 @@ def build_gate(state: BlueprintSetupState) -> None:
 
 
 @bp.before_request
-def authenticate() -> None:
+def authenticate() -> Response | None:
     # One context lookup each, rather than one per attribute: this runs on every request.
     app, this_request = current_app._get_current_object(), request._get_current_object()
     if is_public_endpoint(app, this_request):
-        return
+        return None
     gate: ApiGate = app.extensions[GATE]
-    g.api_key, flush_due = gate.admit(this_request.environ)
+    try:
+        g.api_key, flush_due = gate.admit(this_request.environ)
+    except (StoreError, ApiError) as exc:
+        # The refusal is answered here, as the error handler would answer it: a refused key
+        # is the cheapest request there is, and letting the exception out of the hook made it
+        # the dearest (Flask unwinds it and searches the handler maps of every class of its
+        # hierarchy, for the blueprint and the app).
+        return refusal_response(exc)
     if flush_due:
         after_this_request(_flush_usage_after_response)
+    return None
 
 
 def _flush_usage_after_response(response: Response) -> Response:

@@ -16,6 +16,32 @@ def contact(row: Contact) -> dict:
     }
 
 
+# A page of contacts selects these columns of the table alone: rows, not ORM objects, and a
+# Core statement, which skips the ORM's compile and loading steps for rows it would not keep.
+_CONTACTS = Contact.__table__.c
+CONTACT_COLUMNS = (
+    _CONTACTS.id,
+    _CONTACTS.name,
+    _CONTACTS.phone,
+    _CONTACTS.email,
+    _CONTACTS.created_at,
+)
+
+
+def contact_row(row) -> dict:
+    """``contact`` of a row of ``CONTACT_COLUMNS``. The row is unpacked as a tuple (reading
+    its fields by name goes through ``Row.__getattr__``), and ``created_at`` stays a
+    datetime: orjson writes an aware datetime exactly as ``isoformat`` does, for less."""
+    contact_id, name, phone, email, created_at = row
+    return {
+        "id": contact_id,
+        "name": name,
+        "phone": phone,
+        "email": email,
+        "created_at": created_at,
+    }
+
+
 def chat(row: Chat) -> dict:
     return {
         "id": row.id,

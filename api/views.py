@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import request
+from sqlalchemy import select
 
 from api import bp, serializers
 from api.auth import current_key, license_gated, require_scope
@@ -60,7 +61,10 @@ def chat_messages(chat_id: str):
 @bp.get("/contacts")
 @require_scope("contacts:read")
 def list_contacts():
-    return list_page(Contact.for_tenant(current_key().tenant_id), Contact.id, serializers.contact)
+    statement = select(*serializers.CONTACT_COLUMNS).where(
+        Contact.__table__.c.tenant_id == current_key().tenant_id
+    )
+    return list_page(statement, Contact.__table__.c.id, serializers.contact_row, rows=True)
 
 
 @bp.post("/contacts")

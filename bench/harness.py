@@ -42,9 +42,22 @@ def flask_cli(env: dict[str, str], *args: str) -> str:
 
 
 class Server:
-    def __init__(self, module: str, env: dict[str, str], ready_path: str, workers: int = 2):
+    """gunicorn on loopback. Its output (the app's request log lines included: benchmarks run
+    the logging configuration of ``env``, by default the deployment default, INFO) goes to
+    ``log_path``, or to /dev/null: written through the configured handler either way."""
+
+    def __init__(
+        self,
+        module: str,
+        env: dict[str, str],
+        ready_path: str,
+        workers: int = 2,
+        log_path: str | os.PathLike | None = None,
+    ):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = log_path
+        output = open(log_path or os.devnull, "ab")  # noqa: SIM115 - the server's lifetime
         self.process = subprocess.Popen(
             [
                 GUNICORN,
@@ -59,7 +72,10 @@ class Server:
             cwd=ROOT,
             env={**os.environ, **env},
             start_new_session=True,
+            stdout=output,
+            stderr=output,
         )
+        output.close()
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
@@ -68,7 +84,7 @@ class Server:
             except requests.RequestException:
                 time.sleep(0.1)
         self.stop()
-        raise RuntimeError(f"{module} did not start")
+        raise RuntimeError(f"{module} did not start (output: {log_path or 'discarded'})")
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -186,7 +202,7 @@ def print_table(
             for name, values in samples.items()
         }
     goal_by_name = dict(goals)
-    print(f"{'target':<44} {'req/s':>9} {'ratio':>7}  goal")
+    print(f"{'target':<52} {'req/s':>9} {'ratio':>7}  goal")
     for name, rps in results.items():
         goal = goal_by_name.get(name)
         verdict = (
@@ -194,7 +210,7 @@ def print_table(
             if goal is None
             else (f">= {goal:.2f} " + ("met" if ratios[name] >= goal else "MISSED"))
         )
-        print(f"{name:<44} {rps:>9.0f} {ratios[name]:>6.2f}x  {verdict}")
+        print(f"{name:<52} {rps:>9.0f} {ratios[name]:>6.2f}x  {verdict}")
 
 
 def _print_round_ratios(samples: dict[str, list[float]], baseline: str) -> None:
@@ -204,4 +220,4 @@ def _print_round_ratios(samples: dict[str, list[float]], baseline: str) -> None:
         cells = " ".join(
             f"{rps / base:4.2f}" for rps, base in zip(values, samples[baseline], strict=True)
         )
-        print(f"  {name:<42} {cells}")
+        print(f"  {name:<50} {cells}")

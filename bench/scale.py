@@ -128,7 +128,7 @@ def _env(database_url: str, redis_url: str | None) -> dict[str, str]:
         "DATABASE_URL": database_url,
         "REDIS_URL": redis_url or "",
         "LOOPWAVE_IGNORE_DOTENV": "1",
-        "LOG_LEVEL": "WARNING",
+        "LOG_LEVEL": "INFO",  # the deployment default: one request line per request
         "USAGE_FLUSH_SECONDS": "5",
         "GUNICORN_MAX_REQUESTS": "0",
         "METRICS_TOKEN": "",

@@ -51,7 +51,7 @@ def authenticate() -> None:
     try:
         issuer, claims = auth.verifier.verify(token)
         provider = auth.providers[issuer]
-        identity = identity_from_claims(claims, provider.mapping)
+        identity = _identity(app, token, claims, provider.mapping)
     except InvalidToken as exc:
         raise ApiError("AUTH_INVALID_TOKEN", str(exc)) from exc
     except ProviderUnavailable as exc:
@@ -72,6 +72,28 @@ def authenticate() -> None:
             "AUTH_NO_TENANT", "The active organization of this identity provider has no tenant here"
         )
     g.console_user = ConsoleUser(identity, tenant)
+
+
+IDENTITIES = "loopwave.console_identities"
+IDENTITY_CACHE_SIZE = 10_000
+
+
+def _identity(app: Any, token: str, claims: dict[str, Any], mapping: Any) -> Identity:
+    """``identity_from_claims``, remembered per token while the verifier serves the same
+    claims object for it (its cache of verified tokens): a token's claims never change, so
+    neither does the identity read from them. ``verify`` still runs first on every request,
+    so expiry and every other check of the token are unchanged."""
+    remembered: dict[str, tuple[dict[str, Any], Identity]] = app.extensions.setdefault(
+        IDENTITIES, {}
+    )
+    entry = remembered.get(token)
+    if entry is not None and entry[0] is claims:
+        return entry[1]
+    identity = identity_from_claims(claims, mapping)
+    if len(remembered) >= IDENTITY_CACHE_SIZE:
+        remembered.pop(next(iter(remembered)))
+    remembered[token] = (claims, identity)
+    return identity
 
 
 def _bearer_token(environ: dict[str, Any], key_prefix: str) -> str:

@@ -101,16 +101,16 @@ def error_response(
     return response
 
 
-def register_error_handlers(app: Flask) -> None:
-    @app.errorhandler(ApiError)
-    def handle_api_error(exc: ApiError):
-        _count_refusal(exc.code)
-        return error_response(exc.code, exc.message, exc.details, headers=exc.headers)
+def refusal_response(exc: ApiError | StoreError):
+    """The answer to a refused request (an ``ApiError`` or a store's domain error), counted
+    for ``/metrics`` when it refuses a credential or a permission."""
+    _count_refusal(exc.code)
+    return error_response(exc.code, exc.message, exc.details, headers=getattr(exc, "headers", None))
 
-    @app.errorhandler(StoreError)
-    def handle_store_error(exc: StoreError):
-        _count_refusal(exc.code)
-        return error_response(exc.code, exc.message, exc.details)
+
+def register_error_handlers(app: Flask) -> None:
+    app.register_error_handler(ApiError, refusal_response)
+    app.register_error_handler(StoreError, refusal_response)
 
     @app.errorhandler(HTTPException)
     def handle_http_exception(exc: HTTPException):

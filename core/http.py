@@ -213,11 +213,14 @@ def client_ip() -> str | None:
     return client_ip_from(request.environ, current_app.config["TRUSTED_PROXIES"])
 
 
-def list_page(statement, id_column, serialize: Callable, newest_first: bool = True) -> dict:
+def list_page(
+    statement, id_column, serialize: Callable, newest_first: bool = True, rows: bool = False
+) -> dict:
     """One page of a tenant list as ``{"data": [...], "next_cursor": ...}``, from the request's
-    ``limit`` and ``cursor``: the one shape of every list of both blueprints."""
+    ``limit`` and ``cursor``: the one shape of every list of both blueprints. ``rows``: the
+    statement selects columns (``tenants.pagination.paginate``)."""
     limit, cursor = parse_limit(request.args.get("limit")), request.args.get("cursor")
     page = read_only(
-        lambda: paginate(db.session, statement, id_column, limit, cursor, newest_first)
+        lambda: paginate(db.session, statement, id_column, limit, cursor, newest_first, rows)
     )
     return {"data": [serialize(item) for item in page.items], "next_cursor": page.next_cursor}

@@ -1,48 +1,281 @@
 """Logging: plain text by default, one JSON object per line with ``LOG_FORMAT=json``.
 
-Every request ends with one ``loopwave.request`` line: request id, method, path, status,
-duration, and the tenant and key ids when a key authenticated. The line is built from named
-fields only, never from headers or bodies, so a secret cannot leak into it (the query string
-is left out for the same reason).
+Every request ends with one ``loopwave.request`` line: request id, method, path (key-shaped
+text redacted), status, duration, and the tenant and key ids when a key authenticated, in
+text and in JSON alike. The line is built from named fields only, never from headers or
+bodies, and the query string is left out, so a secret cannot leak into it.
+
+Standard ``logging`` is the interface: levels, filters, handlers and ``dictConfig`` work as
+usual, and the request logger's level decides whether the line is written at all. What the
+request path does not need, it does not pay for (docs/performance.md has the instruction
+counts of each alternative measured):
+
+- ``configure_logging`` installs one ``LogHandler`` (a ``StreamHandler`` on stderr) with a
+  ``LineFormatter`` or a ``JsonFormatter``. While that is the whole configuration the request
+  line reaches (``_direct_handler`` reads the logger hierarchy to check), ``log_request``
+  has that formatter build the line straight from the fields and the handler write it under
+  its lock: no ``LogRecord``, no caller lookup, no filter pass, no second lock for the flush.
+- Any other configuration (a handler added by ``dictConfig`` or a test, a filter, another
+  formatter) gets a ``RequestRecord``, a standard ``LogRecord`` carrying the fields as
+  attributes, through ``Logger.handle``; our formatters write it exactly as the direct path
+  does (a test holds them to it).
+- The formatters format the time once per second (``logging.Formatter`` calls
+  ``time.strftime`` per record) and build a line with one f-string (text) or one ``orjson``
+  call (JSON); records with an exception or a stack get ``logging``'s own formatting.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import time
-from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from flask import Flask
 
 from core.requestid import REQUEST_ID
+from tenants.keyformat import redact_keys
 
 # Where the authenticated caller (anything with ``tenant_id`` and ``key_id``) is noted in the
 # WSGI environ for the log line.
 CALLER = "loopwave.caller"
+REQUEST_LOGGER = "loopwave.request"
+FIELDS = ("request_id", "method", "path", "status", "duration_ms", "tenant_id", "key_id")
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 
 _HANDLER_MARK = "_loopwave_handler"
-_FIELDS = ("request_id", "method", "path", "status", "duration_ms", "tenant_id", "key_id")
-request_log = logging.getLogger("loopwave.request")
+request_log = logging.getLogger(REQUEST_LOGGER)
+
+
+# "000" to "999": milliseconds and microseconds as text by lookup, not by a format spec.
+_PAD3 = [f"{number:03d}" for number in range(1000)]
+
+
+class RequestRecord(logging.LogRecord):
+    """The ``LogRecord`` of one request line: a standard record, plus ``FIELDS``
+    (``duration_ms`` a float with microsecond resolution)."""
+
+    def __init__(
+        self,
+        created: float,
+        request_id: str | None,
+        method: str,
+        path: str,
+        status: int | None,
+        duration_us: int,
+        tenant_id: str | None,
+        key_id: str | None,
+    ):
+        message = request_message(request_id, method, path, status, duration_us, tenant_id, key_id)
+        super().__init__(
+            REQUEST_LOGGER, logging.INFO, __file__, 0, message, None, None, "log_request"
+        )
+        # The time the line's fields were read, so both ways of writing it agree.
+        self.created = created
+        self.msecs = int((created - int(created)) * 1000) + 0.0
+        self.request_id = request_id
+        self.method = method
+        self.path = path
+        self.status = status
+        self.duration_ms = duration_us / 1000
+        self.tenant_id = tenant_id
+        self.key_id = key_id
+
+
+def request_message(
+    request_id: str | None,
+    method: str,
+    path: str,
+    status: int | None,
+    duration_us: int,
+    tenant_id: str | None,
+    key_id: str | None,
+) -> str:
+    """The message of a request line in text: every field, ``-`` for an absent one."""
+    return (
+        f"{method} {path} {'-' if status is None else status}"
+        f" {duration_us // 1000}.{_PAD3[duration_us % 1000]}ms request_id={request_id}"
+        f" tenant_id={tenant_id or '-'} key_id={key_id or '-'}"
+    )
+
+
+class _SecondsCache:
+    """``time.strftime`` of the current second, formatted once per second."""
+
+    def __init__(self, render):
+        self._render = render
+        self.second = -1
+        self.text = ""
+
+    def __call__(self, created: float) -> str:
+        second = int(created)
+        if second != self.second:
+            self.text = self._render(second)
+            self.second = second
+        return self.text
+
+
+class LineFormatter(logging.Formatter):
+    """``%(asctime)s %(levelname)s %(name)s %(message)s``, the time as ``logging`` writes it
+    (local time, ``2026-11-30 11:27:50,008``), with the seconds formatted once per second."""
+
+    def __init__(self) -> None:
+        super().__init__(TEXT_FORMAT)
+        self._seconds = _SecondsCache(
+            lambda second: time.strftime(self.default_time_format, self.converter(second))
+        )
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802 - logging's name
+        if datefmt:
+            return super().formatTime(record, datefmt)
+        return f"{self._seconds(record.created)},{int(record.msecs):03d}"
+
+    def format(self, record: logging.LogRecord) -> str:
+        if record.exc_info or record.exc_text or record.stack_info:
+            return super().format(record)
+        record.message = message = record.getMessage()
+        record.asctime = asctime = self.formatTime(record)
+        return f"{asctime} {record.levelname} {record.name} {message}"
+
+    def request_line(
+        self,
+        created: float,
+        request_id: str | None,
+        method: str,
+        path: str,
+        status: int | None,
+        duration_us: int,
+        tenant_id: str | None,
+        key_id: str | None,
+    ) -> str:
+        """What ``format`` makes of the ``RequestRecord`` of these fields, without the
+        record (``request_message``, inlined: this runs on every request)."""
+        second = int(created)
+        seconds = self._seconds
+        asctime = seconds.text if second == seconds.second else seconds(created)
+        return (
+            f"{asctime},{_PAD3[int((created - second) * 1000)]} INFO {REQUEST_LOGGER}"
+            f" {method} {path} {'-' if status is None else status}"
+            f" {duration_us // 1000}.{_PAD3[duration_us % 1000]}ms request_id={request_id}"
+            f" tenant_id={tenant_id or '-'} key_id={key_id or '-'}"
+        )
 
 
 class JsonFormatter(logging.Formatter):
-    """One JSON object per record; request lines carry their fields at the top level."""
+    """One JSON object per record (through orjson); request lines carry ``FIELDS`` at the
+    top level. The time is UTC, ISO 8601 with milliseconds."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._seconds = _SecondsCache(
+            lambda second: time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+        )
 
     def format(self, record: logging.LogRecord) -> str:
+        if isinstance(record, RequestRecord) and not (record.exc_info or record.stack_info):
+            return self.request_line(
+                record.created,
+                record.request_id,
+                record.method,
+                record.path,
+                record.status,
+                round(record.duration_ms * 1000),
+                record.tenant_id,
+                record.key_id,
+            )
         entry = {
-            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "time": f"{self._seconds(record.created)}.{int(record.msecs):03d}+00:00",
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
         }
-        for field in _FIELDS:
+        for field in FIELDS:
             if hasattr(record, field):
                 entry[field] = getattr(record, field)
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry, default=str)
+        if record.stack_info:
+            entry["stack"] = self.formatStack(record.stack_info)
+        return orjson.dumps(entry, default=str).decode()
+
+    def request_line(
+        self,
+        created: float,
+        request_id: str | None,
+        method: str,
+        path: str,
+        status: int | None,
+        duration_us: int,
+        tenant_id: str | None,
+        key_id: str | None,
+    ) -> str:
+        """What ``format`` makes of the ``RequestRecord`` of these fields, without the record."""
+        second = int(created)
+        seconds = self._seconds
+        utc = seconds.text if second == seconds.second else seconds(created)
+        return orjson.dumps(
+            {
+                "time": f"{utc}.{_PAD3[int((created - second) * 1000)]}+00:00",
+                "level": "INFO",
+                "logger": REQUEST_LOGGER,
+                "message": f"{method} {path} {'-' if status is None else status}",
+                "request_id": request_id,
+                "method": method,
+                "path": path,
+                "status": status,
+                "duration_ms": duration_us / 1000,
+                "tenant_id": tenant_id,
+                "key_id": key_id,
+            }
+        ).decode()
+
+
+_FORMATTERS = (LineFormatter, JsonFormatter)
+
+
+class LogHandler(logging.StreamHandler):
+    """The handler ``configure_logging`` installs: a ``StreamHandler`` (stderr) that can also
+    take a request line already formatted (``write_line``)."""
+
+    def write_line(self, line: str) -> None:
+        """``emit`` of an already formatted line: one write and a flush, under the lock
+        ``handle`` holds around ``emit`` (taken once, where ``emit`` takes it again to
+        flush)."""
+        with self.lock:
+            stream = self.stream
+            stream.write(line + self.terminator)
+            stream.flush()
+
+
+def _direct_handler() -> LogHandler | None:
+    """The handler a request line would reach if the configuration is ours, untouched: the
+    request logger enabled and without filters, and exactly one handler up the hierarchy,
+    a ``LogHandler`` with one of our formatters, no filters and a level that lets INFO
+    through. Anything else (``dictConfig``, a test's capture handler, a filter) is ``None``:
+    the line then goes through ``Logger.handle`` like any record.
+
+    This is what ``Logger.callHandlers`` walks, read rather than run: a few attribute reads
+    instead of a record, a filter pass, a lock and a formatter lookup per request.
+    """
+    logger: logging.Logger | None = request_log
+    if logger.disabled or logger.filters:  # type: ignore[union-attr]
+        return None
+    found = None
+    while logger is not None:
+        handlers = logger.handlers
+        if handlers:
+            if found is not None or len(handlers) > 1:
+                return None
+            found = handlers[0]
+        logger = logger.parent if logger.propagate else None
+    if (
+        type(found) is not LogHandler
+        or found.filters
+        or found.level > logging.INFO
+        or type(found.formatter) not in _FORMATTERS
+    ):
+        return None
+    return found
 
 
 def configure_logging(app: Flask) -> None:
@@ -53,40 +286,43 @@ def configure_logging(app: Flask) -> None:
     root = logging.getLogger()
     for handler in [h for h in root.handlers if getattr(h, _HANDLER_MARK, False)]:
         root.removeHandler(handler)
-    handler = logging.StreamHandler()
+    handler = LogHandler()
     setattr(handler, _HANDLER_MARK, True)
-    if app.config["LOG_FORMAT"] == "json":
-        handler.setFormatter(JsonFormatter())
-    else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    handler.setFormatter(JsonFormatter() if app.config["LOG_FORMAT"] == "json" else LineFormatter())
     root.addHandler(handler)
     root.setLevel(app.config["LOG_LEVEL"])
 
 
-def log_request(environ: dict[str, Any], answered: list[str], started: float) -> None:
+def log_request(environ: dict[str, Any], answered: list[str], started_ns: int) -> None:
     """The one ``loopwave.request`` line of a request (skipped cheaply below INFO).
 
-    ``answered``: the status line the application answered with, if it did.
+    ``answered``: the status line the application answered with, if it did;
+    ``started_ns``: ``time.perf_counter_ns()`` when the request came in.
     """
     if not request_log.isEnabledFor(logging.INFO):
         return
-    status = int(answered[0][:3]) if answered else None
+    duration_us = (time.perf_counter_ns() - started_ns) // 1000
+    created = time.time()
     caller = environ.get(CALLER)
-    fields = {
-        "request_id": environ.get(REQUEST_ID),
-        "method": environ.get("REQUEST_METHOD"),
+    path = environ.get("PATH_INFO", "")
+    if not path.isascii():
         # WSGI carries the path as latin-1 text; Werkzeug decodes it as UTF-8 the same way.
-        "path": environ.get("PATH_INFO", "").encode("latin-1").decode("utf-8", "replace"),
-        "status": status,
-        "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-        "tenant_id": getattr(caller, "tenant_id", None),
-        "key_id": getattr(caller, "key_id", None),
-    }
-    request_log.info(
-        "%s %s %s %.1fms",
-        fields["method"],
-        fields["path"],
-        fields["status"],
-        fields["duration_ms"],
-        extra=fields,
-    )
+        path = path.encode("latin-1").decode("utf-8", "replace")
+    path = redact_keys(path)
+    rid = environ.get(REQUEST_ID)
+    method = environ.get("REQUEST_METHOD", "")
+    status = int(answered[0][:3]) if answered else None
+    tenant_id = None if caller is None else caller.tenant_id
+    key_id = None if caller is None else caller.key_id
+    handler = _direct_handler()
+    if handler is not None:
+        line = handler.formatter.request_line(  # type: ignore[union-attr]
+            created, rid, method, path, status, duration_us, tenant_id, key_id
+        )
+        handler.write_line(line)
+    else:
+        # ``Logger.handle``, not ``Logger.info``: the record is complete, so the caller
+        # lookup of ``Logger._log`` would be work thrown away.
+        request_log.handle(
+            RequestRecord(created, rid, method, path, status, duration_us, tenant_id, key_id)
+        )

@@ -87,7 +87,7 @@ class RequestPlumbing:
         self.max_body_bytes = max_body_bytes
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse):
-        started = time.perf_counter()
+        started = time.perf_counter_ns()
         sent = environ.get("HTTP_X_REQUEST_ID")
         rid = environ[REQUEST_ID] = sent if sent and echoable(sent) else new_request_id()
         answered: list[str] = []

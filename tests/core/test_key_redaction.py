@@ -241,10 +241,6 @@ def test_a_key_in_any_string_field_never_reaches_an_error_the_key_store_or_a_log
     assert secret not in log_output(logs)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the request log line writes the path as sent until branch logbench redacts it",
-)
 @pytest.mark.parametrize("mode", MODES)
 def test_no_log_line_at_all_holds_the_key(caller, logs, mode):
     key = key_shaped(mode)

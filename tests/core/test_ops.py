@@ -12,7 +12,7 @@ from core.extensions import db
 from core.services import usage_buffer
 from tenants.models import ApiKey, KeyUsage
 from tenants.redis_usage import RedisUsageBuffer
-from tests.redis_service import RUN_NAMESPACE, PrivateRedis, clear_run_keys, shared_redis_url
+from tests.redis_service import PrivateRedis, clear_run_keys, shared_redis_url
 
 
 def test_healthz_and_readyz_answer_without_a_key(client):
@@ -57,26 +57,33 @@ def _redis_app(url):
     return create_app({"TESTING": True, "REDIS_URL": url})
 
 
-def test_usage_from_two_processes_is_tallied_in_redis_and_flushed_once(migrated, store, api_key):
+def test_usage_of_two_processes_adds_up_through_redis_into_one_row(migrated, store, api_key):
+    """Two apps stand for two processes: each counts in memory (nothing flushes by itself
+    here), a flush ships the counts through Redis into the database, and the shared tally is
+    left empty."""
     url = shared_redis_url()
     clear_run_keys(url)
     key = api_key()
-    app = _redis_app(url)
-    with app.app_context():
-        client = app.test_client()
-        for _ in range(3):
-            client.get("/api/v1/health", headers={"x-tenant-api-key": key})
-        buffer = usage_buffer()
-        assert isinstance(buffer, RedisUsageBuffer)
-        second_process = RedisUsageBuffer(lambda: db.engine, url, RUN_NAMESPACE)
-        second_process._push(*buffer._take())  # one process ships, another drains
-        assert redis.Redis.from_url(url).exists(buffer.counts_key)
-        second_process.flush()
-        assert not redis.Redis.from_url(url).exists(buffer.counts_key)
+    config = {"TESTING": True, "REDIS_URL": url, "USAGE_FLUSH_SECONDS": 3600}
+    first, second = create_app(config), create_app(config)
+    for app, requests in ((first, 3), (second, 2)):
+        with app.app_context():
+            client = app.test_client()
+            for _ in range(requests):
+                client.get("/api/v1/health", headers={"x-tenant-api-key": key})
+    for app in (first, second):
+        with app.app_context():
+            buffer = usage_buffer()
+            assert isinstance(buffer, RedisUsageBuffer)
+            buffer.flush()
+            assert not redis.Redis.from_url(url).exists(buffer.counts_key)
+    with first.app_context():
         rows = db.session.scalars(sa.select(KeyUsage)).all()
-        assert [(row.day, row.requests) for row in rows] == [(datetime.now(UTC).date(), 3)]
+        assert [(row.day, row.requests) for row in rows] == [(datetime.now(UTC).date(), 5)]
         assert db.session.scalars(sa.select(ApiKey.last_used_at)).one() is not None
-        db.engine.dispose()
+    for app in (first, second):
+        with app.app_context():
+            db.engine.dispose()
 
 
 def test_usage_goes_straight_to_the_database_when_redis_is_down(migrated, store, api_key):

@@ -1,0 +1,351 @@
+"""Instructions per request under callgrind: in-process WSGI calls, warm caches, exact regions.
+
+Wall-clock ratios on a shared 2-core machine swing by tens of percent from run to run;
+instruction counts do not. Each configuration runs in its own ``valgrind --tool=callgrind``
+process (``--collect-atstart=no``): for every route it makes warm-up requests, collects
+garbage and freezes the survivors (``gc.freeze``, so a full collection of the app's
+long-lived objects cannot land in one region and not the other), then runs the measured
+requests inside ``sys.call_tracing``. That call is the marker: callgrind collects only
+inside the C function ``sys_call_tracing`` (``--toggle-collect``) and dumps one profile part
+when it returns (``--dump-after``), so each part holds exactly the requests of one route.
+``sys.call_tracing`` runs its callable unchanged when no tracer is set (it only saves and
+restores the tracing state), and nothing in a request calls it.
+
+What a request is here: building the WSGI environ (a copy of a prepared dict), the WSGI call,
+iterating and closing the body: what gunicorn's worker does around the app, minus sockets
+and HTTP parsing, which cost the same for every route. The log line of a Loopwave request
+goes through its configured handler to stderr, which the harness points at a file.
+
+Only the measuring thread is counted. Work a request hands to another thread (a
+``QueueHandler``'s listener, say) would not be; the log variants that do so are measured with
+the listener's work run inside the region (``bench/callgrind_logging.py``).
+
+    make bench                          # wall clock (bench/run.py), then this
+    .venv/bin/python bench/callgrind.py --requests 200 --runs 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import io
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.harness import ROOT, flask_cli  # noqa: E402
+
+MARKER = "sys_call_tracing"
+CONTACT_ROWS = 50
+# Usage counts are flushed to the database every USAGE_FLUSH_SECONDS; under callgrind a
+# request runs ~50x slower, so the default 5 s would put a flush (an amortised cost, once per
+# thousands of requests in production) into some regions and not others.
+QUIET_FLUSH = "86400"
+
+# Configurations: (name, environment over the common one). Each is one callgrind process.
+CONFIGURATIONS = {
+    "text": {"LOG_LEVEL": "INFO", "LOG_FORMAT": "text"},
+    "json": {"LOG_LEVEL": "INFO", "LOG_FORMAT": "json"},
+    "warning": {"LOG_LEVEL": "WARNING", "LOG_FORMAT": "text"},
+}
+# Routes: (name, path, header factory name, expected status)
+ROUTES = {
+    "health": ("/api/v1/health", "key", 200),
+    "health_broken": ("/api/v1/health", "broken", 401),
+    "console_me": ("/console/me", "token", 200),
+    "contacts": (f"/api/v1/contacts?limit={CONTACT_ROWS}", "key", 200),
+}
+# Which routes each configuration measures (WARNING only for the comparison of health).
+ROUTES_BY_CONFIGURATION = {
+    "text": list(ROUTES),
+    "json": list(ROUTES),
+    "warning": ["health"],
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=200, help="measured per route")
+    parser.add_argument("--warmup", type=int, default=100)
+    parser.add_argument("--runs", type=int, default=2, help="callgrind runs per configuration")
+    parser.add_argument(
+        "--configurations",
+        default=",".join(CONFIGURATIONS),
+        help="comma-separated subset of: " + ", ".join(CONFIGURATIONS),
+    )
+    parser.add_argument("--inner", help=argparse.SUPPRESS)
+    parser.add_argument("--instance", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.inner:
+        inner(args.inner, args.instance, args.requests, args.warmup)
+    else:
+        outer(args)
+
+
+# -- the outer process: set up a store, run callgrind, print ------------------------------------
+
+
+def valgrind() -> str:
+    found = shutil.which("valgrind")
+    if found is None:
+        sys.exit("bench needs valgrind: apt-get install valgrind")
+    return found
+
+
+def outer(args: argparse.Namespace) -> None:
+    instance = tempfile.mkdtemp(prefix="loopwave-callgrind-")
+    env = common_env(instance)
+    key, broken = prepare_store(env)
+    env["BENCH_KEY"], env["BENCH_BROKEN_KEY"] = key, broken
+    runs: list[dict[tuple[str, str], float]] = []
+    for run in range(args.runs):
+        counts: dict[tuple[str, str], float] = {}
+        counts[("bare", "bare")] = measure(env, instance, "bare", ["bare"], args, run)["bare"]
+        for configuration in args.configurations.split(","):
+            routes = ROUTES_BY_CONFIGURATION[configuration]
+            for route, value in measure(env, instance, configuration, routes, args, run).items():
+                counts[(configuration, route)] = value
+        runs.append(counts)
+    report(runs, args)
+
+
+def common_env(instance: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "LOOPWAVE_INSTANCE_PATH": instance,
+        "LOOPWAVE_IGNORE_DOTENV": "1",
+        "DATABASE_URL": f"sqlite:///{instance}/bench.db",
+        "DEV_LOGIN": "1",
+        "USAGE_FLUSH_SECONDS": QUIET_FLUSH,
+        # The same string hashes, hence the same dict layouts and instruction counts, per run.
+        "PYTHONHASHSEED": "0",
+    }
+
+
+def prepare_store(env: dict[str, str]) -> tuple[str, str]:
+    """Schema, a tenant, a key allowed every scope and a high limit, and 50 contacts."""
+    flask_cli(env, "db", "upgrade")
+    tenant_id = flask_cli(env, "tenants", "create", "Bench")
+    key = flask_cli(
+        env, "keys", "create", "--tenant", tenant_id, "--name", "bench", "--rate-limit", "1000000"
+    )
+    broken = key[:-1] + ("A" if key[-1] != "A" else "B")
+    subprocess.run(
+        [sys.executable, __file__, "--inner", "seed", "--instance", env["LOOPWAVE_INSTANCE_PATH"]],
+        env={**env, "BENCH_KEY": key, "LOG_LEVEL": "WARNING"},
+        check=True,
+        cwd=ROOT,
+    )
+    return key, broken
+
+
+def measure(
+    env: dict[str, str],
+    instance: str,
+    configuration: str,
+    routes: list[str],
+    args: argparse.Namespace,
+    run: int,
+) -> dict[str, float]:
+    """One callgrind process for ``configuration``: instructions per request of each route."""
+    out = Path(instance) / f"callgrind.{configuration}.{run}"
+    log_path = Path(instance) / f"requests.{configuration}.{run}.log"
+    command = [
+        valgrind(),
+        "--tool=callgrind",
+        "--collect-atstart=no",
+        f"--toggle-collect={MARKER}",
+        f"--dump-after={MARKER}",
+        f"--callgrind-out-file={out}.%p",
+        sys.executable,
+        __file__,
+        "--inner",
+        configuration,
+        "--instance",
+        instance,
+        "--requests",
+        str(args.requests),
+        "--warmup",
+        str(args.warmup),
+    ]
+    overrides = CONFIGURATIONS.get(configuration, {})
+    with open(log_path, "wb") as log:
+        subprocess.run(
+            command,
+            env={**env, **overrides, "BENCH_ROUTES": ",".join(routes)},
+            stderr=log,
+            check=True,
+            cwd=ROOT,
+        )
+    parts = sorted(
+        Path(instance).glob(f"{out.name}.*.*"), key=lambda path: int(path.name.rsplit(".", 1)[1])
+    )
+    totals = [part_total(part) for part in parts]
+    if len(totals) != len(routes):
+        raise RuntimeError(f"{configuration}: {len(totals)} profile parts for {len(routes)} routes")
+    return {route: total / args.requests for route, total in zip(routes, totals, strict=True)}
+
+
+def part_total(path: Path) -> int:
+    text = path.read_text()
+    match = re.search(r"^(?:summary|totals):\s+(\d+)", text, re.MULTILINE)
+    if match is None:
+        raise RuntimeError(f"no total in {path}")
+    return int(match.group(1))
+
+
+LABELS = {
+    ("bare", "bare"): "bare Flask JSON route",
+    "health": "GET /api/v1/health, cached key",
+    "health_broken": "GET /api/v1/health, checksum-broken key (401)",
+    "console_me": "GET /console/me, cached session JWT",
+    "contacts": f"GET /api/v1/contacts?limit={CONTACT_ROWS}, {CONTACT_ROWS} rows (SQLite)",
+}
+GOALS = {
+    "health": ("ratio", 0.80),
+    "console_me": ("ratio", 0.75),
+    "contacts": ("instructions", 2_000_000),
+}
+
+
+def report(runs: list[dict[tuple[str, str], float]], args: argparse.Namespace) -> None:
+    print(
+        f"\ncallgrind: instructions per request, {args.requests} measured after {args.warmup}"
+        f" warm-up requests per route, {len(runs)} runs ({valgrind_version()})"
+    )
+    bare = runs[0][("bare", "bare")]
+    names = [f"run {n + 1}" for n in range(len(runs))]
+    print(f"{'route':<52} {'log':<8} " + " ".join(f"{n:>11}" for n in names) + "  spread  ratio")
+    order = [("bare", "bare")] + [
+        (configuration, route)
+        for route in ROUTES
+        for configuration in args.configurations.split(",")
+        if route in ROUTES_BY_CONFIGURATION[configuration]
+    ]
+    for entry in order:
+        values = [counts[entry] for counts in runs]
+        spread = (max(values) - min(values)) / min(values)
+        configuration, route = entry
+        label = LABELS.get(entry) or LABELS[route]
+        log = "" if configuration == "bare" else f"{configuration}"
+        ratio = bare / values[0]
+        cells = " ".join(f"{value:>11,.0f}" for value in values)
+        verdict = ""
+        goal = GOALS.get(route)
+        if goal and configuration in ("text", "json"):
+            kind, target = goal
+            if kind == "ratio":
+                verdict = f">= {target:.2f} " + ("met" if ratio >= target else "MISSED")
+            else:
+                verdict = f"<= {target:,} " + ("met" if values[0] <= target else "MISSED")
+        if route == "health_broken":
+            valid = runs[0][(configuration, "health")]
+            verdict = "<= valid key " + ("met" if values[0] <= valid else "MISSED")
+        print(f"{label:<52} {log:<8} {cells}  {spread:6.3%}  {ratio:5.2f}  {verdict}")
+    print("ratio: instructions of the bare route / instructions of the route (run 1)")
+
+
+def valgrind_version() -> str:
+    return subprocess.run(
+        [valgrind(), "--version"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+
+
+# -- the inner process (under callgrind) ----------------------------------------------------------
+
+
+def inner(configuration: str, instance: str, requests: int, warmup: int) -> None:
+    if configuration == "bare":
+        from bench.bare import app as bare_app
+
+        measure_route(bare_app, wsgi_environ("/bare", {}), 200, requests, warmup)
+        return
+    from app import create_app
+
+    app = create_app()
+    if configuration == "seed":
+        seed(app)
+        return
+    headers = {
+        "key": {"x-tenant-api-key": os.environ["BENCH_KEY"]},
+        "broken": {"x-tenant-api-key": os.environ["BENCH_BROKEN_KEY"]},
+        "token": {"Authorization": f"Bearer {session_token(app)}"},
+    }
+    for route in os.environ["BENCH_ROUTES"].split(","):
+        path, credentials, status = ROUTES[route]
+        measure_route(app, wsgi_environ(path, headers[credentials]), status, requests, warmup)
+
+
+def seed(app) -> None:
+    client = app.test_client()
+    headers = {"x-tenant-api-key": os.environ["BENCH_KEY"]}
+    for number in range(CONTACT_ROWS):
+        answer = client.post(
+            "/api/v1/contacts",
+            headers=headers,
+            json={
+                "name": f"Contact {number}",
+                "phone": f"+1415555{number:04d}",
+                "email": f"contact{number}@example.com",
+            },
+        )
+        if answer.status_code != 201:
+            raise RuntimeError(answer.get_data(as_text=True))
+
+
+def session_token(app) -> str:
+    answer = app.test_client().post(
+        "/dev-login/token",
+        json={"user_id": "user_bench", "org_id": "org_bench", "org_slug": "bench", "role": "admin"},
+    )
+    return answer.get_json()["token"]
+
+
+def wsgi_environ(path: str, headers: dict[str, str]) -> dict:
+    from werkzeug.test import EnvironBuilder
+
+    builder = EnvironBuilder(path=path, headers=headers, base_url="http://127.0.0.1:8000")
+    try:
+        environ = builder.get_environ()
+    finally:
+        builder.close()
+    environ["wsgi.input"] = io.BytesIO(b"")
+    return environ
+
+
+def measure_route(app, environ: dict, status: int, requests: int, warmup: int) -> None:
+    answered: list[str] = []
+
+    def start_response(status_line, headers, exc_info=None):
+        answered.append(status_line)
+
+    def one() -> None:
+        body = app(dict(environ), start_response)
+        for _chunk in body:
+            pass
+        close = getattr(body, "close", None)
+        if close is not None:
+            close()
+
+    def run(count: int) -> None:
+        for _ in range(count):
+            one()
+
+    run(warmup)
+    if not answered or int(answered[-1][:3]) != status:
+        raise RuntimeError(f"{environ['PATH_INFO']}: answered {answered[-1:]}, not {status}")
+    gc.collect()
+    gc.freeze()
+    time.sleep(0)
+    sys.call_tracing(run, (requests,))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,192 @@
+"""The request log line of the default configuration: one per request, every field, in text
+and in JSON, and never any key material (path, query string or header)."""
+
+from __future__ import annotations
+
+import gc
+import json
+import logging
+import re
+
+import pytest
+import sqlalchemy as sa
+
+from app import create_app
+from core.extensions import db
+from core.logging import JsonFormatter, LineFormatter
+from tenants.keyformat import REDACTED
+from tenants.models import ApiKey
+
+TEXT_LINE = re.compile(
+    r"(?P<time>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) INFO loopwave\.request"
+    r" (?P<method>\S+) (?P<path>.+) (?P<status>\d{3}|-) (?P<duration>\d+\.\d{3})ms"
+    r" request_id=(?P<request_id>\S+) tenant_id=(?P<tenant_id>\S+) key_id=(?P<key_id>\S+)"
+)
+
+
+@pytest.fixture
+def logged_app(migrated):
+    """An app built with the test's config, its log handler writing to the captured stderr;
+    the handler is removed afterwards (it holds the captured stream)."""
+    made = []
+
+    def make(**config):
+        app = create_app({"TESTING": True, **config})
+        made.append(app)
+        return app
+
+    yield make
+    root = logging.getLogger()
+    for handler in [h for h in root.handlers if getattr(h, "_loopwave_handler", False)]:
+        root.removeHandler(handler)
+    root.setLevel(logging.WARNING)
+    for app in made:
+        with app.app_context():
+            db.engine.dispose()
+    made.clear()
+    gc.collect()  # the apps' usage-flush threads end with their buffers
+
+
+def _key_ids(store) -> tuple[str, str]:
+    row = store.session.scalars(sa.select(ApiKey)).one()
+    return row.tenant_id, row.id
+
+
+def _requests(app, key: str) -> list:
+    client = app.test_client()
+    return [
+        client.get("/api/v1/health", headers={"x-tenant-api-key": key}),
+        client.get("/api/v1/health", headers={"x-tenant-api-key": key[:-1] + "!"}),
+        client.get("/api/v1/nothing-here"),
+    ]
+
+
+def _request_lines(err: str, marker: str) -> list[str]:
+    return [line for line in err.splitlines() if marker in line]
+
+
+def test_default_text_line_has_every_field_once_per_request(logged_app, store, api_key, capsys):
+    key = api_key()
+    capsys.readouterr()
+    app = logged_app()  # the defaults: LOG_LEVEL=INFO, LOG_FORMAT=text
+    with app.app_context():
+        answers = _requests(app, key)
+    lines = _request_lines(capsys.readouterr().err, " loopwave.request ")
+    assert len(lines) == len(answers) == 3
+    parsed = [TEXT_LINE.fullmatch(line) for line in lines]
+    assert all(parsed), lines
+    tenant_id, key_id = _key_ids(store)
+    expected = [
+        ("/api/v1/health", "200", tenant_id, key_id),
+        ("/api/v1/health", "401", "-", "-"),
+        ("/api/v1/nothing-here", "404", "-", "-"),
+    ]
+    for match, answer, (path, status, tenant, key_field) in zip(
+        parsed, answers, expected, strict=True
+    ):
+        assert match["method"] == "GET"
+        assert match["path"] == path
+        assert match["status"] == status == str(answer.status_code)
+        assert match["request_id"] == answer.headers["X-Request-Id"]
+        assert (match["tenant_id"], match["key_id"]) == (tenant, key_field)
+        assert float(match["duration"]) >= 0
+    assert key not in "\n".join(lines)
+
+
+def test_json_line_has_every_field_once_per_request(logged_app, store, api_key, capsys):
+    key = api_key()
+    capsys.readouterr()
+    app = logged_app(LOG_FORMAT="json")
+    with app.app_context():
+        answers = _requests(app, key)
+    entries = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
+    lines = [entry for entry in entries if entry["logger"] == "loopwave.request"]
+    assert len(lines) == 3
+    tenant_id, key_id = _key_ids(store)
+    expected = [(200, tenant_id, key_id), (401, None, None), (404, None, None)]
+    for line, answer, (status, tenant, key_field) in zip(lines, answers, expected, strict=True):
+        assert set(line) == {
+            "time", "level", "logger", "message", "request_id", "method", "path",
+            "status", "duration_ms", "tenant_id", "key_id",
+        }  # fmt: skip
+        assert line["level"] == "INFO"
+        assert line["method"] == "GET"
+        assert line["status"] == status == answer.status_code
+        assert line["request_id"] == answer.headers["X-Request-Id"]
+        assert (line["tenant_id"], line["key_id"]) == (tenant, key_field)
+        assert isinstance(line["duration_ms"], float) and line["duration_ms"] >= 0
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00", line["time"])
+    assert [line["path"] for line in lines] == [
+        "/api/v1/health",
+        "/api/v1/health",
+        "/api/v1/nothing-here",
+    ]
+
+
+@pytest.mark.parametrize("log_format", ["text", "json"])
+def test_no_key_material_in_path_query_or_header(logged_app, store, api_key, capsys, log_format):
+    key = api_key()
+    capsys.readouterr()
+    app = logged_app(LOG_FORMAT=log_format)
+    with app.app_context():
+        client = app.test_client()
+        client.get(f"/api/v1/health/{key}", headers={"x-tenant-api-key": key})
+        client.get(f"/api/v1/health?api_key={key}", headers={"x-tenant-api-key": key})
+        client.get("/api/v1/health", headers={"x-tenant-api-key": key, "X-Request-Id": key})
+    err = capsys.readouterr().err
+    lines = _request_lines(err, "loopwave.request")
+    assert len(lines) == 3
+    random_part = key.split("_live_")[1][:26]
+    assert key not in err and random_part not in err
+    if log_format == "json":
+        paths = [json.loads(line)["path"] for line in lines]
+    else:
+        paths = [TEXT_LINE.fullmatch(line)["path"] for line in lines]
+    assert paths == [f"/api/v1/health/{REDACTED}", "/api/v1/health", "/api/v1/health"]
+
+
+def test_warning_level_writes_no_request_line(logged_app, api_key, capsys):
+    key = api_key()
+    capsys.readouterr()
+    app = logged_app(LOG_LEVEL="WARNING")
+    with app.app_context():
+        app.test_client().get("/api/v1/health", headers={"x-tenant-api-key": key})
+    assert "loopwave.request" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("formatter", [LineFormatter, JsonFormatter])
+def test_a_handler_of_ones_own_gets_a_standard_record_with_the_same_line(
+    logged_app, api_key, capsys, formatter
+):
+    """With a handler added the usual way (as ``dictConfig`` would), the line goes through
+    ``Logger.handle`` as a ``LogRecord``: the extra handler sees the fields as attributes,
+    filters apply, and our formatters write the same line as the direct path."""
+    key = api_key()
+    capsys.readouterr()
+    app = logged_app(LOG_FORMAT="json" if formatter is JsonFormatter else "text")
+    records: list[logging.LogRecord] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record):
+            records.append(record)
+
+    collector = Collect()
+    collector.addFilter(lambda record: record.status != 404)
+    request_logger = logging.getLogger("loopwave.request")
+    request_logger.addHandler(collector)
+    try:
+        with app.app_context():
+            client = app.test_client()
+            direct_free = client.get("/api/v1/health", headers={"x-tenant-api-key": key})
+            client.get("/api/v1/nothing-here")
+    finally:
+        request_logger.removeHandler(collector)
+    assert len(records) == 1
+    record = records[0]
+    assert (record.levelno, record.name, record.status, record.method) == (
+        logging.INFO, "loopwave.request", 200, "GET"
+    )  # fmt: skip
+    assert record.request_id == direct_free.headers["X-Request-Id"]
+    written = _request_lines(capsys.readouterr().err, "loopwave.request")
+    assert len(written) == 2  # the root handler still writes both
+    assert written[0] == formatter().format(record)
