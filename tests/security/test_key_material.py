@@ -80,3 +80,15 @@ def test_a_test_mode_key_sent_as_x_request_id_is_not_echoed_logged_or_stored(
     assert leaked not in response.headers.get("X-Request-Id", "")
     assert leaked not in caplog.text
     assert leaked not in _dump_tables()
+
+
+def test_a_key_shaped_organization_slug_is_not_stored_as_a_tenant_name(client, idp_b):
+    # Just-in-time creation names the tenant after the token's organization slug, unchecked.
+    leaked = _key_shaped("live")
+    token = idp_b.token(
+        org_id="org_slugged", o={"id": "org_slugged", "rol": "admin", "slg": leaked}
+    )
+    response = client.get("/console/me", headers=bearer(token))
+    assert response.status_code == 200
+    assert leaked not in response.get_data(as_text=True)
+    assert leaked not in _dump_tables()
