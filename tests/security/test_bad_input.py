@@ -64,3 +64,17 @@ def test_slash_merging_redirect_does_not_reflect_the_host_header(client, path):
     response = client.get(path, headers={"Host": "evil.example"})
     location = response.headers.get("Location", "")
     assert "evil.example" not in location, f"{response.status_code} -> {location}"
+
+
+HUGE = "9" * 5000  # past Python's 4300-digit limit on int(): ValueError after isdigit() passed
+
+
+def test_a_limit_of_5000_digits_is_a_400(client, api_key):
+    # gunicorn's request line limit (4094) hides this; ``make run`` (Werkzeug) does not.
+    response = client.get(f"/api/v1/contacts?limit={HUGE}", headers={"x-tenant-api-key": api_key()})
+    _assert_validation_error(response)
+
+
+def test_usage_days_of_5000_digits_is_a_400(client, admin_token):
+    response = client.get(f"/console/usage?days={HUGE}", headers=bearer(admin_token))
+    _assert_validation_error(response)
