@@ -44,3 +44,17 @@ def test_a_forged_key_flood_does_not_lock_out_a_verified_key(client, api_key, st
     store.create_key(other.id, "unrelated", TEST_ACTOR)
     response = client.get("/api/v1/health", headers={"x-tenant-api-key": key})
     assert response.status_code == 200, response.get_data(as_text=True)
+
+
+def test_an_ipv6_client_cannot_escape_the_limit_by_changing_its_interface_id(client):
+    """One IPv6 subscriber holds at least a /64 (2**64 addresses): counting failures per /128
+    lets a single client send unlimited forged keys to the database. Count per /64."""
+    statuses = [
+        client.get(
+            "/api/v1/health",
+            headers={"x-tenant-api-key": _forged()},
+            environ_base={"REMOTE_ADDR": f"2001:db8:1:2::{n:x}"},
+        ).status_code
+        for n in range(1, LIMIT + 3)
+    ]
+    assert statuses.count(401) <= LIMIT, statuses
