@@ -12,6 +12,7 @@ from typing import Any
 from console.tokens import InvalidToken
 
 CLERK_ADMIN_ROLES = ("admin",)
+MAX_IDENTIFIER_LENGTH = 200  # tenants.models: Organization.external_id, AuditEvent.actor
 
 
 @dataclass(frozen=True)
@@ -45,9 +46,9 @@ def identity_from_claims(claims: dict[str, Any], mapping: ClaimsMapping) -> Iden
         roles = _roles(_claim(claims, mapping.role_claim) if mapping.role_claim else None)
     admin_roles = {_without_org_prefix(role) for role in mapping.admin_roles}
     return Identity(
-        user_id=claims["sub"],
+        user_id=_identifier(claims["sub"], "sub"),
         session_id=_string(claims.get("sid")),
-        org_id=org_id,
+        org_id=_identifier(org_id, "organization id") if org_id is not None else None,
         org_slug=org_slug,
         is_admin=org_id is not None and any(_without_org_prefix(r) in admin_roles for r in roles),
     )
@@ -82,6 +83,14 @@ def _claim(claims: dict[str, Any], path: str) -> Any:
         if not isinstance(value, dict):
             return None
         value = value.get(part)
+    return value
+
+
+def _identifier(value: str, what: str) -> str:
+    """A subject or organization id the store can keep (audit actor, organization binding):
+    a signed token of a configured provider may still carry one no column can hold."""
+    if len(value) > MAX_IDENTIFIER_LENGTH or not value.isprintable():
+        raise InvalidToken(f"The token's {what} is not a usable identifier")
     return value
 
 

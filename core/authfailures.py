@@ -17,6 +17,7 @@ rate limits do: requests are never refused, nor answered 500, because Redis is d
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import math
 import time
@@ -51,7 +52,7 @@ class AuthFailureLimit:
         """A 429 ``ApiError`` when ``client_ip`` has no failures left in this window."""
         if self.per_minute <= 0:
             return
-        address = client_ip or "unknown"
+        address = _counted_as(client_ip)
         limiter = self._limiter()
         try:
             allowed = limiter.test(self._item, address)
@@ -72,7 +73,7 @@ class AuthFailureLimit:
         """Count one failed authentication of a well-formed key from ``client_ip``."""
         if self.per_minute <= 0:
             return
-        address = client_ip or "unknown"
+        address = _counted_as(client_ip)
         try:
             self._limiter().hit(self._item, address)
         except Exception:  # noqa: BLE001 - any Redis failure: count in this process instead
@@ -91,6 +92,19 @@ class AuthFailureLimit:
             )
         self._shared_down_until = time.monotonic() + RETRY_SECONDS
         return self._memory
+
+
+def _counted_as(client_ip: str | None) -> str:
+    """The address failures are counted under: an IPv6 client by its /64, the least a
+    subscriber is given (it could otherwise change its interface id at will)."""
+    if not client_ip:
+        return "unknown"
+    if ":" not in client_ip:
+        return client_ip
+    try:
+        return str(ipaddress.IPv6Network((client_ip, 64), strict=False))
+    except ValueError:
+        return client_ip
 
 
 def _seconds_left(limiter: FixedWindowRateLimiter, item, address: str) -> int:

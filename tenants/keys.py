@@ -62,7 +62,7 @@ class KeyStore:
         of ``issuer`` (both or neither)."""
         if (external_id is None) != (issuer is None):
             raise InvalidInput("An organization id needs its issuer, and an issuer its id")
-        tenant = Tenant(name=name)
+        tenant = Tenant(name=_tenant_name(name))
         self.session.add(tenant)
         self.session.flush()
         self.session.add(License(tenant_id=tenant.id, status="active"))
@@ -347,6 +347,14 @@ class KeyStore:
             self.session.rollback()
             raise
         self.signal.bump()
+
+
+def _tenant_name(name: str) -> str:
+    """A tenant's name as stored: just-in-time tenants are named after a token's
+    organization slug, which no one checked, so it is made printable, kept to the column's
+    200 characters, and key-shaped text in it is redacted."""
+    printable = "".join(char for char in name if char.isprintable()).strip()
+    return keyformat.redact_keys(printable)[:200] or "Unnamed tenant"
 
 
 def _clean_name(name: object) -> str:

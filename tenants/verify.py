@@ -103,11 +103,15 @@ class KeyVerifier:
             metrics.key_cache(hit=False)
             if not self._shape.is_well_formed(presented):
                 raise InvalidKey()
-            if before_lookup is not None:
+            # A key this process has verified before (its entry outdated by a change anywhere)
+            # skips ``before_lookup``: a guesser sharing its address must not lock it out.
+            if before_lookup is not None and entry is None:
                 before_lookup()
             verified = self._load(key_hash(presented))
             if verified is not None and generation is not None:
                 self._remember(cached_as, _Entry(generation, verified))
+            elif entry is not None:  # gone: from now on it is any unknown key
+                self._cache.pop(cached_as, None)
         if verified is None or not verified.usable(now):
             raise InvalidKey()
         return verified

@@ -2,9 +2,9 @@
 
 Existing tenants' ``external_id`` become organizations of the provider that must have created
 them: ``CONSOLE_ISSUER`` when set; else the one provider of ``CONSOLE_IDPS`` when there is
-exactly one; else, with no provider configured at all, the development provider. With several
-providers and no ``CONSOLE_ISSUER`` the origin of an id cannot be known: those tenants are left
-unbound (listed in a warning) until an operator binds each with ``flask tenants link``.
+exactly one; else, with no provider configured at all under ``APP_ENV`` development or test,
+the development provider. Otherwise the origin of an id cannot be known: those tenants are
+left unbound (listed in a warning) until an operator binds each with ``flask tenants link``.
 docs/security.md, "Upgrading to issuer-bound tenants", says what to check after upgrading.
 
 Audit entries gain the actor's issuer.
@@ -41,8 +41,12 @@ def _issuer_of_existing_tenants() -> str | None:
     providers = json.loads(raw) if isinstance(raw, str) else raw
     if len(providers) == 1:
         return providers[0]["issuer"]
-    if not providers:
+    if not providers and config.get("APP_ENV") in ("development", "test"):
+        # No provider at all in development: only the development sign-in made tenants.
         return DEVELOPMENT_ISSUER
+    # Several providers, or a production upgrade run without its provider settings: the
+    # origin of an id cannot be known, and binding a real tenant to the development
+    # provider would hand it to anyone who can mint a development token.
     return None
 
 

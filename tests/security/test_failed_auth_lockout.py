@@ -13,8 +13,11 @@ from __future__ import annotations
 import secrets
 
 import pytest
+from sqlalchemy import event, select
 
+from core.extensions import db
 from tenants.keyformat import BASE62, checksum
+from tenants.models import ApiKey
 from tests.conftest import TEST_ACTOR
 
 LIMIT = 3
@@ -58,3 +61,29 @@ def test_an_ipv6_client_cannot_escape_the_limit_by_changing_its_interface_id(cli
         for n in range(1, LIMIT + 3)
     ]
     assert statuses.count(401) <= LIMIT, statuses
+
+
+def test_a_verified_key_once_revoked_is_no_way_to_reach_the_database(client, api_key, store):
+    """The exemption must not let a revoked key send unlimited lookups to the database from
+    one address: after the one lookup that learns of the revocation, it is refused from the
+    cache."""
+    key = api_key()
+    assert client.get("/api/v1/health", headers={"x-tenant-api-key": key}).status_code == 200
+    key_id = store.session.scalars(select(ApiKey.id)).one()
+    store.revoke_key(store.session.get(ApiKey, key_id).tenant_id, key_id, TEST_ACTOR)
+    assert client.get("/api/v1/health", headers={"x-tenant-api-key": key}).status_code == 401
+    statements: list[str] = []
+
+    def record(connection, cursor, statement, *rest):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        statuses = [
+            client.get("/api/v1/health", headers={"x-tenant-api-key": key}).status_code
+            for _ in range(LIMIT + 2)
+        ]
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    assert statuses == [401] * (LIMIT + 2)
+    assert [s for s in statements if "api_keys" in s] == []
