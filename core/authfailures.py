@@ -9,22 +9,31 @@ a 429 ``RATE_LIMITED`` *before* the database is asked. Keys the process has alre
 keep working from its cache, so a tenant sharing an address with a guesser is not locked
 out. Malformed keys are refused from their shape alone, cost nothing and are not counted.
 
-Counted through ``limits`` (fixed windows): in Redis with ``REDIS_URL``, so the limit holds
-across processes and instances; in the process otherwise. While Redis is unreachable the
-count falls back to the process for ``RETRY_SECONDS`` (one warning per outage), as the per-key
-rate limits do: requests are never refused, nor answered 500, because Redis is down.
+Counted in fixed one-minute windows: through ``limits`` in Redis with ``REDIS_URL``, so the
+limit holds across processes and instances; without Redis in ``MachineWindows``, a table in a
+memory-mapped file of the instance folder that every process of the machine shares (gunicorn's
+workers included). While Redis is unreachable the count falls back to that table for
+``RETRY_SECONDS`` (one warning per outage), as the per-key rate limits do: requests are never
+refused, nor answered 500, because Redis is down.
 """
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import ipaddress
 import logging
 import math
+import mmap
+import os
 import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 from flask import Flask
 from limits import RateLimitItemPerMinute
-from limits.storage import MemoryStorage, storage_from_string
+from limits.storage import storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 
 from core.errors import ApiError
@@ -34,11 +43,101 @@ RETRY_SECONDS = 5.0
 log = logging.getLogger("loopwave.authfailures")
 
 
+class MachineWindows:
+    """Failure counts in fixed one-minute windows, shared by every process of one machine
+    through a memory-mapped file (as ``tenants.signal.FileSignal`` shares the invalidation
+    counter). Written by hand: ``limits`` has no storage that processes share without a server.
+
+    The table has a fixed size: an address takes the first of ``PROBES`` slots (from the one
+    its hash names) that holds it or an expired window. When all are live with other
+    addresses, the named slot is taken over: the table never grows, and an address loses its
+    count only to a burst of colliding addresses within one minute.
+    """
+
+    SLOTS = 8192
+    PROBES = 8
+    _WORDS = 3  # per slot: address hash, window (minute number), failures
+
+    def __init__(self, path: str | os.PathLike[str]):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        size = self.SLOTS * self._WORDS * 8
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            if os.fstat(fd).st_size < size:
+                os.ftruncate(fd, size)
+            self._map = mmap.mmap(fd, size, mmap.MAP_SHARED, mmap.PROT_READ | mmap.PROT_WRITE)
+        finally:
+            os.close(fd)
+        self._words = memoryview(self._map).cast("Q")
+
+    def test(self, item: Any, address: str) -> bool:
+        """True while ``address`` has failures left in this minute (a read, no lock)."""
+        return self._count(address, _minute()) < item.amount
+
+    def hit(self, item: Any, address: str) -> None:
+        tag, minute = _tag(address), _minute()
+        with open(self.path, "r+b") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                slot = self._slot_for(tag, minute)
+                words, base = self._words, slot * self._WORDS
+                if words[base] != tag or words[base + 1] != minute:
+                    words[base], words[base + 1], words[base + 2] = tag, minute, 0
+                words[base + 2] += 1
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def get_window_stats(self, item: Any, address: str) -> Any:
+        return _WindowStats(reset_time=(_minute() + 1) * 60)
+
+    def _count(self, address: str, minute: int) -> int:
+        tag, words = _tag(address), self._words
+        for slot in self._probe(tag):
+            base = slot * self._WORDS
+            if words[base] == tag and words[base + 1] == minute:
+                return words[base + 2]
+        return 0
+
+    def _slot_for(self, tag: int, minute: int) -> int:
+        words = self._words
+        for slot in self._probe(tag):
+            base = slot * self._WORDS
+            if words[base] == tag or words[base + 1] != minute:
+                return slot
+        return tag % self.SLOTS
+
+    def _probe(self, tag: int) -> range | list[int]:
+        first = tag % self.SLOTS
+        return [(first + step) % self.SLOTS for step in range(self.PROBES)]
+
+
+@dataclass(frozen=True)
+class _WindowStats:
+    reset_time: float
+
+
+def _minute() -> int:
+    return int(time.time() // 60)
+
+
+def _tag(address: str) -> int:
+    """A 64-bit tag of the address, never 0 (the value of an empty slot)."""
+    digest = hashlib.blake2b(address.encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") or 1
+
+
 class AuthFailureLimit:
-    def __init__(self, per_minute: int, redis_url: str | None, namespace: str):
+    def __init__(
+        self,
+        per_minute: int,
+        redis_url: str | None,
+        namespace: str,
+        counts_path: str | os.PathLike[str],
+    ):
         self.per_minute = per_minute  # 0: no limit
         self._item = RateLimitItemPerMinute(max(per_minute, 1), namespace=f"{namespace}:authfail")
-        self._memory = FixedWindowRateLimiter(MemoryStorage())
+        self._memory: FixedWindowRateLimiter | MachineWindows = MachineWindows(counts_path)
         self._shared = (
             FixedWindowRateLimiter(
                 storage_from_string(redis_url, socket_connect_timeout=0.25, socket_timeout=0.5)
@@ -79,12 +178,12 @@ class AuthFailureLimit:
         except Exception:  # noqa: BLE001 - any Redis failure: count in this process instead
             self._shared_failed().hit(self._item, address)
 
-    def _limiter(self) -> FixedWindowRateLimiter:
+    def _limiter(self) -> FixedWindowRateLimiter | MachineWindows:
         if self._shared is not None and time.monotonic() >= self._shared_down_until:
             return self._shared
         return self._memory
 
-    def _shared_failed(self) -> FixedWindowRateLimiter:
+    def _shared_failed(self) -> FixedWindowRateLimiter | MachineWindows:
         if self._shared_down_until <= time.monotonic():
             log.warning(
                 "Redis unreachable for failed-authentication limits; counting per process for %ss",
@@ -107,7 +206,7 @@ def _counted_as(client_ip: str | None) -> str:
         return client_ip
 
 
-def _seconds_left(limiter: FixedWindowRateLimiter, item, address: str) -> int:
+def _seconds_left(limiter: FixedWindowRateLimiter | MachineWindows, item, address: str) -> int:
     try:
         reset_at = limiter.get_window_stats(item, address).reset_time
         return max(1, math.ceil(reset_at - time.time()))
@@ -120,4 +219,5 @@ def init_auth_failure_limit(app: Flask) -> None:
         app.config["AUTH_FAILURES_PER_MINUTE"],
         app.config["REDIS_URL"],
         app.config["REDIS_NAMESPACE"],
+        os.path.join(app.instance_path, "authfailures.counts"),
     )

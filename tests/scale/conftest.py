@@ -14,7 +14,7 @@ from flask import Flask
 
 from app import create_app
 from core.extensions import db
-from tests.conftest import _empty_tables
+from tests.conftest import _empty_tables, reset_auth_failure_counts
 from tests.redis_service import clear_run_keys, shared_redis_url
 from tests.servers import Gunicorn
 
@@ -28,6 +28,7 @@ def redis_url() -> str:
 def app(migrated, server_env, redis_url) -> Iterator[Flask]:
     clear_run_keys(redis_url)
     app = create_app({"TESTING": True, "REDIS_URL": redis_url})
+    reset_auth_failure_counts(Path(app.instance_path))
     with app.app_context():
         _empty_tables()
         yield app
