@@ -39,6 +39,8 @@ log = logging.getLogger("loopwave.console.signingkeys")
 
 ALLOWED_ALGORITHMS = ("RS256", "ES256")
 FETCH_TIMEOUT_SECONDS = 5.0
+# A JWKS or discovery document is a few kilobytes; a larger answer is refused unread.
+MAX_DOCUMENT_BYTES = 1024 * 1024
 KEY_SET_LIFESPAN_SECONDS = 300.0
 
 
@@ -194,9 +196,10 @@ class DiscoveredKeys(SigningKeys):
         if not isinstance(document, dict) or document.get("issuer") != self.issuer:
             raise FetchFailed("OIDC discovery document does not match the issuer")
         jwks_uri = document.get("jwks_uri")
-        if not isinstance(jwks_uri, str) or urlparse(jwks_uri).scheme not in ("http", "https"):
-            raise FetchFailed("OIDC discovery names no HTTP(S) jwks_uri")
-        return jwks_uri
+        try:
+            return require_http_url(jwks_uri if isinstance(jwks_uri, str) else "")
+        except ValueError as exc:
+            raise FetchFailed("OIDC discovery names no HTTP(S) jwks_uri") from exc
 
 
 class LocalKeys(SigningKeys):
@@ -236,13 +239,16 @@ def fetch_json(url: str, timeout: float, follow_redirects: bool) -> Any:
     opener = urllib.request.build_opener(*handlers)
     try:
         with opener.open(url, timeout=timeout) as response:
-            return json.load(response)
+            body = response.read(MAX_DOCUMENT_BYTES + 1)
+        if len(body) > MAX_DOCUMENT_BYTES:
+            raise FetchFailed(f"the answer is larger than {MAX_DOCUMENT_BYTES} bytes")
+        return json.loads(body)
     except HTTPError as exc:
         exc.close()
         raise FetchFailed(f"HTTP {exc.code}") from exc
-    except (OSError, http.client.HTTPException, ValueError) as exc:
+    except (OSError, http.client.HTTPException, ValueError, RecursionError) as exc:
         # OSError: unreachable, refused, timed out; HTTPException: a broken HTTP answer;
-        # ValueError: a body that is not JSON (or not UTF-8).
+        # ValueError: a body that is not JSON (or not UTF-8); RecursionError: nested too deep.
         raise FetchFailed(f"{type(exc).__name__}: {exc}") from exc
 
 

@@ -7,6 +7,7 @@ cannot verify with are skipped without spoiling the keys beside them.
 
 from __future__ import annotations
 
+import json
 import threading
 
 import pytest
@@ -14,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
 from console.providers import build_console_auth
-from console.signingkeys import DiscoveredKeys
+from console.signingkeys import MAX_DOCUMENT_BYTES, DiscoveredKeys
 from console.tokens import InvalidToken, ProviderKeys, ProviderUnavailable
 from core.config import ConfigError
 from tests.console.idp import IdentityProvider, SigningKey, bearer
@@ -27,6 +28,7 @@ MALFORMED_ANSWERS = {
     "no keys": b'{"keys": []}',
     "a member with a list for alg": b'{"keys": [{"kty": "RSA", "kid": "k", "alg": ["RS256"]}]}',
     "only an HMAC key": b'{"keys": [{"kty": "oct", "kid": "k", "alg": "HS256", "k": "c2VjcmV0"}]}',
+    "nested too deep": b"[" * 100_000 + b"]" * 100_000,
 }
 # An Ed25519 public key (RFC 8037, appendix A.2): PyJWT loads it, for EdDSA, which we refuse.
 ED25519_PUBLIC_X = "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"
@@ -184,6 +186,26 @@ def test_malformed_discovery_document_is_a_failed_fetch(document, idp):
     with pytest.raises(ProviderUnavailable):
         DiscoveredKeys(idp.issuer, min_refresh_seconds=30).get_signing_key(idp.signing_key.kid)
     assert idp.jwks_fetches == 0
+
+
+@pytest.mark.parametrize("jwks_uri", ["http://[::1", "file:///etc/passwd", 7])
+def test_discovery_naming_no_http_jwks_uri_is_a_failed_fetch(jwks_uri, idp):
+    idp.raw_discovery = json.dumps({"issuer": idp.issuer, "jwks_uri": jwks_uri}).encode()
+    with pytest.raises(ProviderUnavailable):
+        DiscoveredKeys(idp.issuer, min_refresh_seconds=30).get_signing_key(idp.signing_key.kid)
+    assert idp.jwks_fetches == 0
+
+
+@pytest.mark.parametrize("padding", [MAX_DOCUMENT_BYTES, 0])
+def test_an_answer_over_1_mib_is_refused(padding, idp):
+    document = {"keys": [idp.signing_key.public_jwk()], "padding": "x" * padding}
+    idp.raw_jwks = json.dumps(document).encode()
+    keys = ProviderKeys(idp.jwks_url, min_refresh_seconds=30)
+    if padding:
+        with pytest.raises(ProviderUnavailable):
+            keys.get_signing_key(idp.signing_key.kid)
+    else:
+        assert keys.get_signing_key(idp.signing_key.kid).key_id == idp.signing_key.kid
 
 
 @pytest.mark.parametrize(
