@@ -43,6 +43,8 @@ class ConsoleUser:
 
 @bp.before_request
 def authenticate() -> None:
+    # _get_current_object() is Flask's documented way to the objects behind its proxies
+    # ("Notes On Proxies"): one context lookup each instead of one per attribute below.
     app, this_request = current_app._get_current_object(), request._get_current_object()
     if is_public_endpoint(app, this_request):
         return

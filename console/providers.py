@@ -17,10 +17,9 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from jwt.exceptions import PyJWKClientError
-
 from console.identity import CLERK_ADMIN_ROLES, ClaimsMapping
-from console.tokens import DiscoveredKeys, LocalKeys, ProviderKeys, TokenPolicy, TokenVerifier
+from console.signingkeys import DiscoveredKeys, LocalKeys, ProviderKeys, SigningKeys
+from console.tokens import TokenPolicy, TokenVerifier
 from core.config import ConfigError, is_development
 from core.signin import SignInSettings
 
@@ -93,10 +92,9 @@ def build_console_auth(config: dict[str, Any], dev_jwks: dict[str, Any] | None) 
         setting = f"CONSOLE_IDPS[{entry['issuer']}]: authorized_parties or audience"
         _require_audience_check(config, providers[-1], setting)
     if dev_jwks is not None:
-        from console.devlogin import DEV_AUTHORIZED_PARTY, DEV_ISSUER, JWKS_PATH
+        from console.devlogin import DEV_AUTHORIZED_PARTY, DEV_ISSUER
 
-        keys = LocalKeys(dev_jwks, f"http://127.0.0.1{JWKS_PATH}")
-        policy = TokenPolicy(DEV_ISSUER, keys, (DEV_AUTHORIZED_PARTY,))
+        policy = TokenPolicy(DEV_ISSUER, LocalKeys(dev_jwks), (DEV_AUTHORIZED_PARTY,))
         providers.append(Provider(policy, ClaimsMapping()))
     by_issuer: dict[str, Provider] = {}
     for provider in providers:
@@ -161,10 +159,10 @@ def _idp(entry: dict[str, Any], interval: int) -> Provider:
     )
 
 
-def _keys(setting: str, jwks_url: str | None, issuer: str, interval: int) -> ProviderKeys:
+def _keys(setting: str, jwks_url: str | None, issuer: str, interval: int) -> SigningKeys:
     try:
         if jwks_url is None:
             return DiscoveredKeys(issuer, interval)
         return ProviderKeys(jwks_url, interval)
-    except PyJWKClientError as exc:
+    except ValueError as exc:
         raise ConfigError(f"{setting}: {exc}") from exc

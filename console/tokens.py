@@ -1,162 +1,42 @@
 """Session token (JWT) verification: the one place that decides whether a console token is good.
 
-Signing keys come from each provider's JWKS through PyJWT's ``PyJWKClient``, subclassed for
-two guarantees its defaults do not give (SPEC §6.2):
-
-* a refresh is *attempted* at most once per ``min_refresh_seconds`` per provider and process,
-  whether it succeeds or not, so a flood of forged ``kid``s (or a dead provider) costs at
-  most one outgoing request per interval;
-* the last key set fetched successfully stays in use while the provider is down, even after
-  PyJWT's own cache lifespan has run out.
-
-The refresh interval is measured on ``tenants.clock``, the one time seam tests move.
+The signing keys come from each provider's JWKS through ``console.signingkeys``.
 """
 
 from __future__ import annotations
 
-import json
-import logging
 import time
-import urllib.request
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlparse
 
 import jwt
-from jwt import PyJWK, PyJWKClient, PyJWKSet
-from jwt.exceptions import PyJWKClientConnectionError, PyJWTError
+from jwt import PyJWK
+from jwt.exceptions import PyJWTError
 
-from tenants import clock
+from console.signingkeys import (
+    ALLOWED_ALGORITHMS,
+    KEY_SET_LIFESPAN_SECONDS,
+    InvalidToken,
+    ProviderKeys,
+    ProviderUnavailable,
+    SigningKeys,
+)
 
-log = logging.getLogger("loopwave.console.tokens")
+# The errors of verification, and the key sources a policy is built with, are part of this
+# module's interface; they are defined beside the key sets, which raise them too.
+__all__ = [
+    "InvalidToken",
+    "ProviderKeys",
+    "ProviderUnavailable",
+    "SigningKeys",
+    "TokenPolicy",
+    "TokenVerifier",
+]
 
-ALLOWED_ALGORITHMS = ("RS256", "ES256")
 MAX_TOKEN_BYTES = 8 * 1024
 # Headers that would let the token name its own verification key: never honoured, so refused.
 KEY_CARRYING_HEADERS = ("jku", "x5u", "jwk", "x5c")
-FETCH_TIMEOUT_SECONDS = 5.0
-
-
-class InvalidToken(Exception):
-    """The token is not acceptable (401 ``AUTH_INVALID_TOKEN``); the message says why."""
-
-
-class ProviderUnavailable(Exception):
-    """No signing keys could be fetched and none are cached (503)."""
-
-
-class ProviderKeys(PyJWKClient):
-    """A provider's signing keys by ``kid``: cached, refreshed sparingly, kept while it is down."""
-
-    def __init__(
-        self,
-        uri: str,
-        min_refresh_seconds: float,
-        timeout: float = FETCH_TIMEOUT_SECONDS,
-        lifespan: float = 300,
-    ):
-        super().__init__(
-            uri,
-            cache_jwk_set=True,
-            lifespan=lifespan,
-            timeout=timeout,
-            cooldown_duration=min_refresh_seconds,
-        )
-        self.min_refresh_seconds = min_refresh_seconds
-        self._last_attempt: float | None = None
-        self._last_good: PyJWKSet | None = None
-        # The kids of the last key set fetched: a cached verified token stays good only while
-        # its kid is listed here (SPEC §6.5). Replaced whole, so readers need no lock.
-        self.listed_kids: frozenset[str] = frozenset()
-
-    def get_signing_key(self, kid: str) -> PyJWK:
-        with self._client_lock:
-            cached = self.jwk_set_cache.get() if self.jwk_set_cache else None
-            found = _match(cached, kid)
-            if found is not None:
-                return found
-            known = self._refresh_if_allowed() or cached or self._last_good
-            if known is None:
-                raise ProviderUnavailable()
-            found = _match(known, kid)
-            if found is None:
-                raise InvalidToken("The session token is signed with an unknown key")
-            return found
-
-    def _refresh_if_allowed(self) -> PyJWKSet | None:
-        now = clock.now().timestamp()
-        last = self._last_attempt
-        if last is not None and 0 <= now - last < self.min_refresh_seconds:
-            return None
-        self._last_attempt = now
-        try:
-            fresh = self.get_jwk_set(refresh=True)
-        except PyJWTError as exc:
-            log.warning("fetching signing keys from %s failed: %s", self.uri, exc)
-            return None
-        self._last_good = fresh
-        self.listed_kids = frozenset(key.key_id for key in fresh.keys if key.key_id)
-        return fresh
-
-
-class DiscoveredKeys(ProviderKeys):
-    """Keys of an issuer that publishes OIDC discovery: the JWKS address is read on first need.
-
-    Discovery happens lazily, inside a fetch, so the app starts while the provider is down.
-    """
-
-    def __init__(
-        self, issuer: str, min_refresh_seconds: float, timeout: float = FETCH_TIMEOUT_SECONDS
-    ):
-        self.discovery_url = f"{issuer.rstrip('/')}/.well-known/openid-configuration"
-        super().__init__(self.discovery_url, min_refresh_seconds, timeout)
-        self.issuer = issuer
-        self._discovered = False
-
-    def fetch_data(self) -> Any:
-        if not self._discovered:
-            self.uri = self._discover()
-            self._discovered = True
-        return super().fetch_data()
-
-    def _discover(self) -> str:
-        try:
-            opener = urllib.request.build_opener()
-            with opener.open(self.discovery_url, timeout=self.timeout) as response:
-                document = json.load(response)
-        except (OSError, ValueError) as exc:
-            raise PyJWKClientConnectionError(f"OIDC discovery failed: {exc}") from exc
-        jwks_uri = document.get("jwks_uri") if isinstance(document, dict) else None
-        if document.get("issuer") != self.issuer or not isinstance(jwks_uri, str):
-            raise PyJWKClientConnectionError("OIDC discovery document does not match the issuer")
-        if urlparse(jwks_uri).scheme not in ("http", "https"):
-            raise PyJWKClientConnectionError("OIDC discovery names a non-HTTP jwks_uri")
-        return jwks_uri
-
-
-class LocalKeys(ProviderKeys):
-    """A key set held in the process (development sign-in): same client, no HTTP."""
-
-    def __init__(self, jwks: dict[str, Any], label_uri: str):
-        super().__init__(label_uri, min_refresh_seconds=0)
-        self._jwks = jwks
-
-    def fetch_data(self) -> Any:
-        return self._jwks
-
-
-def _match(jwk_set: PyJWKSet | None, kid: str) -> PyJWK | None:
-    if jwk_set is None:
-        return None
-    for candidate in jwk_set.keys:
-        if (
-            candidate.key_id == kid
-            and candidate.public_key_use in ("sig", None)
-            and candidate.algorithm_name in ALLOWED_ALGORITHMS
-        ):
-            return candidate
-    return None
 
 
 @dataclass(frozen=True)
@@ -164,7 +44,7 @@ class TokenPolicy:
     """What one provider's tokens must satisfy besides a good signature."""
 
     issuer: str
-    keys: ProviderKeys
+    keys: SigningKeys
     authorized_parties: tuple[str, ...] = ()
     audience: str | None = None
 
@@ -173,10 +53,11 @@ class TokenVerifier:
     """Verifies a bearer token against the one provider its ``iss`` names.
 
     A dashboard sends the same token with every request until it expires, so verified tokens
-    are remembered (by their exact text) until their ``exp``, for at most as long as PyJWT
-    caches a key set, and only while the provider's last fetched key set still lists the
-    token's ``kid``: once a refresh no longer lists it, every cached token signed with it is
-    dropped on its next use (SPEC §6.5). A repeat costs two lookups instead of an RSA check.
+    are remembered (by their exact text) until their ``exp``, for at most ``cache_seconds``
+    (by default, as long as a key set is used before a refresh), and only while the provider's
+    last fetched key set still lists the token's ``kid``: once a refresh no longer lists it,
+    every cached token signed with it is dropped on its next use (SPEC §6.5). A repeat costs
+    two lookups instead of an RSA check.
     """
 
     def __init__(
@@ -184,7 +65,7 @@ class TokenVerifier:
         policies: Iterable[TokenPolicy],
         leeway_seconds: int,
         cache_size: int = 4096,
-        cache_seconds: float = 300,
+        cache_seconds: float = KEY_SET_LIFESPAN_SECONDS,
     ):
         self._by_issuer = {policy.issuer: policy for policy in policies}
         self._leeway = leeway_seconds

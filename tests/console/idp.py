@@ -77,7 +77,19 @@ class IdentityProvider:
         self.signing_key = SigningKey.rsa()
         self.published: list[SigningKey] = [self.signing_key]
         self.jwks_fetches = 0
+        self.discovery_fetches = 0
         self.failing = False
+        # Ways to misbehave: JWKS members served after the real keys, a raw JWKS body served
+        # instead of the keys, a redirect answered instead, another issuer in the discovery
+        # document or a raw body instead of it, and a gate every JWKS answer waits at
+        # (``held`` counts the answers that reached it).
+        self.extra_members: list[Any] = []
+        self.raw_jwks: bytes | None = None
+        self.jwks_redirect: str | None = None
+        self.discovery_issuer: str | None = None
+        self.raw_discovery: bytes | None = None
+        self.gate: threading.Event | None = None
+        self.held = threading.Semaphore(0)
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
         self.issuer = f"http://127.0.0.1:{self._server.server_address[1]}"
@@ -95,18 +107,35 @@ class IdentityProvider:
                 if provider.failing:
                     return self._send(503, {"error": "unavailable"})
                 if self.path == "/.well-known/jwks.json":
-                    provider.jwks_fetches += 1
-                    keys = [key.public_jwk() for key in provider.published]
-                    return self._send(200, {"keys": keys})
+                    return self._jwks()
                 if self.path == "/.well-known/openid-configuration":
-                    return self._send(
-                        200, {"issuer": provider.issuer, "jwks_uri": provider.jwks_url}
-                    )
+                    provider.discovery_fetches += 1
+                    if provider.raw_discovery is not None:
+                        return self._send(200, provider.raw_discovery)
+                    issuer = provider.discovery_issuer or provider.issuer
+                    return self._send(200, {"issuer": issuer, "jwks_uri": provider.jwks_url})
                 return self._send(404, {"error": "not found"})
 
-            def _send(self, status: int, body: dict) -> None:
-                payload = json.dumps(body).encode()
+            def _jwks(self) -> None:
+                provider.jwks_fetches += 1
+                gate = provider.gate
+                if gate is not None:
+                    provider.held.release()
+                    gate.wait()
+                if provider.jwks_redirect is not None:
+                    return self._send(302, {}, {"Location": provider.jwks_redirect})
+                if provider.raw_jwks is not None:
+                    return self._send(200, provider.raw_jwks)
+                keys = [key.public_jwk() for key in provider.published]
+                return self._send(200, {"keys": [*keys, *provider.extra_members]})
+
+            def _send(
+                self, status: int, body: dict | bytes, headers: dict[str, str] | None = None
+            ) -> None:
+                payload = body if isinstance(body, bytes) else json.dumps(body).encode()
                 self.send_response(status)
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
@@ -168,6 +197,8 @@ class IdentityProvider:
         )
 
     def stop(self) -> None:
+        if self.gate is not None:
+            self.gate.set()
         self._server.shutdown()
         self._server.server_close()
 
