@@ -154,15 +154,19 @@ def _unverified_parts(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 NUMERIC_DATE_CLAIMS = ("exp", "nbf", "iat")
+MAX_NUMERIC_DATE = 253_402_300_799  # 9999-12-31T23:59:59Z
 
 
 def _check_claims(claims: dict[str, Any], policy: TokenPolicy) -> None:
     # PyJWT converts a numeric string ("exp": "99999999999") with int(); RFC 7519 requires a
     # JSON number, and a provider never sends anything else.
+    # A date past year 9999 (an integer too large for a float, say) is no date of any token.
     for name in NUMERIC_DATE_CLAIMS:
         value = claims.get(name)
         if name in claims and (isinstance(value, bool) or not isinstance(value, int | float)):
             raise InvalidToken(f"The session token's '{name}' claim must be a JSON number")
+        if name in claims and not -MAX_NUMERIC_DATE <= value <= MAX_NUMERIC_DATE:
+            raise InvalidToken(f"The session token's '{name}' claim is out of range")
     subject = claims.get("sub")
     if not isinstance(subject, str) or not subject:
         raise InvalidToken("The session token lacks the 'sub' claim")
