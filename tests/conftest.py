@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -34,14 +35,13 @@ def instance_path(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("instance")
 
 
-@pytest.fixture(scope="session")
-def database_url(instance_path: Path) -> Iterator[str]:
-    """SQLite in the run's temporary folder, or a PostgreSQL database of this run alone
-    (created beside ``TEST_DATABASE_URL``'s, dropped at the end), so that two runs on one
-    machine never share tables."""
+@contextmanager
+def new_database(sqlite_file: Path) -> Iterator[str]:
+    """An empty database of its own, of the run's kind: the SQLite file, or with
+    ``TEST_DATABASE_URL`` a new PostgreSQL database beside that one, dropped at the end."""
     url = os.environ.get("TEST_DATABASE_URL")
     if not url:
-        yield f"sqlite:///{instance_path / 'test.db'}"
+        yield f"sqlite:///{sqlite_file}"
         return
     server = sa.engine.make_url(url)
     name = f"lwtest_{os.getpid()}_{uuid.uuid4().hex[:8]}"
@@ -54,6 +54,20 @@ def database_url(instance_path: Path) -> Iterator[str]:
         with admin.connect() as connection:
             connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(instance_path: Path) -> Iterator[str]:
+    """The run's database: two runs on one machine never share tables."""
+    with new_database(instance_path / "test.db") as url:
+        yield url
+
+
+@pytest.fixture
+def scratch_database_url(migrated, tmp_path: Path) -> Iterator[str]:
+    """An empty database of this test alone (migration tests build it revision by revision)."""
+    with new_database(tmp_path / "scratch.db") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -177,12 +176,10 @@ def test_development_sign_in_never_reaches_a_real_providers_tenant(
         db.engine.dispose()
 
 
-def test_migration_binds_existing_tenants_to_console_issuer(migrated, tmp_path: Path):
-    url = f"sqlite:///{tmp_path / 'upgrade.db'}"
+def test_migration_binds_existing_tenants_to_console_issuer(scratch_database_url):
     config = {
         "TESTING": True,
-        "SQLALCHEMY_DATABASE_URI": url,
-        "SQLALCHEMY_ENGINE_OPTIONS": {},
+        "SQLALCHEMY_DATABASE_URI": scratch_database_url,
         "CONSOLE_ISSUER": "https://clerk.acme.example",
     }
     app = create_app(config)

@@ -4,12 +4,8 @@ are converted to digests in place, and a retry within their 24 hours still repla
 from __future__ import annotations
 
 import json
-import os
-import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
-import pytest
 import sqlalchemy as sa
 from flask_migrate import downgrade, upgrade
 
@@ -25,28 +21,8 @@ BODY = {"name": "Ada", "phone": "+14155550100"}
 STORED_ANSWER = {"id": "con_01JD0000000000000000000000", "name": "Ada", "stored": True}
 
 
-@pytest.fixture
-def scratch_url(migrated, tmp_path) -> Iterator[str]:
-    """A database of this test alone (SQLite file, or a PostgreSQL database beside the run's)."""
-    url = os.environ.get("TEST_DATABASE_URL")
-    if not url:
-        yield f"sqlite:///{tmp_path / 'migration.db'}"
-        return
-    server = sa.engine.make_url(url)
-    name = f"lwmig_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield server.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
-def test_records_of_the_earlier_schema_are_converted_and_still_replay(scratch_url):
-    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": scratch_url})
+def test_records_of_the_earlier_schema_are_converted_and_still_replay(scratch_database_url):
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": scratch_database_url})
     with app.app_context():
         upgrade(revision=BEFORE)
         tenant = keystore().create_tenant("Acme")

@@ -3,11 +3,6 @@ every key of a chain gets the chain's first key as its lineage (one rate-limit w
 
 from __future__ import annotations
 
-import os
-import uuid
-from collections.abc import Iterator
-
-import pytest
 import sqlalchemy as sa
 from flask_migrate import upgrade
 
@@ -17,29 +12,9 @@ from core.extensions import db
 BEFORE, LINEAGE = "c3a1d2e4f5b6", "c4d1e2f3a5b6"
 
 
-@pytest.fixture
-def fresh_database_url(tmp_path, server_env) -> Iterator[str]:
-    """An empty database of the suite's kind (SQLite file, or a new PostgreSQL database)."""
-    url = os.environ.get("TEST_DATABASE_URL")
-    if not url:
-        yield f"sqlite:///{tmp_path / 'lineage.db'}"
-        return
-    server = sa.engine.make_url(url)
-    name = f"lwlineage_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield server.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
-def test_existing_rotation_chains_get_their_first_key_as_lineage(fresh_database_url):
-    app = create_app({"SQLALCHEMY_DATABASE_URI": fresh_database_url})
-    engine = sa.create_engine(fresh_database_url)
+def test_existing_rotation_chains_get_their_first_key_as_lineage(scratch_database_url):
+    app = create_app({"SQLALCHEMY_DATABASE_URI": scratch_database_url})
+    engine = sa.create_engine(scratch_database_url)
     try:
         with app.app_context():
             upgrade(revision=BEFORE)
