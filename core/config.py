@@ -16,7 +16,7 @@ import os
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field, NonNegativeInt, ValidationError, field_validator
 from pydantic_settings import (
@@ -76,6 +76,9 @@ class Settings(BaseSettings):
     METRICS_TOKEN: str | None = None
     LOOPWAVE_INSTANCE_PATH: str | None = None
 
+    # False: only the values given as arguments are read (``GivenSettings``).
+    read_environment: ClassVar[bool] = True
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -85,7 +88,10 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        # Overrides, then the environment, then .env; no secrets directory.
+        # First wins: the arguments (overrides), then the environment, then .env; never a
+        # secrets directory.
+        if not cls.read_environment:
+            return (init_settings,)
         return init_settings, env_settings, dotenv_settings
 
     @field_validator("CONSOLE_AUTHORIZED_PARTIES", mode="before")
@@ -149,16 +155,7 @@ class GivenSettings(Settings):
     """The same settings from the given values only: neither the process environment nor
     ``.env`` is read (``load_config`` called with an explicit environment)."""
 
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return (init_settings,)
+    read_environment = False
 
 
 def read_settings(overrides: Mapping[str, Any] | None = None) -> Settings:
