@@ -13,7 +13,7 @@ from console.devlogin import DevLoginKey
 from console.providers import build_console_auth, sign_in_settings
 from console.tenancy import TenantDirectory
 from core.authfailures import init_auth_failure_limit
-from core.config import development_secret, load_config, read_environment
+from core.config import app_config, development_secret, read_settings
 from core.database import install_connection_checks
 from core.errors import register_error_handlers
 from core.extensions import db, migrate
@@ -34,10 +34,10 @@ from tenants.usage import UsageBuffer
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
-    env = read_environment()
-    app = LoopwaveFlask(__name__, instance_path=env.get("LOOPWAVE_INSTANCE_PATH") or None)
+    settings = read_settings(config)
+    app = LoopwaveFlask(__name__, instance_path=settings.LOOPWAVE_INSTANCE_PATH)
     os.makedirs(app.instance_path, exist_ok=True)
-    app.config.update(load_config(env, app.instance_path, config))
+    app.config.update(app_config(settings, app.instance_path, config))
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = development_secret(app.instance_path)
     configure_logging(app)

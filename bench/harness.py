@@ -5,8 +5,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -14,17 +12,9 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
-import requests
+from tooling.servers import ROOT, Gunicorn
 
-ROOT = Path(__file__).resolve().parent.parent
-GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
 FLASK = str(Path(sys.executable).with_name("flask"))
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def flask_cli(env: dict[str, str], *args: str) -> str:
@@ -41,10 +31,11 @@ def flask_cli(env: dict[str, str], *args: str) -> str:
     return lines[-1] if lines else ""
 
 
-class Server:
-    """gunicorn on loopback. Its output (the app's request log lines included: benchmarks run
-    the logging configuration of ``env``, by default the deployment default, INFO) goes to
-    ``log_path``, or to /dev/null: written through the configured handler either way."""
+class Server(Gunicorn):
+    """gunicorn serving ``module`` on loopback, ready when ``ready_path`` answers. Its output
+    (the app's request log lines included: benchmarks run the logging configuration of
+    ``env``, by default the deployment default, INFO) goes to ``log_path``, or to /dev/null:
+    written through the configured handler either way."""
 
     def __init__(
         self,
@@ -52,44 +43,11 @@ class Server:
         env: dict[str, str],
         ready_path: str,
         workers: int = 2,
-        log_path: str | os.PathLike | None = None,
+        log_path: str | os.PathLike[str] | None = None,
     ):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log_path = log_path
-        output = open(log_path or os.devnull, "ab")  # noqa: SIM115 - the server's lifetime
-        self.process = subprocess.Popen(
-            [
-                GUNICORN,
-                "--bind",
-                f"127.0.0.1:{self.port}",
-                "--workers",
-                str(workers),
-                "--log-level",
-                "warning",
-                module,
-            ],
-            cwd=ROOT,
-            env={**os.environ, **env},
-            start_new_session=True,
-            stdout=output,
-            stderr=output,
+        super().__init__(
+            env, workers, log_path, module, ready_path, options=("--log-level", "warning")
         )
-        output.close()
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                requests.get(self.url + ready_path, timeout=5)
-                return
-            except requests.RequestException:
-                time.sleep(0.1)
-        self.stop()
-        raise RuntimeError(f"{module} did not start (output: {log_path or 'discarded'})")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            self.process.wait(10)
 
 
 def require_wrk() -> str:

@@ -61,10 +61,10 @@ from bench.harness import (  # noqa: E402
     Server,
     alternating_samples,
     flask_cli,
-    free_port,
     print_table,
     wrk_rps,
 )
+from tooling.servers import free_port  # noqa: E402
 
 PG = "postgresql+psycopg://postgres@127.0.0.1:5432"
 KEY_RATE_LIMIT = 1_000_000  # per minute: far above what wrk sends on this machine

@@ -1,19 +1,34 @@
-"""Configuration, read once from the environment (and ``.env``) by ``create_app``."""
+"""Configuration: one pydantic-settings model of the environment variables (README,
+"Configuration"; SPEC §3), read once by ``create_app`` and turned into Flask config keys.
+
+The process environment wins over a ``.env`` file in the working directory, which is not read
+when ``LOOPWAVE_IGNORE_DOTENV`` is set. ``create_app(config)`` overrides that name a setting
+are validated by the same model, and the deployment checks judge the configuration the app
+will actually run with.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import json
+import logging
 import os
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, ClassVar, Literal
 
-from dotenv import dotenv_values
+from pydantic import Field, NonNegativeInt, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
-from core.clientip import parse_networks
+from core.clientip import Networks, parse_networks
 from tenants.licenses import ENFORCEMENTS
 
-_TRUE = {"1", "true", "yes", "on"}
 # The only APP_ENV values that allow DEV_LOGIN, a generated SECRET_KEY and lenient providers.
 DEVELOPMENT_ENVS = ("development", "test")
 
@@ -22,98 +37,194 @@ class ConfigError(RuntimeError):
     """The configuration is unsafe or malformed; the app refuses to start."""
 
 
-def _flag(value: str | None) -> bool:
-    return (value or "").strip().lower() in _TRUE
+class Settings(BaseSettings):
+    """Every environment variable of the README's "Configuration" table, by its own name.
+
+    An empty variable counts as unset. Values that are not JSON by nature are read as
+    operators write them: comma-separated lists, ``1``/``true``/``on`` flags (``NoDecode``
+    keeps pydantic-settings from expecting JSON for the list-typed ones).
+    """
+
+    model_config = SettingsConfigDict(
+        env_file=".env", case_sensitive=True, env_ignore_empty=True, extra="ignore"
+    )
+
+    APP_ENV: str | None = None
+    FLASK_ENV: str | None = None
+    DATABASE_URL: str | None = None
+    REDIS_URL: str | None = None
+    REDIS_NAMESPACE: str | None = None
+    SECRET_KEY: str | None = None
+    API_KEY_PREFIX: str = "lw"
+    CONSOLE_ISSUER: str | None = None
+    CONSOLE_JWKS_URL: str | None = None
+    CONSOLE_AUTHORIZED_PARTIES: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    CONSOLE_AUDIENCE: str | None = None
+    CONSOLE_CLOCK_SKEW_SECONDS: NonNegativeInt = 5
+    CONSOLE_IDPS: Annotated[list[dict[str, Any]] | None, NoDecode] = None
+    CONSOLE_JWKS_MIN_REFRESH_SECONDS: NonNegativeInt = 30
+    CONSOLE_CLERK_PUBLISHABLE_KEY: str | None = None
+    DEV_LOGIN: bool = False
+    TRUSTED_PROXIES: Annotated[Networks, NoDecode] = ()
+    MAX_ACTIVE_KEYS_PER_TENANT: NonNegativeInt = 200
+    AUTH_FAILURES_PER_MINUTE: NonNegativeInt = 600
+    RATE_LIMIT_PER_MINUTE: NonNegativeInt = 6000
+    LICENSE_ENFORCEMENT: str = "enforce"
+    LOG_LEVEL: str = "INFO"
+    LOG_FORMAT: Literal["text", "json"] = "text"
+    USAGE_FLUSH_SECONDS: NonNegativeInt = 5
+    METRICS_TOKEN: str | None = None
+    LOOPWAVE_INSTANCE_PATH: str | None = None
+
+    # False: only the values given as arguments are read (``GivenSettings``).
+    read_environment: ClassVar[bool] = True
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # First wins: the arguments (overrides), then the environment, then .env; never a
+        # secrets directory.
+        if not cls.read_environment:
+            return (init_settings,)
+        return init_settings, env_settings, dotenv_settings
+
+    @field_validator("CONSOLE_AUTHORIZED_PARTIES", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("CONSOLE_IDPS", mode="before")
+    @classmethod
+    def _json(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            try:
+                return json.loads(value)
+            except ValueError as exc:
+                raise ValueError(f"must be a JSON list of provider objects ({exc})") from exc
+        return value
+
+    @field_validator("TRUSTED_PROXIES", mode="before")
+    @classmethod
+    def _networks(cls, value: Any) -> Networks:
+        try:
+            return parse_networks(value)
+        except (ValueError, TypeError) as exc:
+            raise ValueError(
+                "must be comma-separated IP addresses or CIDRs of reverse proxies"
+            ) from exc
+
+    @field_validator("LICENSE_ENFORCEMENT")
+    @classmethod
+    def _enforcement(cls, value: str) -> str:
+        if value not in ENFORCEMENTS:
+            raise ValueError(f"must be one of {', '.join(ENFORCEMENTS)}")
+        return value
+
+    @field_validator("LOG_LEVEL")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        if value.upper() not in logging.getLevelNamesMapping():
+            raise ValueError("must be a logging level such as DEBUG, INFO or WARNING")
+        return value.upper()
+
+    @property
+    def app_env(self) -> str:
+        """``APP_ENV``, else ``FLASK_ENV``, else development; but any declared value other
+        than development/test wins: a stray APP_ENV=development must not re-enable
+        development sign-in on a host whose FLASK_ENV says production."""
+        declared = [
+            value
+            for value in ((name or "").strip().lower() for name in (self.APP_ENV, self.FLASK_ENV))
+            if value
+        ]
+        return next(
+            (value for value in declared if value not in DEVELOPMENT_ENVS),
+            declared[0] if declared else "development",
+        )
 
 
-def _int(env: dict[str, str], name: str, default: int) -> int:
-    raw = env.get(name)
-    if raw in (None, ""):
-        return default
+class GivenSettings(Settings):
+    """The same settings from the given values only: neither the process environment nor
+    ``.env`` is read (``load_config`` called with an explicit environment)."""
+
+    read_environment = False
+
+
+def read_settings(overrides: Mapping[str, Any] | None = None) -> Settings:
+    """The process environment over ``.env`` (unless ``LOOPWAVE_IGNORE_DOTENV``), under the
+    ``overrides`` that name a setting; ``ConfigError`` naming the variable when invalid."""
+    env_file = None if os.environ.get("LOOPWAVE_IGNORE_DOTENV") else ".env"
     try:
-        return int(raw)
-    except ValueError as exc:
-        raise ConfigError(f"{name} must be an integer, got {raw!r}") from exc
-
-
-def _csv(value: str | None) -> list[str]:
-    return [part.strip() for part in (value or "").split(",") if part.strip()]
-
-
-def read_environment() -> dict[str, str]:
-    """The process environment over the values of a ``.env`` file in the working directory."""
-    if os.environ.get("LOOPWAVE_IGNORE_DOTENV"):
-        return dict(os.environ)
-    values = {k: v for k, v in dotenv_values(".env").items() if v is not None}
-    values.update(os.environ)
-    return values
+        return Settings(_env_file=env_file, **_setting_overrides(overrides))
+    except ValidationError as exc:
+        raise _config_error(exc) from None
 
 
 def load_config(
-    env: dict[str, str], instance_path: str, overrides: dict[str, Any] | None = None
+    env: Mapping[str, str] | None,
+    instance_path: str,
+    overrides: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Turn environment variables into Flask config keys (see README, "Configuration").
-
-    ``overrides`` (``create_app``'s argument) are applied before the safety checks, so the
-    checks judge the configuration the app will actually run with.
-    """
-    # Any declared value other than development/test wins: a stray APP_ENV=development must not
-    # re-enable development sign-in on a host whose FLASK_ENV says production.
-    declared = [
-        value
-        for value in ((env.get(name) or "").strip().lower() for name in ("APP_ENV", "FLASK_ENV"))
-        if value
-    ]
-    app_env = next(
-        (value for value in declared if value not in DEVELOPMENT_ENVS),
-        declared[0] if declared else "development",
-    )
-    database_url = env.get("DATABASE_URL") or f"sqlite:///{Path(instance_path) / 'loopwave.db'}"
-    enforcement = env.get("LICENSE_ENFORCEMENT", "enforce")
-    if enforcement not in ENFORCEMENTS:
-        raise ConfigError(f"LICENSE_ENFORCEMENT must be one of {ENFORCEMENTS}")
-    issuer = env.get("CONSOLE_ISSUER") or None
-    config: dict[str, Any] = {
-        "APP_ENV": app_env,
-        "SQLALCHEMY_DATABASE_URI": database_url,
-        "SQLALCHEMY_ENGINE_OPTIONS": _engine_options(database_url),
-        "REDIS_URL": env.get("REDIS_URL") or None,
-        "REDIS_NAMESPACE": env.get("REDIS_NAMESPACE") or default_redis_namespace(database_url),
-        "SECRET_KEY": env.get("SECRET_KEY") or None,
-        "API_KEY_PREFIX": env.get("API_KEY_PREFIX", "lw"),
-        "CONSOLE_ISSUER": issuer,
-        "CONSOLE_JWKS_URL": env.get("CONSOLE_JWKS_URL")
-        or (f"{issuer.rstrip('/')}/.well-known/jwks.json" if issuer else None),
-        "CONSOLE_AUTHORIZED_PARTIES": _csv(env.get("CONSOLE_AUTHORIZED_PARTIES")),
-        "CONSOLE_AUDIENCE": env.get("CONSOLE_AUDIENCE") or None,
-        "CONSOLE_CLOCK_SKEW_SECONDS": _int(env, "CONSOLE_CLOCK_SKEW_SECONDS", 5),
-        "CONSOLE_IDPS": env.get("CONSOLE_IDPS") or None,
-        "CONSOLE_JWKS_MIN_REFRESH_SECONDS": _int(env, "CONSOLE_JWKS_MIN_REFRESH_SECONDS", 30),
-        "CONSOLE_CLERK_PUBLISHABLE_KEY": env.get("CONSOLE_CLERK_PUBLISHABLE_KEY") or None,
-        "DEV_LOGIN": _flag(env.get("DEV_LOGIN")),
-        "RATE_LIMIT_PER_MINUTE": _int(env, "RATE_LIMIT_PER_MINUTE", 6000),
-        "TRUSTED_PROXIES": env.get("TRUSTED_PROXIES") or None,
-        "MAX_ACTIVE_KEYS_PER_TENANT": _int(env, "MAX_ACTIVE_KEYS_PER_TENANT", 200),
-        "AUTH_FAILURES_PER_MINUTE": _int(env, "AUTH_FAILURES_PER_MINUTE", 600),
-        "LICENSE_ENFORCEMENT": enforcement,
-        "LOG_LEVEL": env.get("LOG_LEVEL", "INFO").upper(),
-        "LOG_FORMAT": env.get("LOG_FORMAT", "text"),
-        "MAX_CONTENT_LENGTH": 1024 * 1024,
-        "USAGE_FLUSH_SECONDS": _int(env, "USAGE_FLUSH_SECONDS", 5),
-        "METRICS_TOKEN": env.get("METRICS_TOKEN") or None,
-    }
-    config.update(overrides or {})
+    """Flask config keys from the variables in ``env`` only, or from the process environment
+    and ``.env`` when ``env`` is ``None``, under ``overrides`` (see ``app_config``)."""
+    if env is None:
+        return app_config(read_settings(overrides), instance_path, overrides)
+    given = {name: value for name, value in env.items() if value != ""}
     try:
-        config["TRUSTED_PROXIES"] = parse_networks(config["TRUSTED_PROXIES"])
-    except (ValueError, TypeError) as exc:
-        raise ConfigError(
-            "TRUSTED_PROXIES must be comma-separated IP addresses or CIDRs of reverse proxies"
-        ) from exc
-    for name in ("MAX_ACTIVE_KEYS_PER_TENANT", "AUTH_FAILURES_PER_MINUTE"):
-        if config[name] < 0:
-            raise ConfigError(f"{name} must not be negative")
+        settings = GivenSettings(**{**given, **_setting_overrides(overrides)})
+    except ValidationError as exc:
+        raise _config_error(exc) from None
+    return app_config(settings, instance_path, overrides)
+
+
+def app_config(
+    settings: Settings, instance_path: str, overrides: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """The Flask config keys of ``settings`` (validated with the overrides that name a
+    setting), the other overrides (``TESTING``, ``SQLALCHEMY_*``, …) set as given; then the
+    deployment checks run on the result. Defaults that derive from other settings (database
+    file, Redis namespace, JWKS URL) are filled in here."""
+    database_url = settings.DATABASE_URL or f"sqlite:///{Path(instance_path) / 'loopwave.db'}"
+    issuer = settings.CONSOLE_ISSUER
+    jwks_url = settings.CONSOLE_JWKS_URL or (
+        f"{issuer.rstrip('/')}/.well-known/jwks.json" if issuer else None
+    )
+    config = settings.model_dump(
+        exclude={"APP_ENV", "FLASK_ENV", "DATABASE_URL", "LOOPWAVE_INSTANCE_PATH"}
+    )
+    config.update(
+        APP_ENV=settings.app_env,
+        SQLALCHEMY_DATABASE_URI=database_url,
+        SQLALCHEMY_ENGINE_OPTIONS=_engine_options(database_url),
+        REDIS_NAMESPACE=settings.REDIS_NAMESPACE or default_redis_namespace(database_url),
+        CONSOLE_JWKS_URL=jwks_url,
+        MAX_CONTENT_LENGTH=1024 * 1024,
+    )
+    config.update({k: v for k, v in (overrides or {}).items() if k not in Settings.model_fields})
     check_deployment(config)
     return config
+
+
+def _setting_overrides(overrides: Mapping[str, Any] | None) -> dict[str, Any]:
+    return {k: v for k, v in (overrides or {}).items() if k in Settings.model_fields}
+
+
+def _config_error(exc: ValidationError) -> ConfigError:
+    # Each problem named by its variable; the rejected values are left out of the message,
+    # since some settings (SECRET_KEY, METRICS_TOKEN, URLs with passwords) are secrets.
+    problems = "; ".join(
+        f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}"
+        for error in exc.errors(include_url=False, include_input=False)
+    )
+    return ConfigError(f"invalid configuration: {problems}")
 
 
 def is_development(config: dict[str, Any]) -> bool:
