@@ -34,7 +34,12 @@ class UTCDateTime(TypeDecorator[datetime]):
         parse = datetime.fromisoformat
 
         def process(value: str | None) -> datetime | None:
-            return None if value is None else parse(value + "+00:00")
+            if value is None:
+                return None
+            try:
+                return parse(value + "+00:00")
+            except ValueError:  # text with its own offset, written by other code (old rows)
+                return self.process_result_value(parse(value), dialect)
 
         return process
 
