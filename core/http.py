@@ -19,7 +19,7 @@ from core.extensions import db
 from core.jsonprovider import OrjsonProvider
 from core.middleware import RequestPlumbing
 from tenants.keyformat import redact_keys
-from tenants.pagination import paginate, parse_limit
+from tenants.pagination import PageQuery, paginate, paginate_query, parse_limit
 
 PUBLIC_ENDPOINTS = "loopwave.public_endpoints"
 # No body of either API nests deeper than an object holding a list or an object of strings.
@@ -223,4 +223,12 @@ def list_page(
     page = read_only(
         lambda: paginate(db.session, statement, id_column, limit, cursor, newest_first, rows)
     )
+    return {"data": [serialize(item) for item in page.items], "next_cursor": page.next_cursor}
+
+
+def query_page(query: PageQuery, params: dict[str, Any], serialize: Callable, rows: bool = False):
+    """``list_page`` of a list whose statements are built once (``PageQuery``); ``params``
+    gives the values of the query's bound parameters for this request."""
+    limit, cursor = parse_limit(request.args.get("limit")), request.args.get("cursor")
+    page = read_only(lambda: paginate_query(db.session, query, params, limit, cursor, rows))
     return {"data": [serialize(item) for item in page.items], "next_cursor": page.next_cursor}

@@ -7,6 +7,7 @@ import binascii
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import Integer, bindparam
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 
@@ -55,6 +56,56 @@ def parse_limit(raw: str | None) -> int:
     return limit
 
 
+class PageQuery:
+    """The statements of one list's pages, built once, for lists read on every request.
+
+    A statement built per request costs more than running it: every ``where``, ``order_by``
+    and ``limit`` call coerces its arguments and copies the statement, and SQLAlchemy then
+    walks the new statement to compute the key of its compiled cache. Built once at import
+    with bound parameters for what varies (``bindparam`` values for the filter, ``page_limit``
+    and ``page_after``), the same statement objects serve every request: SQLAlchemy keeps
+    their cache key on the object and finds the compiled form in its cache straight away.
+    The SQL and its parameters are those ``paginate`` would build.
+    """
+
+    def __init__(self, statement: Select, id_column, newest_first: bool = True):
+        self.id_column = id_column
+        order = id_column.desc() if newest_first else id_column.asc()
+        limit = bindparam("page_limit", type_=Integer)
+        after = bindparam("page_after", type_=id_column.type)
+        self.first = statement.order_by(order).limit(limit)
+        self.after = (
+            statement.where(id_column < after if newest_first else id_column > after)
+            .order_by(order)
+            .limit(limit)
+        )
+
+
+def paginate_query(
+    session: Session,
+    query: PageQuery,
+    params: dict[str, Any],
+    limit: int,
+    cursor: str | None,
+    rows: bool = False,
+) -> Page:
+    """``paginate`` of a ``PageQuery``; ``params`` the values of its own bound parameters."""
+    values = {**params, "page_limit": limit + 1}
+    if cursor is None:
+        result = session.execute(query.first, values)
+    else:
+        values["page_after"] = decode_cursor(cursor, query.id_column.info.get(ID_PREFIX))
+        result = session.execute(query.after, values)
+    return _page(result.all() if rows else result.scalars().all(), limit)
+
+
+def _page(found: list[Any], limit: int) -> Page:
+    """The page of ``found`` (up to ``limit + 1`` items: one more tells a next page exists)."""
+    items = found[:limit]
+    next_cursor = encode_cursor(items[-1].id) if len(found) > limit else None
+    return Page(items, next_cursor)
+
+
 def paginate(
     session: Session,
     statement: Select,
@@ -75,7 +126,4 @@ def paginate(
         statement = statement.where(id_column < after if newest_first else id_column > after)
     order = id_column.desc() if newest_first else id_column.asc()
     result = session.execute(statement.order_by(order).limit(limit + 1))
-    found = result.all() if rows else result.scalars().all()
-    items = found[:limit]
-    next_cursor = encode_cursor(items[-1].id) if len(found) > limit else None
-    return Page(items, next_cursor)
+    return _page(result.all() if rows else result.scalars().all(), limit)
