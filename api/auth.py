@@ -65,12 +65,19 @@ class ApiGate:
                 "AUTH_INVALID_KEY", "Missing API key: send it in the x-tenant-api-key header"
             )
         now = clock.timestamp()
+        # Only a failure that cost a database lookup counts against the client's address: a
+        # revoked key refused from the cache costs nothing, and counting it would let a
+        # server still sending its revoked key lock out its neighbours' keys.
+        looked_up: list[bool] = []
+
+        def before_lookup() -> None:
+            self.failures.check(self._client_ip(environ))
+            looked_up.append(True)
+
         try:
-            verified = self.verifier.verify(
-                presented, now, lambda: self.failures.check(self._client_ip(environ))
-            )
+            verified = self.verifier.verify(presented, now, before_lookup)
         except InvalidKey:
-            if self.verifier.is_well_formed(presented):
+            if looked_up:
                 self.failures.record(self._client_ip(environ))
             raise
         note_caller(environ, verified)

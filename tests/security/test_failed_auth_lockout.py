@@ -87,3 +87,23 @@ def test_a_verified_key_once_revoked_is_no_way_to_reach_the_database(client, api
         event.remove(db.engine, "before_cursor_execute", record)
     assert statuses == [401] * (LIMIT + 2)
     assert [s for s in statements if "api_keys" in s] == []
+
+
+def test_a_revoked_key_refused_from_the_cache_does_not_lock_out_its_neighbours(
+    client, api_key, store
+):
+    """Only failures that cost a lookup count: a server still sending its revoked key costs
+    one lookup, then is refused from the cache, and another key from the same address (one
+    this process never saw) keeps working."""
+    key = api_key()
+    assert client.get("/api/v1/health", headers={"x-tenant-api-key": key}).status_code == 200
+    key_id = store.session.scalars(select(ApiKey.id)).one()
+    store.revoke_key(store.session.get(ApiKey, key_id).tenant_id, key_id, TEST_ACTOR)
+    statuses = [
+        client.get("/api/v1/health", headers={"x-tenant-api-key": key}).status_code
+        for _ in range(LIMIT * 3)
+    ]
+    assert statuses == [401] * (LIMIT * 3)
+    neighbour = api_key(name="neighbour")
+    answer = client.get("/api/v1/health", headers={"x-tenant-api-key": neighbour})
+    assert answer.status_code == 200, answer.get_data(as_text=True)
