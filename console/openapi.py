@@ -1,7 +1,7 @@
 """The console API's OpenAPI document, served publicly at ``/console/openapi.json``.
 
 Request bodies come from the views' ``@accepts`` models and the admin requirement from
-``@require_admin`` (``core.openapi`` reads both off the views); this module states summaries,
+``@require_permission`` (``core.openapi`` reads both off the views); this module states summaries,
 success statuses and the shapes ``console/serializers.py`` answers with.
 """
 
@@ -37,6 +37,12 @@ class Me(BaseModel):
     session_id: str | None
     tenant: MeTenant
     role: str
+    permissions: list[str] = Field(
+        description=(
+            "The console permissions held (`org:api_keys:read`, `org:api_keys:manage`, "
+            "`org:webhooks:manage`): admins hold all, others what their token grants"
+        )
+    )
 
 
 class Key(BaseModel):
@@ -52,6 +58,15 @@ class Key(BaseModel):
     expires_at: datetime | None
     created_at: datetime
     last_used_at: datetime | None
+    last_used_ip: str | None = Field(description="Client address of the last recorded use")
+    description: str
+    metadata: dict[str, str]
+    allowed_ips: list[str] = Field(description="Addresses and CIDRs; empty: anywhere")
+    rate_limit_per_minute: int | None = Field(
+        description="Requests per minute; null: the deployment default; 0: unlimited"
+    )
+    rotated_from_id: str | None = Field(description="The key this one was rotated from")
+    replaced_by_id: str | None = Field(description="The key a rotation of this one issued")
 
 
 class IssuedKey(Key):
@@ -95,7 +110,9 @@ SPEC = DocumentSpec(
     description=(
         "The browser dashboard's API. Authenticate with `Authorization: Bearer <session JWT>` "
         "from the identity provider; the token's active organization is the tenant. "
-        "Operations marked `x-required-role: admin` need an organization admin."
+        "Operations marked `x-required-permission` need that organization permission "
+        "(`org:api_keys:read`, `org:api_keys:manage`, `org:webhooks:manage`) in the session "
+        "token, or the admin role, which holds them all; `GET /console/me` lists the ones held."
     ),
     scheme_name="consoleSession",
     scheme={
@@ -110,8 +127,8 @@ SPEC = DocumentSpec(
         503: ("AUTH_PROVIDER_UNAVAILABLE", "SERVICE_UNAVAILABLE"),
     },
     path_parameters={"key_id": {"type": "string", "pattern": ID_PATTERN.format(prefix="key")}},
-    requirement=lambda view: "admin" if getattr(view, "admin_only", False) else None,
-    requirement_extension="x-required-role",
+    requirement=lambda view: getattr(view, "required_permission", None),
+    requirement_extension="x-required-permission",
     forbidden_code="AUTH_FORBIDDEN",
     operations={
         "openapi_document": Operation("This OpenAPI document (public)", 200, OpenApiDocument),
@@ -124,7 +141,10 @@ SPEC = DocumentSpec(
             errors=(409,),
         ),
         "update_key": Operation(
-            "Rename, enable/disable or re-scope a key", 200, Key, errors=(409,)
+            "Change a key's name, state, scopes, notes, allow-list, rate limit or expiry",
+            200,
+            Key,
+            errors=(409,),
         ),
         "revoke_key": Operation("Revoke a key, for good", 200, Key, errors=(409,)),
         "rotate_key": Operation(

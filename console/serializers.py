@@ -19,6 +19,13 @@ def key(row: ApiKey) -> dict:
         "expires_at": iso(row.expires_at),
         "created_at": iso(row.created_at),
         "last_used_at": iso(row.last_used_at),
+        "last_used_ip": row.last_used_ip,
+        "description": row.description,
+        "metadata": dict(row.key_metadata or {}),
+        "allowed_ips": list(row.allowed_ips or []),
+        "rate_limit_per_minute": row.rate_limit_per_minute,
+        "rotated_from_id": row.rotated_from_id,
+        "replaced_by_id": row.replaced_by_id,
     }
 
 
