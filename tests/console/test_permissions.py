@@ -20,6 +20,7 @@ ROUTES = [
     ("GET", "/console/me", None, None),
     ("GET", "/console/keys", None, READ),
     ("GET", "/console/audit-log", None, READ),
+    ("GET", "/console/events", None, READ),
     ("POST", "/console/keys", {"name": "new"}, MANAGE),
     ("PATCH", "/console/keys/{key}", {"description": "x"}, MANAGE),
     ("POST", "/console/keys/{key}/rotate", {"grace_seconds": 60}, MANAGE),

@@ -29,6 +29,7 @@ CONSOLE_PERMISSIONS = [
     ("POST", "/console/keys/{key_id}/revoke", "org:api_keys:manage"),
     ("POST", "/console/keys/{key_id}/rotate", "org:api_keys:manage"),
     ("GET", "/console/audit-log", "org:api_keys:read"),
+    ("GET", "/console/events", "org:api_keys:read"),
     ("GET", "/console/usage", None),
     ("GET", "/console/license", None),
 ]
