@@ -221,6 +221,7 @@ def worker(status: bool, once: bool, concurrency: int) -> None:
         SecretBox(config["SECRET_KEY"]),
         Sender(config["WEBHOOK_ALLOW_PRIVATE"], pool_size=concurrency),
         concurrency=concurrency,
+        lease_seconds=config["WEBHOOK_LEASE_SECONDS"],
     )
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):

@@ -38,7 +38,7 @@ from tenants.webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 log = logging.getLogger("loopwave.webhooks")
 
-LEASE_SECONDS = 120  # ≫ the longest attempt: connect 5 s + read 10 s
+LEASE_SECONDS = 120  # the default: ≫ the longest attempt (connect 5 s + read 10 s)
 # Exponential backoff, 5 s x 6^n capped at 12 h: the 8th and last attempt comes ~25 h after
 # the first (SPEC: retries for at least 24 hours).
 RETRY_DELAYS = tuple(timedelta(seconds=min(5 * 6**n, 12 * 3600)) for n in range(7))
@@ -66,11 +66,13 @@ class Deliverer:
         sender: Sender,
         batch_size: int = 100,
         concurrency: int = 32,
+        lease_seconds: int = LEASE_SECONDS,
     ):
         self.engine = engine
         self.box = box
         self.sender = sender
         self.batch_size = batch_size
+        self.lease = timedelta(seconds=lease_seconds)
         self.owner = uuid.uuid4().hex
         self._pool = ThreadPoolExecutor(concurrency, thread_name_prefix="webhook")
 
@@ -110,9 +112,7 @@ class Deliverer:
                 session.scalars(
                     update(WebhookDelivery)
                     .where(WebhookDelivery.id.in_(ids), _unleased(now))
-                    .values(
-                        lease_until=now + timedelta(seconds=LEASE_SECONDS), lease_owner=self.owner
-                    )
+                    .values(lease_until=now + self.lease, lease_owner=self.owner)
                     .returning(WebhookDelivery.id)
                     .execution_options(synchronize_session=False)
                 )
