@@ -4,7 +4,7 @@
 it backfilled from their successors' ``rotated_from_id``.
 
 Revision ID: e7a2b4c6d8f1
-Revises: e1a2b3c4d5e6
+Revises: e2b3c4d5e6f7
 Create Date: 2026-11-30 15:20:00.000000
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "e7a2b4c6d8f1"
-down_revision = "e1a2b3c4d5e6"
+down_revision = "e2b3c4d5e6f7"
 branch_labels = None
 depends_on = None
 

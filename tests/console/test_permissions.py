@@ -21,6 +21,7 @@ ROUTES = [
     ("GET", "/console/keys", None, READ),
     ("GET", "/console/audit-log", None, READ),
     ("GET", "/console/events", None, READ),
+    ("GET", "/console/webhooks", None, WEBHOOKS),
     ("POST", "/console/keys", {"name": "new"}, MANAGE),
     ("PATCH", "/console/keys/{key}", {"description": "x"}, MANAGE),
     ("POST", "/console/keys/{key}/rotate", {"grace_seconds": 60}, MANAGE),

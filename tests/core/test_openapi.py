@@ -30,6 +30,16 @@ CONSOLE_PERMISSIONS = [
     ("POST", "/console/keys/{key_id}/rotate", "org:api_keys:manage"),
     ("GET", "/console/audit-log", "org:api_keys:read"),
     ("GET", "/console/events", "org:api_keys:read"),
+    ("GET", "/console/webhooks", "org:webhooks:manage"),
+    ("POST", "/console/webhooks", "org:webhooks:manage"),
+    ("PATCH", "/console/webhooks/{endpoint_id}", "org:webhooks:manage"),
+    ("DELETE", "/console/webhooks/{endpoint_id}", "org:webhooks:manage"),
+    ("POST", "/console/webhooks/{endpoint_id}/rotate-secret", "org:webhooks:manage"),
+    (
+        "POST",
+        "/console/webhooks/{endpoint_id}/deliveries/{delivery_id}/retry",
+        "org:webhooks:manage",
+    ),
     ("GET", "/console/usage", None),
     ("GET", "/console/license", None),
 ]

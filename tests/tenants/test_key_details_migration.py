@@ -11,7 +11,7 @@ from flask_migrate import upgrade
 from app import create_app
 from core.extensions import db
 
-BEFORE, DETAILS = "e1a2b3c4d5e6", "e7a2b4c6d8f1"
+BEFORE, DETAILS = "e2b3c4d5e6f7", "e7a2b4c6d8f1"
 
 
 def test_existing_keys_get_defaults_and_their_successor(scratch_database_url):
