@@ -84,7 +84,9 @@ class ApiGate:
                 self.failures.record(self._client_ip(environ))
             raise
         note_caller(environ, verified)
-        client_ip = self._client_ip(environ)
+        # The socket peer is the client unless proxies are trusted: no call for the common case.
+        proxied = self.trusted_proxies
+        client_ip = self._client_ip(environ) if proxied else environ.get("REMOTE_ADDR")
         if verified.allowed_networks is not None:
             verified.require_allowed_ip(client_ip)
         flush_due = self.usage.record(verified.tenant_id, verified.key_id, now, client_ip)

@@ -16,7 +16,6 @@ from flask import current_app, g, request
 
 from console import bp
 from console.identity import Identity, identity_from_claims
-from console.permissions import effective_permissions
 from console.providers import ConsoleAuth
 from console.tenancy import TenantRef
 from console.tokens import InvalidToken, ProviderUnavailable
@@ -44,7 +43,7 @@ class ConsoleUser:
     @property
     def permissions(self) -> tuple[str, ...]:
         """The console permissions held (``console.permissions``)."""
-        return effective_permissions(self.identity)
+        return self.identity.permissions
 
 
 @bp.before_request

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from console.clerkpermissions import v2_permissions
+from console.permissions import effective_permissions
 from console.tokens import InvalidToken
 
 CLERK_ADMIN_ROLES = ("admin",)
@@ -37,9 +38,9 @@ class Identity:
     org_id: str | None
     org_slug: str | None
     is_admin: bool
-    # Every organization permission the token grants (``org:<feature>:<permission>``), ours
-    # or not; ``console.permissions`` decides what they allow here.
-    permissions: frozenset[str] = frozenset()
+    # The console permissions held (``console.permissions``): worked out once per token,
+    # since the identity is remembered per token (``console.auth``).
+    permissions: tuple[str, ...] = ()
 
     @property
     def role(self) -> str:
@@ -58,13 +59,14 @@ def identity_from_claims(claims: dict[str, Any], mapping: ClaimsMapping) -> Iden
     if mapping.permissions_claim is not None:
         permissions = _permission_names(_claim(claims, mapping.permissions_claim))
     admin_roles = {_without_org_prefix(role) for role in mapping.admin_roles}
+    is_admin = org_id is not None and any(_without_org_prefix(r) in admin_roles for r in roles)
     return Identity(
         user_id=_identifier(claims["sub"], "sub"),
         session_id=_string(claims.get("sid")),
         org_id=_identifier(org_id, "organization id") if org_id is not None else None,
         org_slug=org_slug,
-        is_admin=org_id is not None and any(_without_org_prefix(r) in admin_roles for r in roles),
-        permissions=permissions if org_id is not None else frozenset(),
+        is_admin=is_admin,
+        permissions=effective_permissions(is_admin, permissions) if org_id is not None else (),
     )
 
 

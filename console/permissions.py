@@ -8,8 +8,6 @@ manage a key sit on the list that shows it.
 
 from __future__ import annotations
 
-from console.identity import Identity
-
 API_KEYS_READ = "org:api_keys:read"  # list keys, usage and the audit log
 API_KEYS_MANAGE = "org:api_keys:manage"  # create, change, revoke, rotate keys
 WEBHOOKS_MANAGE = "org:webhooks:manage"  # webhook endpoints (SPEC §10)
@@ -18,11 +16,12 @@ CONSOLE_PERMISSIONS = (API_KEYS_READ, API_KEYS_MANAGE, WEBHOOKS_MANAGE)
 IMPLIED = {API_KEYS_MANAGE: (API_KEYS_READ,)}
 
 
-def effective_permissions(identity: Identity) -> tuple[str, ...]:
-    """The console permissions ``identity`` holds, in ``CONSOLE_PERMISSIONS`` order."""
-    if identity.is_admin:
+def effective_permissions(is_admin: bool, granted: frozenset[str]) -> tuple[str, ...]:
+    """The console permissions held by an admin or by a token that grants ``granted``
+    (organization permission names, ours or not), in ``CONSOLE_PERMISSIONS`` order."""
+    if is_admin:
         return CONSOLE_PERMISSIONS
-    held = set(identity.permissions)
+    held = set(granted)
     for permission in list(held):
         held.update(IMPLIED.get(permission, ()))
     return tuple(permission for permission in CONSOLE_PERMISSIONS if permission in held)
