@@ -39,6 +39,7 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 # The in-process tier: no gunicorn, no browser, no fuzzing (SQLite).
 test-fast: install
