@@ -95,7 +95,7 @@ def audit_log() -> dict[str, Any]:
 
 @bp.get("/events")
 @require_admin
-def list_events():
+def list_events() -> dict[str, Any]:
     event_type = request.args.get("type")
     if event_type is not None and event_type not in events.TYPES:
         raise InvalidInput(f"type must be one of {', '.join(events.TYPES)}", {"field": "type"})

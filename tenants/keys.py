@@ -230,7 +230,7 @@ class KeyStore:
                 key.scopes = normalised
         if changes:
             audit.record(self.session, tenant_id, actor, _update_action(changes), key.id, changes)
-            previous = {field: values[0] for field, values in changes.items()}  # type: ignore[index]
+            previous = {field: values[0] for field, values in changes.items()}
             data = {"object": events.key_object(key), "previous_attributes": previous}
             events.emit(self.session, tenant_id, "key.updated", data)
             self._commit()
