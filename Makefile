@@ -82,4 +82,4 @@ bench-scale: install wrk
 	$(BIN)/python bench/scale.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .mypy_cache

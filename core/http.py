@@ -83,7 +83,7 @@ class SealedNullSession(NullSession):
     """Flask's null session, closed to ``|=`` as well (``NullSession`` refuses every other
     write), so that one instance can serve every request."""
 
-    def __ior__(self, other: Any) -> NoReturn:  # type: ignore[misc]  # refused, unlike ``|``
+    def __ior__(self, other: Any) -> NoReturn:  # type: ignore[misc]  # never returns, unlike dict's
         raise RuntimeError("Loopwave keeps no cookie sessions: the session cannot be written")
 
 
