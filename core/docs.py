@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, send_from_directory
+from flask import Blueprint, Response, send_from_directory
 
 STATIC = Path(__file__).with_name("docs_static")
 PAGE_CSP = (
@@ -20,17 +20,17 @@ PAGE_CSP = (
 bp = Blueprint("docs", __name__)
 
 
-def _send(name: str):
+def _send(name: str) -> Response:
     response = send_from_directory(STATIC, name, max_age=300)
     response.headers["Content-Security-Policy"] = PAGE_CSP
     return response
 
 
 @bp.get("/docs")
-def page():
+def page() -> Response:
     return _send("index.html")
 
 
 @bp.get("/docs/<any('docs.js', 'docs.css'):asset>")
-def asset(asset: str):
+def asset(asset: str) -> Response:
     return _send(asset)
