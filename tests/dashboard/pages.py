@@ -59,9 +59,12 @@ class Dashboard:
         expect(self.page.locator("dialog")).to_have_count(0)
         return secret
 
+    def menu_button(self, name: str) -> Locator:
+        return self.row(name).get_by_role("button", name=f"Actions for {name}")
+
     def action(self, name: str, label: str) -> None:
-        self.row(name).locator("summary").click()
-        self.row(name).get_by_role("button", name=label).click()
+        self.menu_button(name).click()
+        self.row(name).get_by_role("menuitem", name=label).click()
 
     def confirm(self, label: str) -> None:
         self.page.get_by_role("dialog").get_by_role("button", name=label).click()
