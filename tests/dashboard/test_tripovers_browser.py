@@ -92,7 +92,9 @@ def test_a_refused_action_is_a_toast_naming_the_key_and_the_table_stays(dashboar
     dashboard.create_key("other tab")
     dashboard.create_key("neighbour")
     # Revoked in another tab: this page still shows the key as active.
-    assert console_call(page, "POST", f"/console/keys/{key_id(dashboard, 'other tab')}/revoke") == 200
+    assert (
+        console_call(page, "POST", f"/console/keys/{key_id(dashboard, 'other tab')}/revoke") == 200
+    )
 
     dashboard.row("other tab").get_by_label("Enabled: other tab").click()
     dashboard.confirm("Disable “other tab”")
@@ -268,7 +270,9 @@ def test_usage_chart_has_total_range_readable_labels_and_keyboard_numbers(
     for left, right in zip(boxes, boxes[1:], strict=False):
         assert left["x"] + left["width"] <= right["x"], "axis labels overlap"
     assert boxes[-1]["x"] + boxes[-1]["width"] <= width, "the last label is clipped"
-    size = page.evaluate("parseFloat(getComputedStyle(document.querySelector('.chart-x span')).fontSize)")
+    size = page.evaluate(
+        "parseFloat(getComputedStyle(document.querySelector('.chart-x span')).fontSize)"
+    )
     assert size >= 11, f"axis text is {size} px"
 
     bars = page.locator(".chart-plot .bar")
