@@ -50,7 +50,9 @@ class Dashboard:
     def create_key(self, name: str, scopes: list[str] | None = None) -> str:
         """Create a key through the dialog; return the secret read from the show-once dialog."""
         self.open_create_dialog(name, scopes).get_by_role("button", name="Create key").click()
-        return self.read_and_close_secret()
+        secret = self.read_and_close_secret()
+        expect(self.row(name).first).to_be_visible()  # the list has been refreshed
+        return secret
 
     def read_and_close_secret(self) -> str:
         secret_dialog = self.page.locator("dialog.dialog-secret")
