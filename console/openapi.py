@@ -23,6 +23,7 @@ from core.openapi import (
     Usage,
     document,
 )
+from tenants import events
 
 
 class MeTenant(BaseModel):
@@ -82,6 +83,22 @@ class AuditPage(BaseModel):
     next_cursor: str | None
 
 
+class Event(BaseModel):
+    """An event of the outbox (SPEC §10): as listed here and as webhooks deliver it."""
+
+    id: str
+    type: str
+    created_at: datetime
+    livemode: bool
+    tenant_id: str
+    data: dict[str, Any] = Field(description="`object`: the object concerned, never a secret")
+
+
+class EventPage(BaseModel):
+    data: list[Event]
+    next_cursor: str | None
+
+
 class License(BaseModel):
     status: str
     expires_at: datetime | None
@@ -132,6 +149,12 @@ SPEC = DocumentSpec(
             "Issue a successor key; the old one lasts grace_seconds", 201, IssuedKey, errors=(409,)
         ),
         "audit_log": Operation("Every key change, newest first", 200, AuditPage, query=PAGE_QUERY),
+        "list_events": Operation(
+            "The tenant's events, newest first",
+            200,
+            EventPage,
+            query={**PAGE_QUERY, "type": {"type": "string", "enum": list(events.TYPES)}},
+        ),
         "usage": Operation(
             "Requests per key per day, newest day first",
             200,

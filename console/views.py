@@ -14,7 +14,7 @@ from console.schemas import KeyCreateIn, KeyPatchIn, RotateIn
 from core.extensions import db
 from core.http import accepts, list_page
 from core.services import keystore, usage_buffer
-from tenants import clock
+from tenants import clock, events
 from tenants.errors import InvalidInput
 from tenants.licenses import describe, license_for
 from tenants.models import AuditEvent
@@ -89,6 +89,16 @@ def rotate_key(key_id: str, body: RotateIn):
 def audit_log():
     statement = AuditEvent.for_tenant(current_tenant().id)
     return list_page(statement, AuditEvent.id, serializers.audit_event)
+
+
+@bp.get("/events")
+@require_admin
+def list_events():
+    event_type = request.args.get("type")
+    if event_type is not None and event_type not in events.TYPES:
+        raise InvalidInput(f"type must be one of {', '.join(events.TYPES)}", {"field": "type"})
+    statement = events.for_tenant(current_tenant().id, event_type)
+    return list_page(statement, events.Event.id, events.Event.payload)
 
 
 @bp.get("/usage")
