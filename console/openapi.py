@@ -53,6 +53,7 @@ class Key(BaseModel):
     expires_at: datetime | None
     created_at: datetime
     last_used_at: datetime | None
+    rotated_from_id: str | None = Field(description="The key this one was rotated from")
 
 
 class IssuedKey(Key):
