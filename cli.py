@@ -9,6 +9,7 @@ import getpass
 import signal
 import threading
 from datetime import datetime, timedelta
+from typing import NoReturn
 
 import click
 from flask import current_app
@@ -35,7 +36,7 @@ def _actor() -> Actor:
     return Actor(sub=f"cli:{getpass.getuser()}")
 
 
-def _fail(exc: StoreError):
+def _fail(exc: StoreError) -> NoReturn:
     raise click.ClickException(exc.message) from exc
 
 
@@ -133,7 +134,15 @@ def list_tenants() -> None:
     multiple=True,
     help="An address or CIDR the key may be used from (repeat); default: anywhere.",
 )
-def create_key(tenant_id, name, scopes, expires_in, rate_limit, description, allowed_ips) -> None:
+def create_key(
+    tenant_id: str,
+    name: str,
+    scopes: str,
+    expires_in: int | None,
+    rate_limit: int | None,
+    description: str,
+    allowed_ips: tuple[str, ...],
+) -> None:
     """Create a key. The full key is printed once, alone on the last line."""
     expires_at = clock.now() + timedelta(seconds=expires_in) if expires_in else None
     requested = [scope.strip() for scope in scopes.split(",") if scope.strip()]
@@ -186,7 +195,14 @@ def list_keys(tenant_id: str) -> None:
 @click.option("--any-ip", is_flag=True, help="Clear the allow-list: usable from anywhere.")
 @click.option("--rate-limit", type=click.IntRange(min=0), help="Requests per minute; 0: none.")
 @click.option("--default-rate-limit", is_flag=True, help="Use RATE_LIMIT_PER_MINUTE again.")
-def update_key(key_id, description, allowed_ips, any_ip, rate_limit, default_rate_limit) -> None:
+def update_key(
+    key_id: str,
+    description: str | None,
+    allowed_ips: tuple[str, ...],
+    any_ip: bool,
+    rate_limit: int | None,
+    default_rate_limit: bool,
+) -> None:
     """Change a key's description, IP allow-list or rate limit (audited as the console is)."""
     if allowed_ips and any_ip:
         raise click.UsageError("--allowed-ip and --any-ip exclude each other")
@@ -234,7 +250,9 @@ def revoke_key(key_id: str) -> None:
 @click.option("--status", type=click.Choice(["active", "expired", "revoked"]), required=True)
 @click.option("--expires-at", help="ISO 8601, e.g. 2027-01-01T00:00:00Z")
 @click.option("--enforcement", type=click.Choice(["enforce", "warn"]))
-def set_license(tenant_id, status, expires_at, enforcement) -> None:
+def set_license(
+    tenant_id: str, status: str, expires_at: str | None, enforcement: str | None
+) -> None:
     store = keystore()
     try:
         when = _parse_time(expires_at) if expires_at else None

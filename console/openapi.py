@@ -285,5 +285,5 @@ SPEC = DocumentSpec(
 
 @bp.get("/openapi.json")
 @public
-def openapi_document():
+def openapi_document() -> dict[str, Any]:
     return document(SPEC)
