@@ -21,6 +21,7 @@ def key(row: ApiKey) -> dict[str, Any]:
         "expires_at": iso(row.expires_at),
         "created_at": iso(row.created_at),
         "last_used_at": iso(row.last_used_at),
+        "rotated_from_id": row.rotated_from_id,
     }
 
 

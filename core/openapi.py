@@ -97,6 +97,7 @@ class OpenApiDocument(BaseModel):
 class UsageDay(BaseModel):
     key_id: str
     key_name: str
+    key_last4: str
     day: str
     requests: int
 

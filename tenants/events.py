@@ -21,6 +21,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from tenants import clock
 from tenants.clock import iso
+from tenants.ids import new_id
 from tenants.models import ApiKey, Base, License, TenantScoped, _id
 from tenants.sessions import DbSession
 
@@ -83,7 +84,9 @@ def emit(
     """Add the event (and its deliveries) to ``session``; the caller commits."""
     if event_type not in TYPES:
         raise ValueError(f"unknown event type {event_type!r}")
-    event = Event(tenant_id=tenant_id, type=event_type, data=data, dedupe_key=dedupe_key)
+    event = Event(
+        id=new_id("evt"), tenant_id=tenant_id, type=event_type, data=data, dedupe_key=dedupe_key
+    )
     session.add(event)
     for fan_out in _fan_out:
         fan_out(session, event)

@@ -229,12 +229,18 @@ def usage_report(
 def usage_for_tenant(session: DbSession, tenant_id: str, since: date) -> list[dict[str, Any]]:
     """Requests per key per day from ``since`` on, newest day first."""
     statement = (
-        select(KeyUsage.key_id, ApiKey.name, KeyUsage.day, KeyUsage.requests)
+        select(KeyUsage.key_id, ApiKey.name, ApiKey.last4, KeyUsage.day, KeyUsage.requests)
         .join(ApiKey, ApiKey.id == KeyUsage.key_id)
         .where(KeyUsage.tenant_id == tenant_id, KeyUsage.day >= since)
         .order_by(KeyUsage.day.desc(), KeyUsage.key_id)
     )
     return [
-        {"key_id": key_id, "key_name": name, "day": day.isoformat(), "requests": requests}
-        for key_id, name, day, requests in session.execute(statement)
+        {
+            "key_id": key_id,
+            "key_name": name,
+            "key_last4": last4,
+            "day": day.isoformat(),
+            "requests": requests,
+        }
+        for key_id, name, last4, day, requests in session.execute(statement)
     ]
