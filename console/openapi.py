@@ -1,18 +1,15 @@
 """The console API's OpenAPI document, served publicly at ``/console/openapi.json``.
 
 Request bodies come from the views' ``@accepts`` models and the admin requirement from
-``@require_admin`` (``core.openapi`` reads both off the views); this module states summaries,
-success statuses and the shapes ``console/serializers.py`` answers with.
+``@require_admin`` (``core.openapi`` reads both off the views), the response shapes from
+``console/resources.py``, the models the views answer through; this module states summaries,
+success statuses and which model each operation answers with.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
-
-from pydantic import BaseModel, Field
-
 from console import bp
+from console.resources import AuditPage, IssuedKey, Key, KeyList, License, Me
 from core.http import public
 from core.openapi import (
     ID_PATTERN,
@@ -20,73 +17,9 @@ from core.openapi import (
     DocumentSpec,
     OpenApiDocument,
     Operation,
-    Usage,
     document,
 )
-
-
-class MeTenant(BaseModel):
-    id: str
-    name: str
-    external_id: str = Field(description="The organization id, at `issuer`, that reached it")
-
-
-class Me(BaseModel):
-    user_id: str
-    issuer: str = Field(description="The identity provider (`iss`) of the session token")
-    session_id: str | None
-    tenant: MeTenant
-    role: str
-
-
-class Key(BaseModel):
-    """A key as listed: never the secret."""
-
-    id: str
-    name: str
-    start: str
-    last4: str
-    scopes: list[str]
-    enabled: bool
-    revoked_at: datetime | None
-    expires_at: datetime | None
-    created_at: datetime
-    last_used_at: datetime | None
-
-
-class IssuedKey(Key):
-    """A key just created or rotated: the full secret, this once."""
-
-    key: str
-
-
-class KeyList(BaseModel):
-    data: list[Key]
-
-
-class AuditEvent(BaseModel):
-    id: str
-    actor: str = Field(description="The token's `sub`, `cli:<user>`, or a system actor")
-    actor_issuer: str | None = Field(description="The actor's identity provider (`iss`)")
-    action: str
-    key_id: str | None
-    changes: dict[str, Any] | None
-    request_id: str | None
-    source_ip: str | None
-    created_at: datetime
-
-
-class AuditPage(BaseModel):
-    data: list[AuditEvent]
-    next_cursor: str | None
-
-
-class License(BaseModel):
-    status: str
-    expires_at: datetime | None
-    enforcement: str
-    active: bool
-
+from core.resources import Usage
 
 SPEC = DocumentSpec(
     blueprint="console",
