@@ -9,7 +9,21 @@ success statuses and which model each operation answers with.
 from __future__ import annotations
 
 from console import bp
-from console.resources import AuditPage, IssuedKey, Key, KeyList, License, Me
+from console.resources import (
+    AuditPage,
+    CreatedWebhookEndpoint,
+    DeletedWebhookEndpoint,
+    EventPage,
+    IssuedKey,
+    Key,
+    KeyList,
+    License,
+    Me,
+    QueuedDelivery,
+    WebhookDeliveryPage,
+    WebhookEndpoint,
+    WebhookEndpointList,
+)
 from core.http import public
 from core.openapi import (
     ID_PATTERN,
@@ -20,6 +34,7 @@ from core.openapi import (
     document,
 )
 from core.resources import Usage
+from tenants import events
 
 SPEC = DocumentSpec(
     blueprint="console",
@@ -42,7 +57,11 @@ SPEC = DocumentSpec(
         403: ("AUTH_NO_TENANT",),
         503: ("AUTH_PROVIDER_UNAVAILABLE", "SERVICE_UNAVAILABLE"),
     },
-    path_parameters={"key_id": {"type": "string", "pattern": ID_PATTERN.format(prefix="key")}},
+    path_parameters={
+        "key_id": {"type": "string", "pattern": ID_PATTERN.format(prefix="key")},
+        "endpoint_id": {"type": "string", "pattern": ID_PATTERN.format(prefix="whe")},
+        "delivery_id": {"type": "string", "pattern": ID_PATTERN.format(prefix="msg")},
+    },
     requirement=lambda view: "admin" if getattr(view, "admin_only", False) else None,
     requirement_extension="x-required-role",
     forbidden_code="AUTH_FORBIDDEN",
@@ -64,6 +83,44 @@ SPEC = DocumentSpec(
             "Issue a successor key; the old one lasts grace_seconds", 201, IssuedKey, errors=(409,)
         ),
         "audit_log": Operation("Every key change, newest first", 200, AuditPage, query=PAGE_QUERY),
+        "list_events": Operation(
+            "The tenant's events, newest first",
+            200,
+            EventPage,
+            query={**PAGE_QUERY, "type": {"type": "string", "enum": list(events.TYPES)}},
+        ),
+        "list_webhooks": Operation("The tenant's webhook endpoints", 200, WebhookEndpointList),
+        "create_webhook": Operation(
+            "Register an endpoint; its signing secret is in this answer only",
+            201,
+            CreatedWebhookEndpoint,
+            errors=(409,),
+        ),
+        "get_webhook": Operation("One endpoint", 200, WebhookEndpoint),
+        "update_webhook": Operation(
+            "Change an endpoint's url, events, description or enabled", 200, WebhookEndpoint
+        ),
+        "delete_webhook": Operation("Delete an endpoint", 200, DeletedWebhookEndpoint),
+        "rotate_webhook_secret": Operation(
+            "A new signing secret (shown once); the old one signs too for 24 hours",
+            200,
+            CreatedWebhookEndpoint,
+        ),
+        "test_webhook": Operation(
+            "Queue a webhook.test event for this endpoint", 202, QueuedDelivery
+        ),
+        "list_deliveries": Operation(
+            "The endpoint's deliveries with each attempt, newest first",
+            200,
+            WebhookDeliveryPage,
+            query=PAGE_QUERY,
+        ),
+        "retry_delivery": Operation(
+            "Attempt a delivery again now, with the same webhook-id",
+            202,
+            QueuedDelivery,
+            errors=(409,),
+        ),
         "usage": Operation(
             "Requests per key per day, newest day first",
             200,

@@ -10,6 +10,7 @@ from typing import Any
 from pydantic import Field
 
 from core.resources import DataList, Page, Resource, Tenant
+from tenants import events, webhooks
 from tenants.keys import IssuedKey as Issued
 from tenants.models import ApiKey
 
@@ -84,6 +85,120 @@ class AuditEvent(Resource):
 
 class AuditPage(Page[AuditEvent]):
     pass
+
+
+class Event(Resource):
+    """An event of the outbox (SPEC §10): as listed here and as webhooks deliver it."""
+
+    id: str
+    type: str
+    created_at: datetime
+    livemode: bool
+    tenant_id: str
+    data: dict[str, Any] = Field(description="`object`: the object concerned, never a secret")
+
+    @classmethod
+    def of(cls, obj: events.Event) -> dict[str, Any]:
+        # The store builds the payload (webhook deliveries send the same bytes); the model
+        # checks its fields.
+        return cls.build(**obj.payload())
+
+
+class EventPage(Page[Event]):
+    pass
+
+
+class WebhookEndpoint(Resource):
+    """An endpoint as listed: never its signing secret."""
+
+    id: str
+    url: str
+    events: list[str] = Field(description='Event types, or `["*"]` for every type')
+    enabled: bool
+    description: str
+    disabled_reason: str | None
+    failing_since: datetime | None
+    previous_secret_until: datetime | None = Field(
+        description="Until then the previous secret signs too (after a rotation)"
+    )
+    created_at: datetime
+
+    @classmethod
+    def of(cls, obj: webhooks.WebhookEndpoint) -> dict[str, Any]:
+        return cls.build(
+            id=obj.id,
+            url=obj.url,
+            events=list(obj.event_types),
+            enabled=obj.enabled,
+            description=obj.description,
+            disabled_reason=obj.disabled_reason,
+            failing_since=obj.failing_since,
+            previous_secret_until=obj.previous_secret_until,
+            created_at=obj.created_at,
+        )
+
+
+class CreatedWebhookEndpoint(WebhookEndpoint):
+    """An endpoint just created or re-keyed: the `whsec_` secret, this once."""
+
+    secret: str
+
+    @classmethod
+    def of(cls, obj: webhooks.CreatedEndpoint) -> dict[str, Any]:
+        return cls.build(**WebhookEndpoint.of(obj.endpoint), secret=obj.secret)
+
+
+class WebhookEndpointList(DataList[WebhookEndpoint]):
+    pass
+
+
+class DeletedWebhookEndpoint(Resource):
+    id: str
+    deleted: bool
+
+
+class WebhookAttempt(Resource):
+    started_at: datetime
+    status_code: int | None
+    duration_ms: int
+    response_excerpt: str = Field(description="The first KiB of the answer")
+    error: str | None
+
+
+class WebhookDelivery(Resource):
+    id: str = Field(description="The `webhook-id` of every attempt")
+    event_id: str
+    status: str = Field(description="pending, succeeded or failed")
+    attempts: int
+    next_attempt_at: datetime | None
+    last_status_code: int | None
+    completed_at: datetime | None
+    created_at: datetime
+    attempt_log: list[WebhookAttempt]
+
+    @classmethod
+    def of(cls, obj: webhooks.WebhookDelivery) -> dict[str, Any]:
+        return cls.build(
+            id=obj.id,
+            event_id=obj.event_id,
+            status=obj.status,
+            attempts=obj.attempts,
+            next_attempt_at=obj.next_attempt_at if obj.status == "pending" else None,
+            last_status_code=obj.last_status_code,
+            completed_at=obj.completed_at,
+            created_at=obj.created_at,
+            attempt_log=[WebhookAttempt.of(attempt) for attempt in obj.attempt_log],
+        )
+
+
+class WebhookDeliveryPage(Page[WebhookDelivery]):
+    pass
+
+
+class QueuedDelivery(Resource):
+    delivery_id: str
+    event_id: str | None = None
+    status: str | None = None
 
 
 class License(Resource):

@@ -10,13 +10,13 @@ from flask import current_app, request
 
 from console import bp
 from console.auth import current_actor, current_tenant, current_user, require_admin
-from console.resources import AuditEvent, IssuedKey, Key, KeyList, License, Me, MeTenant
+from console.resources import AuditEvent, Event, IssuedKey, Key, KeyList, License, Me, MeTenant
 from console.schemas import KeyCreateIn, KeyPatchIn, RotateIn
 from core.extensions import db
 from core.http import accepts, list_page
 from core.resources import Usage
 from core.services import keystore, usage_buffer
-from tenants import clock, models
+from tenants import clock, events, models
 from tenants.errors import InvalidInput
 from tenants.licenses import describe, license_for
 from tenants.usage import usage_report
@@ -88,6 +88,16 @@ def rotate_key(key_id: str, body: RotateIn):
 def audit_log():
     statement = models.AuditEvent.for_tenant(current_tenant().id)
     return list_page(statement, models.AuditEvent.id, AuditEvent.of)
+
+
+@bp.get("/events")
+@require_admin
+def list_events():
+    event_type = request.args.get("type")
+    if event_type is not None and event_type not in events.TYPES:
+        raise InvalidInput(f"type must be one of {', '.join(events.TYPES)}", {"field": "type"})
+    statement = events.for_tenant(current_tenant().id, event_type)
+    return list_page(statement, events.Event.id, Event.of)
 
 
 @bp.get("/usage")

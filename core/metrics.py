@@ -28,9 +28,12 @@ from prometheus_client import (
     multiprocess,
 )
 from sqlalchemy import Engine, event
+from sqlalchemy.orm import Session
 
 from core.errors import error_response
-from tenants.metrics import LATENCY, TALLY, database_error, enable
+from core.extensions import db
+from tenants import delivery
+from tenants.metrics import LATENCY, TALLY, database_error, enable, webhook_backlog
 
 ROUTE = "loopwave.route"  # environ key: the matched rule, e.g. "/api/v1/chats/<chat_id>/messages"
 UNMATCHED = "unmatched"  # no route matched (404, 405) or refused before routing (413, 431)
@@ -101,7 +104,15 @@ def init_metrics(app: Flask) -> None:
                 headers={"WWW-Authenticate": "Bearer"},
             )
         TALLY.flush()
+        _read_webhook_backlog()
         return Response(generate_latest(_registry()), content_type=CONTENT_TYPE_LATEST)
+
+
+def _read_webhook_backlog() -> None:
+    """The webhook worker's backlog, read from the database by the scrape (one query): the
+    workers may run anywhere, the deliveries table is where the truth is."""
+    backlog = delivery.backlog(lambda: Session(db.engine))
+    webhook_backlog(backlog.due, backlog.lag_seconds)
 
 
 def _registry() -> CollectorRegistry:

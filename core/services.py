@@ -7,12 +7,14 @@ from flask import current_app
 from core.signin import SignInSettings
 from tenants.keys import KeyStore
 from tenants.usage import UsageBuffer
+from tenants.webhooks import WebhookStore
 
 KEYSTORE = "loopwave.keystore"
 USAGE = "loopwave.usage"
 CONSOLE_AUTH = "loopwave.console_auth"
 CONSOLE_TENANTS = "loopwave.console_tenants"
 SIGN_IN = "loopwave.sign_in"
+WEBHOOKS = "loopwave.webhooks"
 
 
 def keystore() -> KeyStore:
@@ -21,6 +23,10 @@ def keystore() -> KeyStore:
 
 def usage_buffer() -> UsageBuffer:
     return current_app.extensions[USAGE]
+
+
+def webhooks() -> WebhookStore:
+    return current_app.extensions[WEBHOOKS]
 
 
 def sign_in_settings() -> SignInSettings:

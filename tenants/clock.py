@@ -23,3 +23,8 @@ def set_source(source: Callable[[], datetime] | None) -> None:
     """Replace the time source (``None`` restores the real clock)."""
     global _source
     _source = source
+
+
+def iso(value: datetime | None) -> str | None:
+    """ISO 8601 for JSON, ``None`` stays ``None``."""
+    return value.isoformat() if value else None

@@ -1,8 +1,9 @@
 """Key management: issue, list, rename, enable/disable, re-scope, revoke, rotate.
 
-Every change is committed together with its audit event and a bump of the change counter
-(``tenants.changes``), then announced through the invalidation signal, so every process
-refuses or re-reads the key on its next request.
+Every change is committed together with its audit entry, its event (``tenants.events``, the
+outbox webhooks are delivered from) and a bump of the change counter (``tenants.changes``),
+then announced through the invalidation signal, so every process refuses or re-reads the key
+on its next request.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, scoped_session
 
-from tenants import audit, clock, keyformat, scopes
+from tenants import audit, clock, events, keyformat, scopes
 from tenants.audit import Actor
 from tenants.changes import record_change
 from tenants.crypto import key_hash
@@ -151,6 +152,9 @@ class KeyStore:
     def set_license(self, tenant_id: str, status: str, **fields) -> License:
         self.tenant(tenant_id)
         row = set_license(self.session, tenant_id, status, **fields)
+        events.emit(
+            self.session, tenant_id, "license.updated", {"object": events.license_object(row)}
+        )
         self._commit()
         return row
 
@@ -189,6 +193,9 @@ class KeyStore:
             issued.record.id,
             {"name": issued.record.name, "scopes": issued.record.scopes},
         )
+        events.emit(
+            self.session, tenant_id, "key.created", {"object": events.key_object(issued.record)}
+        )
         self._commit()
         return issued
 
@@ -222,6 +229,9 @@ class KeyStore:
                 key.scopes = normalised
         if changes:
             audit.record(self.session, tenant_id, actor, _update_action(changes), key.id, changes)
+            previous = {field: values[0] for field, values in changes.items()}  # type: ignore[index]
+            data = {"object": events.key_object(key), "previous_attributes": previous}
+            events.emit(self.session, tenant_id, "key.updated", data)
             self._commit()
         return key
 
@@ -229,6 +239,7 @@ class KeyStore:
         key = self._changeable(tenant_id, key_id)
         key.revoked_at = clock.now()
         audit.record(self.session, tenant_id, actor, "key.revoked", key.id)
+        events.emit(self.session, tenant_id, "key.revoked", {"object": events.key_object(key)})
         self._commit()
         return key
 
@@ -268,6 +279,12 @@ class KeyStore:
             old.id,
             {"new_key_id": issued.record.id, "grace_seconds": grace_seconds},
         )
+        data = {
+            "object": events.key_object(issued.record),
+            "previous_key": events.key_object(old),
+            "grace_seconds": grace_seconds,
+        }
+        events.emit(self.session, tenant_id, "key.rotated", data)
         self._commit()
         return issued
 

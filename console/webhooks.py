@@ -1,0 +1,93 @@
+"""Webhook endpoints of the console API (SPEC §10). Admins only; the store does the work."""
+
+from __future__ import annotations
+
+from console import bp
+from console.auth import current_actor, current_tenant, require_admin
+from console.resources import (
+    CreatedWebhookEndpoint,
+    DeletedWebhookEndpoint,
+    QueuedDelivery,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEndpointList,
+)
+from console.schemas import WebhookCreateIn, WebhookPatchIn
+from core.http import accepts, list_page
+from core.services import webhooks
+from tenants.errors import InvalidInput
+from tenants.webhooks import WebhookDelivery as DeliveryRecord
+
+
+@bp.get("/webhooks")
+@require_admin
+def list_webhooks():
+    endpoints = webhooks().list(current_tenant().id)
+    return WebhookEndpointList.build(data=[WebhookEndpoint.of(row) for row in endpoints])
+
+
+@bp.post("/webhooks")
+@require_admin
+@accepts(WebhookCreateIn)
+def create_webhook(body: WebhookCreateIn):
+    created = webhooks().create(
+        current_tenant().id, current_actor(), body.url, body.events, body.description, body.enabled
+    )
+    return CreatedWebhookEndpoint.of(created), 201
+
+
+@bp.get("/webhooks/<endpoint_id>")
+@require_admin
+def get_webhook(endpoint_id: str):
+    return WebhookEndpoint.of(webhooks().get(current_tenant().id, endpoint_id))
+
+
+@bp.patch("/webhooks/<endpoint_id>")
+@require_admin
+@accepts(WebhookPatchIn)
+def update_webhook(endpoint_id: str, body: WebhookPatchIn):
+    sent = {field: getattr(body, field) for field in body.model_fields_set}
+    if not sent:
+        raise InvalidInput("Send at least one of: url, events, description, enabled")
+    nulls = sorted(field for field, value in sent.items() if value is None)
+    if nulls:
+        raise InvalidInput(f"{', '.join(nulls)} cannot be null", {"field": nulls[0]})
+    if "events" in sent:
+        sent["event_types"] = sent.pop("events")
+    row = webhooks().update(current_tenant().id, endpoint_id, current_actor(), **sent)
+    return WebhookEndpoint.of(row)
+
+
+@bp.delete("/webhooks/<endpoint_id>")
+@require_admin
+def delete_webhook(endpoint_id: str):
+    webhooks().delete(current_tenant().id, endpoint_id, current_actor())
+    return DeletedWebhookEndpoint.build(id=endpoint_id, deleted=True)
+
+
+@bp.post("/webhooks/<endpoint_id>/rotate-secret")
+@require_admin
+def rotate_webhook_secret(endpoint_id: str):
+    created = webhooks().rotate_secret(current_tenant().id, endpoint_id, current_actor())
+    return CreatedWebhookEndpoint.of(created)
+
+
+@bp.post("/webhooks/<endpoint_id>/test")
+@require_admin
+def test_webhook(endpoint_id: str):
+    delivery = webhooks().send_test(current_tenant().id, endpoint_id)
+    return QueuedDelivery.build(delivery_id=delivery.id, event_id=delivery.event_id), 202
+
+
+@bp.get("/webhooks/<endpoint_id>/deliveries")
+@require_admin
+def list_deliveries(endpoint_id: str):
+    statement = webhooks().deliveries(current_tenant().id, endpoint_id)
+    return list_page(statement, DeliveryRecord.id, WebhookDelivery.of)
+
+
+@bp.post("/webhooks/<endpoint_id>/deliveries/<delivery_id>/retry")
+@require_admin
+def retry_delivery(endpoint_id: str, delivery_id: str):
+    delivery = webhooks().retry(current_tenant().id, endpoint_id, delivery_id)
+    return QueuedDelivery.build(delivery_id=delivery.id, status=delivery.status), 202
