@@ -16,7 +16,7 @@ from core.authfailures import init_auth_failure_limit
 from core.config import app_config, development_secret, read_settings
 from core.database import install_connection_checks
 from core.errors import register_error_handlers
-from core.extensions import db, migrate
+from core.extensions import db, migrate, security_headers
 from core.health import register_health_routes
 from core.http import LoopwaveFlask, collect_public_endpoints, install_request_plumbing
 from core.logging import configure_logging
@@ -64,6 +64,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.extensions[SIGN_IN] = sign_in_settings(app.config, console_auth)
 
     install_request_plumbing(app)
+    security_headers.init_app(app)
     register_error_handlers(app)
     init_rate_limits(app)
     init_auth_failure_limit(app)

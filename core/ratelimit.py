@@ -28,8 +28,8 @@ returns the window's remaining time in one atomic round trip (``limits``' ``incr
 the limit and needs a second round trip for the expiry).
 
 Without Redis the windows are counted by ``LocalWindows`` below, a dictionary: ``limits``'
-own ``MemoryStorage`` starts a timer thread every 10 ms to expire counters, and waiting for
-those thread starts was measured at ~75 us per request.
+own ``MemoryStorage`` starts a timer thread to expire counters, and waiting for those thread
+starts weighed on every request (docs/performance.md).
 
 Redis unreachable: counting falls back to per-process in-memory windows (one warning per
 outage) and returns to Redis after ``RETRY_SECONDS``. Limits then hold per worker process

@@ -1,4 +1,4 @@
-"""Routes of the dashboard: one HTML shell per page, its configuration and headers."""
+"""Routes of the dashboard: one HTML shell per page, and its configuration."""
 
 from __future__ import annotations
 
@@ -7,13 +7,10 @@ import logging
 from flask import Blueprint, abort, current_app, redirect, render_template, url_for
 from flask.blueprints import BlueprintSetupState
 
+from core.extensions import security_headers
+from core.headers import dashboard_csp
 from core.services import sign_in_settings
-from dashboard.security import (
-    CLERK_JS_PATH,
-    InvalidPublishableKey,
-    clerk_frontend_api,
-    page_headers,
-)
+from dashboard.security import CLERK_JS_PATH, InvalidPublishableKey, clerk_frontend_api
 from tenants.scopes import SCOPES
 
 bp = Blueprint(
@@ -37,7 +34,8 @@ PAGES = {
 
 @bp.record_once
 def _resolve_clerk_host(state: BlueprintSetupState) -> None:
-    """Decode the publishable key once at start-up.
+    """Decode the publishable key once at start-up; the dashboard's security headers admit
+    the host it names (``core.headers``).
 
     A malformed key is logged and shown on the sign-in page instead of stopping the app: the
     console API does not need it, and no script address is ever derived from it.
@@ -52,14 +50,7 @@ def _resolve_clerk_host(state: BlueprintSetupState) -> None:
             log.error(problem)
     state.app.extensions[CLERK_HOST] = host
     state.app.extensions[CLERK_PROBLEM] = problem
-
-
-@bp.after_request
-def _security_headers(response):
-    response.headers.update(page_headers(current_app.extensions.get(CLERK_HOST)))
-    if response.mimetype == "text/html":
-        response.headers["Cache-Control"] = "no-store"
-    return response
+    security_headers.use_page_policy(state.app, bp.name, dashboard_csp(host))
 
 
 @bp.get("/")

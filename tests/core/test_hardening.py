@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from core.middleware import (
-    MAX_HEADER_FIELD_BYTES,
-    MAX_HEADER_TOTAL_BYTES,
-    PAGE_ONLY_HEADERS,
-    SECURITY_HEADERS,
-)
+from core.headers import NO_FRAMING, NOSNIFF, PAGE_ONLY
+from core.middleware import MAX_HEADER_FIELD_BYTES, MAX_HEADER_TOTAL_BYTES
 from tenants.keyformat import generate
 from tests.conftest import TEST_ACTOR
 from tests.core.test_openapi import TENANT_API_SCOPES
 
 DASHBOARD = "https://dashboard.example.com"
 EVIL = "https://evil.example.com"
+SECURITY_HEADERS = dict((NOSNIFF, NO_FRAMING))
+PAGE_ONLY_HEADERS = dict(PAGE_ONLY)
 
 
 @pytest.fixture
