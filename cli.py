@@ -12,7 +12,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from core.services import keystore, sign_in_settings
+from core.extensions import keystore, sign_in
 from tenants import clock
 from tenants.audit import Actor
 from tenants.changes import POLL_SECONDS
@@ -69,7 +69,7 @@ def create_tenant(name: str, external_id: str | None, issuer: str | None) -> Non
         if not issuer:
             raise click.UsageError("Give --issuer: CONSOLE_ISSUER is not set")
         _warn_unless_configured(issuer)
-    store = keystore()
+    store = keystore.get()
     if external_id is not None and issuer is not None:
         existing = store.tenant_for_organization(issuer, external_id)
         if existing is not None:
@@ -90,7 +90,7 @@ def link_tenant(tenant_id: str, issuer: str, external_id: str) -> None:
     """Let an organization of a further identity provider reach an existing tenant."""
     _warn_unless_configured(issuer)
     try:
-        keystore().link_organization(tenant_id, issuer, external_id, _actor())
+        keystore.get().link_organization(tenant_id, issuer, external_id, _actor())
     except StoreError as exc:
         _fail(exc)
     click.echo(f"{tenant_id}\t{issuer}\t{external_id}")
@@ -99,14 +99,14 @@ def link_tenant(tenant_id: str, issuer: str, external_id: str) -> None:
 def _warn_unless_configured(issuer: str) -> None:
     """A binding may be made before its provider is configured, but say so: a typo in an
     issuer would otherwise leave the organization silently unable to sign in."""
-    if issuer not in sign_in_settings().issuers:
+    if issuer not in sign_in.get().issuers:
         click.echo(f"warning: {issuer} is not a configured identity provider", err=True)
 
 
 @tenants_cli.command("list")
 def list_tenants() -> None:
     """Tenant id, name, and each bound organization as issuer:organization id."""
-    store = keystore()
+    store = keystore.get()
     for tenant in store.list_tenants():
         bound = ", ".join(
             f"{org.issuer} {org.external_id}" for org in store.organizations(tenant.id)
@@ -124,7 +124,7 @@ def create_key(tenant_id, name, scopes, expires_in, rate_limit) -> None:
     """Create a key. The full key is printed once, alone on the last line."""
     expires_at = clock.now() + timedelta(seconds=expires_in) if expires_in else None
     requested = [scope.strip() for scope in scopes.split(",") if scope.strip()]
-    store = keystore()
+    store = keystore.get()
     try:
         issued = store.create_key(
             tenant_id, name, _actor(), requested, expires_at, rate_limit_per_minute=rate_limit
@@ -141,7 +141,7 @@ def create_key(tenant_id, name, scopes, expires_in, rate_limit) -> None:
 @keys_cli.command("list")
 @click.option("--tenant", "tenant_id", required=True)
 def list_keys(tenant_id: str) -> None:
-    store = keystore()
+    store = keystore.get()
     try:
         store.tenant(tenant_id)
     except StoreError as exc:
@@ -157,7 +157,7 @@ def list_keys(tenant_id: str) -> None:
 @keys_cli.command("revoke")
 @click.argument("key_id")
 def revoke_key(key_id: str) -> None:
-    store = keystore()
+    store = keystore.get()
     key = store.session.get(ApiKey, key_id)
     if key is None:
         raise click.ClickException(f"No key with id '{key_id}'")
@@ -175,7 +175,7 @@ def revoke_key(key_id: str) -> None:
 @click.option("--expires-at", help="ISO 8601, e.g. 2027-01-01T00:00:00Z")
 @click.option("--enforcement", type=click.Choice(["enforce", "warn"]))
 def set_license(tenant_id, status, expires_at, enforcement) -> None:
-    store = keystore()
+    store = keystore.get()
     try:
         when = _parse_time(expires_at) if expires_at else None
         row = store.set_license(tenant_id, status, expires_at=when, enforcement=enforcement)

@@ -23,13 +23,13 @@ from flask import Response, after_this_request, current_app, g, request
 from flask.blueprints import BlueprintSetupState
 
 from api import bp
-from core.authfailures import AUTH_FAILURES, AuthFailureLimit
+from core.authfailures import AuthFailureLimit
 from core.clientip import Networks, client_ip_from
 from core.errors import ApiError, refusal_response
+from core.extensions import auth_failures, keystore, rate_limiter, usage_buffer
 from core.http import is_public_endpoint
 from core.middleware import note_caller
-from core.ratelimit import RATE_LIMIT, QuotaHeaders, RateLimiter
-from core.services import KEYSTORE, USAGE, usage_buffer
+from core.ratelimit import QuotaHeaders, RateLimiter
 from tenants import clock
 from tenants.errors import InvalidKey, StoreError
 from tenants.usage import UsageBuffer
@@ -93,13 +93,13 @@ class ApiGate:
 
 @bp.record_once
 def build_gate(state: BlueprintSetupState) -> None:
-    extensions = state.app.extensions
-    extensions[GATE] = ApiGate(
-        extensions[KEYSTORE].verifier,
-        extensions[USAGE],
-        extensions[RATE_LIMIT],
-        extensions[AUTH_FAILURES],
-        state.app.config["TRUSTED_PROXIES"],
+    app = state.app
+    app.extensions[GATE] = ApiGate(
+        keystore.get(app).verifier,
+        usage_buffer.get(app),
+        rate_limiter.get(app),
+        auth_failures.get(app),
+        app.config["TRUSTED_PROXIES"],
     )
 
 
@@ -138,7 +138,7 @@ class QuotaAnswer:
 
 def _flush_usage_after_response(response: Response) -> Response:
     """Counts reach the database after the answer has gone out, never before it."""
-    response.call_on_close(usage_buffer().flush_quietly)
+    response.call_on_close(usage_buffer.get().flush_quietly)
     return response
 
 

@@ -9,9 +9,8 @@ from api import bp, serializers
 from api.auth import current_key, license_gated, require_scope
 from api.idempotent import idempotent
 from api.schemas import BroadcastIn, ContactIn, MessageIn, TicketIn
-from core.extensions import db
+from core.extensions import db, usage_buffer
 from core.http import accepts, list_page, query_page
-from core.services import usage_buffer
 from tenants import messaging
 from tenants.pagination import PageQuery
 from tenants.records import Chat, Contact, Message, Ticket
@@ -31,7 +30,7 @@ def health():
 @bp.get("/usage")
 def usage():
     report = usage_report(
-        db.session, usage_buffer(), current_key().tenant_id, request.args.get("days")
+        db.session, usage_buffer.get(), current_key().tenant_id, request.args.get("days")
     )
     return {"data": report}
 

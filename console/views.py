@@ -11,9 +11,8 @@ from flask import current_app, request
 from console import bp, serializers
 from console.auth import current_actor, current_tenant, current_user, require_admin
 from console.schemas import KeyCreateIn, KeyPatchIn, RotateIn
-from core.extensions import db
+from core.extensions import db, keystore, usage_buffer
 from core.http import accepts, list_page
-from core.services import keystore, usage_buffer
 from tenants import clock
 from tenants.errors import InvalidInput
 from tenants.licenses import describe, license_for
@@ -40,14 +39,14 @@ def me():
 @bp.get("/keys")
 @require_admin
 def list_keys():
-    return {"data": [serializers.key(row) for row in keystore().list_keys(current_tenant().id)]}
+    return {"data": [serializers.key(row) for row in keystore.get().list_keys(current_tenant().id)]}
 
 
 @bp.post("/keys")
 @require_admin
 @accepts(KeyCreateIn)
 def create_key(body: KeyCreateIn):
-    issued = keystore().create_key(
+    issued = keystore.get().create_key(
         current_tenant().id, body.name, current_actor(), body.scopes, body.expires_at
     )
     return serializers.issued_key(issued), 201
@@ -65,14 +64,14 @@ def update_key(key_id: str, body: KeyPatchIn):
         raise InvalidInput(f"{', '.join(nulls)} cannot be null", {"field": nulls[0]})
     if "scopes" in sent:
         sent["key_scopes"] = sent.pop("scopes")
-    row = keystore().update_key(current_tenant().id, key_id, current_actor(), **sent)
+    row = keystore.get().update_key(current_tenant().id, key_id, current_actor(), **sent)
     return serializers.key(row)
 
 
 @bp.post("/keys/<key_id>/revoke")
 @require_admin
 def revoke_key(key_id: str):
-    row = keystore().revoke_key(current_tenant().id, key_id, current_actor())
+    row = keystore.get().revoke_key(current_tenant().id, key_id, current_actor())
     return serializers.key(row)
 
 
@@ -80,7 +79,9 @@ def revoke_key(key_id: str):
 @require_admin
 @accepts(RotateIn, optional=True)
 def rotate_key(key_id: str, body: RotateIn):
-    issued = keystore().rotate_key(current_tenant().id, key_id, current_actor(), body.grace_seconds)
+    issued = keystore.get().rotate_key(
+        current_tenant().id, key_id, current_actor(), body.grace_seconds
+    )
     return serializers.issued_key(issued), 201
 
 
@@ -93,7 +94,9 @@ def audit_log():
 
 @bp.get("/usage")
 def usage():
-    report = usage_report(db.session, usage_buffer(), current_tenant().id, request.args.get("days"))
+    report = usage_report(
+        db.session, usage_buffer.get(), current_tenant().id, request.args.get("days")
+    )
     return {"data": report}
 
 

@@ -49,9 +49,9 @@ import redis
 from flask import Flask
 
 from core.errors import ApiError
+from core.services import AppService
 from tenants import metrics
 
-RATE_LIMIT = "loopwave.rate_limit"
 WINDOW_SECONDS = 60
 RETRY_SECONDS = 5.0
 LEASE_DIVISOR = 500  # a lease holds at most 0.2% of the limit
@@ -236,7 +236,13 @@ def _seconds_left(seconds: float) -> int:
     return min(max(1, math.ceil(seconds)), WINDOW_SECONDS)
 
 
-def init_rate_limits(app: Flask) -> None:
-    app.extensions[RATE_LIMIT] = RateLimiter(
-        app.config["REDIS_URL"], app.config["RATE_LIMIT_PER_MINUTE"], app.config["REDIS_NAMESPACE"]
-    )
+class RateLimiterService(AppService[RateLimiter]):
+    name = "loopwave.rate_limit"
+
+    def init_app(self, app: Flask) -> None:
+        limiter = RateLimiter(
+            app.config["REDIS_URL"],
+            app.config["RATE_LIMIT_PER_MINUTE"],
+            app.config["REDIS_NAMESPACE"],
+        )
+        self._install(app, limiter)

@@ -7,9 +7,8 @@ import logging
 from flask import Blueprint, abort, current_app, redirect, render_template, url_for
 from flask.blueprints import BlueprintSetupState
 
-from core.extensions import security_headers
+from core.extensions import security_headers, sign_in
 from core.headers import dashboard_csp
-from core.services import sign_in_settings
 from dashboard.security import CLERK_JS_PATH, InvalidPublishableKey, clerk_frontend_api
 from tenants.scopes import SCOPES
 
@@ -65,12 +64,12 @@ def page(slug: str):
         abort(404)
     title, admin_only = PAGES[slug]
     clerk_host = current_app.extensions.get(CLERK_HOST)
-    sign_in = sign_in_settings()
+    settings = sign_in.get()
     config = {
         "page": slug,
         "adminOnly": admin_only,
         "scopes": list(SCOPES),
-        **sign_in.as_page_config(),
+        **settings.as_page_config(),
         "clerkProblem": current_app.extensions.get(CLERK_PROBLEM),
     }
     return render_template(
@@ -80,5 +79,5 @@ def page(slug: str):
         pages=PAGES,
         config=config,
         clerk_script=f"https://{clerk_host}{CLERK_JS_PATH}" if clerk_host else None,
-        clerk_publishable_key=sign_in.clerk_publishable_key,
+        clerk_publishable_key=settings.clerk_publishable_key,
     )
