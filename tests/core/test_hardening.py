@@ -224,17 +224,24 @@ def test_hsts_is_sent_over_https_only(client):
 
 
 @pytest.mark.parametrize(
-    "path",
-    ["/dashboard//keys", "/api/v1//health", "/console//me", "/dashboard", "/docs/", "//docs"],
+    ("path", "status"),
+    [
+        ("/dashboard//keys", 404),
+        ("/api/v1//health", 404),
+        ("/console//me", 404),
+        ("/dashboard", 302),
+        ("/docs/", 200),
+        ("//docs", 302),  # the client reads host "docs" and path "/": the root's redirect
+    ],
 )
-def test_no_redirect_is_ever_built_from_the_host_header(client, path):
+def test_no_redirect_is_ever_built_from_the_host_header(client, path, status):
     # Werkzeug's routing redirects (merging "//", adding a trailing "/") answered a 308 to
     # http://<Host header>/...: an open redirect for whoever controls that header.
     response = client.get(path, headers={"Host": "evil.example"})
     location = response.headers.get("Location", "")
     assert "evil.example" not in location
     assert not location or location.startswith("/"), location
-    assert response.status_code in (200, 302, 404), response.status_code
+    assert response.status_code == status
 
 
 def test_a_doubled_slash_is_not_found_rather_than_merged(client, api_key):
