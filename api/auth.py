@@ -119,21 +119,17 @@ def authenticate() -> Response | None:
         # hierarchy, for the blueprint and the app).
         return refusal_response(exc)
     if quota_headers is not None:
-        after_this_request(QuotaAnswer(quota_headers))
+
+        def send_quota(response: Response) -> Response:
+            (limit_name, limit), (remaining_name, remaining) = quota_headers
+            response.headers.add(limit_name, limit)
+            response.headers.add(remaining_name, remaining)
+            return response
+
+        after_this_request(send_quota)
     if flush_due:
         after_this_request(_flush_usage_after_response)
     return None
-
-
-@dataclass(frozen=True, slots=True)
-class QuotaAnswer:
-    """Sets ``X-RateLimit-Limit`` and ``-Remaining`` on the answer, an error included."""
-
-    headers: QuotaHeaders
-
-    def __call__(self, response: Response) -> Response:
-        response.headers.extend(self.headers)
-        return response
 
 
 def _flush_usage_after_response(response: Response) -> Response:

@@ -11,13 +11,18 @@ from pathlib import Path
 
 from flask import Blueprint, send_from_directory
 
+from core.extensions import security_headers
+from core.headers import DOCS_CSP
+
 STATIC = Path(__file__).with_name("docs_static")
 
 bp = Blueprint("docs", __name__)
 
 
+security_headers.use_page_policy(bp, DOCS_CSP)
+
+
 def _send(name: str):
-    # The security headers, a strict CSP among them, are core.headers' "docs" policy.
     return send_from_directory(STATIC, name, max_age=300)
 
 

@@ -1,4 +1,4 @@
-"""Every security header Loopwave sends: one policy per surface, set on the Flask response.
+"""Every security header Loopwave sends: one policy per surface, carried by the Flask response.
 
 Surfaces (docs/security.md, "Security headers", lists the same sets):
 
@@ -13,18 +13,25 @@ Pages (dashboard, docs) also carry the headers that act only on a document a bro
 (referrer, opener and powerful-feature policies); data answers leave them out, as OWASP's
 REST Security Cheat Sheet advises. Every surface gets ``Strict-Transport-Security`` over HTTPS.
 
-``SecurityHeaders.init_app`` registers the one ``after_request`` hook that sets them: it runs
-for every response Flask makes, errors included. The only answers made outside Flask, the
-middleware's refusals (413, 431, 400 for an unreadable body), take ``REFUSAL_HEADERS``.
+How they are set: every response of the app is a ``SecureResponse`` whose ``security_headers``
+policy is the data set unless a page blueprint's ``after_request`` hook
+(``SecurityHeaders.use_page_policy``) names its own; Werkzeug's ``get_wsgi_response`` then
+sends the policy with the response's other headers. The data answers, the hot path, thus
+need no hook at all, and these constant headers are not validated again on every request.
+The only answers made outside Flask, the middleware's refusals (413, 431, 400 for an
+unreadable body), take ``REFUSAL_HEADERS``.
 """
 
 from __future__ import annotations
 
-from typing import TypeAlias
+from collections.abc import Iterable
+from typing import Any, TypeAlias
 
-from flask import Flask, Response, request
+from flask import Blueprint, Flask, Response, current_app
 
 Policy: TypeAlias = tuple[tuple[str, str], ...]
+WSGIHeaders: TypeAlias = list[tuple[str, str]]
+WSGIEnvironment: TypeAlias = dict[str, Any]
 
 NOSNIFF = ("X-Content-Type-Options", "nosniff")
 NO_FRAMING = ("X-Frame-Options", "DENY")
@@ -54,9 +61,6 @@ def page_headers(csp: str) -> Policy:
     return (NOSNIFF, NO_FRAMING, ("Content-Security-Policy", csp), *PAGE_ONLY)
 
 
-DOCS_HEADERS = page_headers(DOCS_CSP)
-
-
 def dashboard_csp(clerk_host: str | None) -> str:
     """The dashboard's CSP: our origin only, plus Clerk's Frontend API host when configured."""
     directives = {
@@ -81,31 +85,44 @@ def dashboard_csp(clerk_host: str | None) -> str:
     return "; ".join(f"{name} {' '.join(sources)}" for name, sources in directives.items())
 
 
+class SecureResponse(Response):
+    """Flask's response, sent with the security headers of its surface (``security_headers``;
+    the data set unless a page hook chose another) and, over HTTPS, HSTS."""
+
+    security_headers: Policy = DATA_HEADERS
+
+    def get_wsgi_response(
+        self, environ: WSGIEnvironment
+    ) -> tuple[Iterable[bytes], str, WSGIHeaders]:
+        app_iter, status, headers = super().get_wsgi_response(environ)
+        headers.extend(self.security_headers)
+        if environ["wsgi.url_scheme"] == "https":
+            headers.append(HSTS)
+        return app_iter, status, headers
+
+
 class SecurityHeaders:
-    """The extension that sets each surface's headers on every response of an app."""
+    """The pages' policies of each app: a page blueprint's responses take its policy."""
 
     name = "loopwave.security_headers"
 
     def init_app(self, app: Flask) -> None:
-        pages: dict[str | None, Policy] = {"docs": DOCS_HEADERS}
-        app.extensions[self.name] = pages
+        app.response_class = SecureResponse
+        app.extensions[self.name] = {}
 
-        def set_security_headers(response: Response) -> Response:
-            this_request = request._get_current_object()
-            page = pages.get(this_request.blueprint)
-            headers = response.headers
-            if page is None:
-                headers.extend(DATA_HEADERS)
-            else:
-                headers.extend(page)
-                if "Cache-Control" not in headers:
-                    headers.add(*NOT_CACHED)
-            if this_request.environ["wsgi.url_scheme"] == "https":
-                headers.add(*HSTS)
+    def use_page_policy(self, blueprint: Blueprint, csp: str | None = None) -> None:
+        """Answer every response of ``blueprint`` as a page whose CSP is ``csp``, or the one
+        the app set with ``set_page_csp`` (the dashboard's depends on its configuration)."""
+        fixed = page_headers(csp) if csp is not None else None
+
+        def set_page_policy(response: SecureResponse) -> SecureResponse:
+            response.security_headers = fixed or current_app.extensions[self.name][blueprint.name]
+            if "Cache-Control" not in response.headers:
+                response.headers["Cache-Control"] = "no-store"
             return response
 
-        app.after_request(set_security_headers)
+        blueprint.after_request(set_page_policy)
 
-    def use_page_policy(self, app: Flask, blueprint: str, csp: str) -> None:
-        """Answer every response of ``blueprint`` as a page whose CSP is ``csp``."""
+    def set_page_csp(self, app: Flask, blueprint: str, csp: str) -> None:
+        """The CSP of ``blueprint``'s pages in ``app`` (``use_page_policy`` without one)."""
         app.extensions[self.name][blueprint] = page_headers(csp)

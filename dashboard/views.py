@@ -49,7 +49,10 @@ def _resolve_clerk_host(state: BlueprintSetupState) -> None:
             log.error(problem)
     state.app.extensions[CLERK_HOST] = host
     state.app.extensions[CLERK_PROBLEM] = problem
-    security_headers.use_page_policy(state.app, bp.name, dashboard_csp(host))
+    security_headers.set_page_csp(state.app, bp.name, dashboard_csp(host))
+
+
+security_headers.use_page_policy(bp)
 
 
 @bp.get("/")
