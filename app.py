@@ -19,6 +19,7 @@ from core.extensions import (
     rate_limiter,
     security_headers,
     usage_buffer,
+    webhooks,
 )
 from core.health import register_health_routes
 from core.http import LoopwaveFlask, collect_public_endpoints, install_request_plumbing
@@ -43,6 +44,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         install_connection_checks(db.engine)
     keystore.init_app(app, db)
     usage_buffer.init_app(app, db)
+    webhooks.init_app(app, db)
     rate_limiter.init_app(app)
     auth_failures.init_app(app)
     console_auth.init_app(app, keystore.get(app))

@@ -58,12 +58,12 @@ class TokenRequest(BaseModel):
 
 
 @bp.get("/.well-known/jwks.json")
-def jwks():
+def jwks() -> dict[str, Any]:
     return dev_login_key().jwks
 
 
 @bp.post("/token")
-def token():
+def token() -> dict[str, Any]:
     body = json_body(TokenRequest)
     now = int(time.time())
     claims: dict[str, Any] = {

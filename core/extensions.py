@@ -6,7 +6,12 @@ from flask_sqlalchemy import SQLAlchemy
 from core.authfailures import AuthFailureLimitService
 from core.headers import SecurityHeaders
 from core.ratelimit import RateLimiterService
-from core.services import KeyStoreService, SignInService, UsageBufferService
+from core.services import (
+    KeyStoreService,
+    SignInService,
+    UsageBufferService,
+    WebhookStoreService,
+)
 from tenants.models import Base
 
 db = SQLAlchemy(model_class=Base)
@@ -16,4 +21,5 @@ keystore = KeyStoreService()
 usage_buffer = UsageBufferService()
 rate_limiter = RateLimiterService()
 auth_failures = AuthFailureLimitService()
+webhooks = WebhookStoreService()
 sign_in = SignInService()

@@ -28,6 +28,7 @@ from collections.abc import Iterable
 from typing import Any, TypeAlias
 
 from flask import Blueprint, Flask, Response, current_app
+from flask.sansio.app import App
 
 Policy: TypeAlias = tuple[tuple[str, str], ...]
 WSGIHeaders: TypeAlias = list[tuple[str, str]]
@@ -123,6 +124,6 @@ class SecurityHeaders:
 
         blueprint.after_request(set_page_policy)
 
-    def set_page_csp(self, app: Flask, blueprint: str, csp: str) -> None:
+    def set_page_csp(self, app: App, blueprint: str, csp: str) -> None:
         """The CSP of ``blueprint``'s pages in ``app`` (``use_page_policy`` without one)."""
         app.extensions[self.name][blueprint] = page_headers(csp)

@@ -48,13 +48,13 @@ class RequestPlumbing:
         self.wsgi_app = wsgi_app
         self.max_body_bytes = max_body_bytes
 
-    def __call__(self, environ: dict[str, Any], start_response: StartResponse):
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         started = time.perf_counter_ns()
         sent = environ.get("HTTP_X_REQUEST_ID")
         rid = environ[REQUEST_ID] = sent if sent and echoable(sent) else new_request_id()
         answered: list[str] = []
 
-        def start(status: str, headers: list[tuple[str, str]], exc_info=None):
+        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
             answered.append(status)
             headers.append(("X-Request-Id", rid))
             return start_response(status, headers, exc_info)
@@ -117,7 +117,9 @@ _BODY_TOO_LARGE = (413, "PAYLOAD_TOO_LARGE", MESSAGE_BY_CODE["PAYLOAD_TOO_LARGE"
 _UNREADABLE_BODY = (400, "VALIDATION_ERROR", "The request body could not be read")
 
 
-def _refuse(start: StartResponse, rid: str, https: bool, status: int, code: str, message: str):
+def _refuse(
+    start: StartResponse, rid: str, https: bool, status: int, code: str, message: str
+) -> list[bytes]:
     """The answer to a request refused before Flask: the envelope, with the security headers
     of a data answer (``core.headers``)."""
     body = encode(envelope(rid, code, message), newline=True)

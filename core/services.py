@@ -1,6 +1,7 @@
 """The per-application services as Flask extensions, built for an app by ``init_app`` as ``db``
-is: the key store, the usage buffer and the sign-in settings here, the rate limiter and the
-failed-authentication limit beside their code (``core.ratelimit``, ``core.authfailures``).
+is: the key store, the usage buffer, the webhook store and the sign-in settings here; the rate
+limiter and the failed-authentication limit beside their code (``core.ratelimit``,
+``core.authfailures``).
 
 Each is created once, in ``core.extensions``; ``get`` returns the current app's, typed. The
 state lives in ``app.extensions`` under the service's own name, so one process can hold many
@@ -10,10 +11,12 @@ apps (the tests build one per test).
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from functools import partial
 from typing import ClassVar, Generic, TypeVar
 
 from flask import Flask, current_app
+from flask.sansio.app import App
 from flask_sqlalchemy import SQLAlchemy
 
 from core.signin import SignInSettings
@@ -23,8 +26,10 @@ from tenants.idempotency import PURGE_EVERY_SECONDS
 from tenants.keys import KeyStore
 from tenants.redis_signal import RedisSignal
 from tenants.redis_usage import RedisUsageBuffer
+from tenants.secretbox import SecretBox
 from tenants.signal import FileSignal, Signal
 from tenants.usage import UsageBuffer
+from tenants.webhooks import WebhookStore
 
 Service = TypeVar("Service")
 
@@ -34,11 +39,12 @@ class AppService(Generic[Service]):
 
     name: ClassVar[str]
 
-    def get(self, app: Flask | None = None) -> Service:
+    def get(self, app: App | None = None) -> Service:
         """The service of ``app``, or of the current application."""
-        return (current_app if app is None else app).extensions[self.name]
+        service: Service = (current_app if app is None else app).extensions[self.name]
+        return service
 
-    def _install(self, app: Flask, service: Service) -> None:
+    def _install(self, app: App, service: Service) -> None:
         app.extensions[self.name] = service
 
 
@@ -57,7 +63,7 @@ class KeyStoreService(AppService[KeyStore]):
         self._install(app, store)
 
 
-def _signal(app: Flask, generation) -> Signal:
+def _signal(app: Flask, generation: Callable[[], int]) -> Signal:
     """The database's change counter, announced through Redis, reaches every instance; the
     mmap'd file reaches every process of one machine."""
     if app.config["REDIS_URL"]:
@@ -87,6 +93,18 @@ class UsageBufferService(AppService[UsageBuffer]):
             buffer = UsageBuffer(lambda: engine, flush_seconds)
         buffer.add_periodic(partial(idempotency.purge_expired, engine), PURGE_EVERY_SECONDS)
         self._install(app, buffer)
+
+
+class WebhookStoreService(AppService[WebhookStore]):
+    """Webhook endpoints and deliveries; their signing secrets sealed with ``SECRET_KEY``."""
+
+    name = "loopwave.webhooks"
+
+    def init_app(self, app: Flask, db: SQLAlchemy) -> None:
+        store = WebhookStore(
+            db.session, SecretBox(app.config["SECRET_KEY"]), app.config["WEBHOOK_ALLOW_PRIVATE"]
+        )
+        self._install(app, store)
 
 
 class SignInService(AppService[SignInSettings]):

@@ -6,6 +6,7 @@ import logging
 
 from flask import Blueprint, abort, current_app, redirect, render_template, url_for
 from flask.blueprints import BlueprintSetupState
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from core.extensions import security_headers, sign_in
 from core.headers import dashboard_csp
@@ -57,12 +58,12 @@ security_headers.use_page_policy(bp)
 
 @bp.get("/")
 @bp.get("/dashboard/")
-def index():
+def index() -> WerkzeugResponse:
     return redirect(url_for("dashboard.page", slug="keys"))
 
 
 @bp.get("/dashboard/<slug>")
-def page(slug: str):
+def page(slug: str) -> str:
     if slug not in PAGES:
         abort(404)
     title, admin_only = PAGES[slug]

@@ -69,7 +69,7 @@ SURFACES = [
         {**DASHBOARD, "Cache-Control": "no-cache"},
     ),
     ("docs", "GET", "/docs", None, 200, DOCS),
-    ("docs", "GET", "/docs/docs.js", None, 200, DOCS),
+    ("docs", "GET", "/docs/docs.css", None, 200, DOCS),
 ]
 
 
