@@ -19,7 +19,7 @@ SHOTS = (
     else ROOT / "test-artifacts" / "readme-screenshots"
 )
 WIDTHS = {"desktop": (1280, 800), "mobile": (360, 740)}
-HOSTILE = '<img src=x onerror=alert(1)> "Robert\'); DROP TABLE keys;--'
+HOSTILE = "<img src=x onerror=alert(1)> \"Robert'); DROP TABLE keys;--"
 
 
 class Audit:
