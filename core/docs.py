@@ -16,7 +16,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, current_app, send_from_directory
+from flask import Blueprint, Response, current_app, send_from_directory
 from markdown_it import MarkdownIt
 
 STATIC = Path(__file__).with_name("docs_static")
@@ -67,7 +67,7 @@ ID_PREFIXES = {
 bp = Blueprint("docs", __name__)
 
 
-def _send(name: str):
+def _send(name: str) -> Response:
     response = send_from_directory(STATIC, name, max_age=300)
     response.headers["Content-Security-Policy"] = PAGE_CSP
     return response
