@@ -14,10 +14,13 @@ import json
 import re
 from html import escape
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from flask import Blueprint, Response, current_app, send_from_directory
 from markdown_it import MarkdownIt
+from markdown_it.renderer import RendererHTML
+from markdown_it.token import Token
+from markdown_it.utils import OptionsDict
 
 STATIC = Path(__file__).with_name("docs_static")
 PAGE_CSP = (
@@ -64,6 +67,7 @@ ID_PREFIXES = {
     "broadcast": "brd", "tenant": "ten", "audit": "aud",
 }  # fmt: skip
 
+Json = dict[str, Any]
 bp = Blueprint("docs", __name__)
 
 
@@ -74,7 +78,7 @@ def _send(name: str) -> Response:
 
 
 @bp.get("/docs")
-def page():
+def page() -> tuple[str, int, dict[str, str]]:
     html = current_app.extensions.get(RENDERED)
     if html is None:
         html = current_app.extensions[RENDERED] = render_page()
@@ -90,7 +94,7 @@ def page():
 
 
 @bp.get("/docs/<any('docs.css'):asset>")
-def asset(asset: str):
+def asset(asset: str) -> Response:
     return _send(asset)
 
 
@@ -106,7 +110,7 @@ def operation_anchor(method: str, path: str) -> str:
     return slug(f"{method} {path.replace('{', '').replace('}', '')}")
 
 
-def reference_markdown(documents: dict[str, dict], anchors: list[str] | None = None) -> str:
+def reference_markdown(documents: dict[str, Json], anchors: list[str] | None = None) -> str:
     """The guide, then every operation of every document grouped by resource.
 
     ``anchors`` receives each operation's anchor, in the order of the operations' headings.
@@ -134,7 +138,7 @@ def reference_markdown(documents: dict[str, dict], anchors: list[str] | None = N
     return "\n".join(parts)
 
 
-def _operations(spec: dict) -> list[tuple[str, str, str, dict]]:
+def _operations(spec: Json) -> list[tuple[str, str, str, Json]]:
     found = []
     for path, methods in spec["paths"].items():
         segments = [s for s in path.split("/") if s and s not in ("api", "v1", "console")]
@@ -143,7 +147,7 @@ def _operations(spec: dict) -> list[tuple[str, str, str, dict]]:
     return found
 
 
-def _operation_markdown(spec: dict, method: str, path: str, operation: dict, api: str) -> str:
+def _operation_markdown(spec: Json, method: str, path: str, operation: Json, api: str) -> str:
     summary = operation.get("summary") or operation.get("operationId", path)
     link = operation_anchor(method, path)
     lines = [f"#### {summary}\n", f"`{method} {path}` · [link](#{link})\n"]
@@ -192,7 +196,7 @@ def _operation_markdown(spec: dict, method: str, path: str, operation: dict, api
     return "\n".join(lines)
 
 
-def _curl(spec: dict, method: str, path: str, operation: dict, body: Any, api: str) -> str:
+def _curl(spec: Json, method: str, path: str, operation: Json, body: Any, api: str) -> str:
     url = path
     for param in operation.get("parameters", []):
         if param.get("in") == "path":
@@ -211,18 +215,18 @@ def _curl(spec: dict, method: str, path: str, operation: dict, body: Any, api: s
     return " \\\n  ".join(command)
 
 
-def _json_schema(holder: dict) -> dict | None:
-    return holder.get("content", {}).get("application/json", {}).get("schema")
+def _json_schema(holder: Json) -> Json | None:
+    return cast("Json | None", holder.get("content", {}).get("application/json", {}).get("schema"))
 
 
-def _success(operation: dict) -> tuple[str, dict | None]:
+def _success(operation: Json) -> tuple[str, Json | None]:
     for status, response in operation.get("responses", {}).items():
         if status.startswith("2"):
             return status, _json_schema(response)
     return "200", None
 
 
-def _resolve(spec: dict, schema: dict | None) -> dict:
+def _resolve(spec: Json, schema: Json | None) -> Json:
     seen = 0
     while schema and "$ref" in schema and seen < 10:
         schema = spec["components"]["schemas"][schema["$ref"].split("/")[-1]]
@@ -230,9 +234,9 @@ def _resolve(spec: dict, schema: dict | None) -> dict:
     return schema or {}
 
 
-def _type(spec: dict, schema: dict) -> str:
+def _type(spec: Json, schema: Json) -> str:
     if "$ref" in schema:
-        return schema["$ref"].split("/")[-1]
+        return str(schema["$ref"]).split("/")[-1]
     if "anyOf" in schema:
         return " or ".join(_type(spec, s) for s in schema["anyOf"])
     if "enum" in schema:
@@ -244,7 +248,7 @@ def _type(spec: dict, schema: dict) -> str:
     return str(schema.get("type", "object"))
 
 
-def _constraints(schema: dict) -> str:
+def _constraints(schema: Json) -> str:
     if "anyOf" in schema:
         schema = next((s for s in schema["anyOf"] if s.get("type") != "null"), {})
     names = {
@@ -276,13 +280,13 @@ _STRINGS = {
 }  # fmt: skip
 
 
-def _sample(spec: dict, schema: dict | None, name: str = "", depth: int = 0) -> Any:
+def _sample(spec: Json, schema: Json | None, name: str = "", depth: int = 0) -> Any:
     if schema is None or depth > 8:
         return None
     if "$ref" in schema:
         return _sample(spec, _resolve(spec, schema), name, depth + 1)
     if "allOf" in schema:
-        merged: dict = {}
+        merged: Json = {}
         for part in schema["allOf"]:
             merged.update(_resolve(spec, part))
         return _sample(spec, merged, name, depth + 1)
@@ -326,7 +330,7 @@ def _named(title: str, field: str) -> str:
     return next((name for part, name in _OWNERS if part in title), "id")
 
 
-def _scalar(schema: dict, kind: str | None, name: str) -> Any:
+def _scalar(schema: Json, kind: str | None, name: str) -> Any:
     if kind == "integer":
         return schema.get(
             "default", max(schema.get("minimum", 0), 3600 if "seconds" in name else 3)
@@ -355,7 +359,9 @@ def _markdown() -> MarkdownIt:
     renderer = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
     used: dict[str, int] = {}
 
-    def heading_open(self, tokens, index, options, env):
+    def heading_open(
+        self: RendererHTML, tokens: list[Token], index: int, options: OptionsDict, env: Json
+    ) -> str:
         token = tokens[index]
         pending = env.get("anchors") or []
         anchor = (
@@ -388,10 +394,10 @@ def _toc(entries: list[tuple[int, str, str]]) -> str:
 
 
 def render_page() -> str:
-    documents = {view: current_app.view_functions[view]() for view, _t, _g in DOCUMENTS}
+    documents = {view: cast(Json, current_app.view_functions[view]()) for view, _t, _g in DOCUMENTS}
     anchors: list[str] = []
     text = reference_markdown(documents, anchors)
-    env: dict = {"anchors": anchors}
+    env: Json = {"anchors": anchors}
     body = _markdown().render(text, env)
     template = (STATIC / "index.html").read_text(encoding="utf-8")
     return template.replace("{{ toc }}", _toc(env.get("toc", []))).replace("{{ body }}", body)
