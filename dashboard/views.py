@@ -15,7 +15,9 @@ from dashboard.security import (
     clerk_frontend_api,
     page_headers,
 )
+from tenants.events import TYPES as EVENT_TYPES
 from tenants.scopes import SCOPES
+from tenants.webhooks import SUBSCRIBABLE
 
 bp = Blueprint(
     "dashboard",
@@ -33,6 +35,8 @@ PAGES = {
     "keys": ("API keys", True),
     "audit-log": ("Audit log", True),
     "usage": ("Usage", False),
+    "webhooks": ("Webhooks", True),
+    "events": ("Events", True),
 }
 
 
@@ -80,6 +84,8 @@ def page(slug: str) -> str:
         "page": slug,
         "adminOnly": admin_only,
         "scopes": list(SCOPES),
+        "eventTypes": list(EVENT_TYPES),
+        "webhookEventTypes": list(SUBSCRIBABLE),
         **sign_in.as_page_config(),
         "clerkProblem": current_app.extensions.get(CLERK_PROBLEM),
     }
