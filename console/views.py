@@ -10,39 +10,38 @@ from typing import Any
 
 from flask import current_app, request
 
-from console import bp, serializers
+from console import bp
 from console.auth import current_actor, current_tenant, current_user, require_admin
+from console.resources import AuditEvent, Event, IssuedKey, Key, KeyList, License, Me, MeTenant
 from console.schemas import KeyCreateIn, KeyPatchIn, RotateIn
 from core.extensions import db
 from core.http import accepts, list_page
+from core.resources import Usage
 from core.services import keystore, usage_buffer
-from tenants import clock, events
+from tenants import clock, events, models
 from tenants.errors import InvalidInput
 from tenants.licenses import describe, license_for
-from tenants.models import AuditEvent
 from tenants.usage import usage_report
 
 
 @bp.get("/me")
 def me() -> dict[str, Any]:
     user = current_user()
-    return {
-        "user_id": user.identity.user_id,
-        "issuer": user.tenant.issuer,
-        "session_id": user.identity.session_id,
-        "tenant": {
-            "id": user.tenant.id,
-            "name": user.tenant.name,
-            "external_id": user.tenant.external_id,
-        },
-        "role": user.identity.role,
-    }
+    return Me.build(
+        user_id=user.identity.user_id,
+        issuer=user.tenant.issuer,
+        session_id=user.identity.session_id,
+        tenant=MeTenant.build(
+            id=user.tenant.id, name=user.tenant.name, external_id=user.tenant.external_id
+        ),
+        role=user.identity.role,
+    )
 
 
 @bp.get("/keys")
 @require_admin
 def list_keys() -> dict[str, Any]:
-    return {"data": [serializers.key(row) for row in keystore().list_keys(current_tenant().id)]}
+    return KeyList.build(data=[Key.of(row) for row in keystore().list_keys(current_tenant().id)])
 
 
 @bp.post("/keys")
@@ -52,7 +51,7 @@ def create_key(body: KeyCreateIn) -> tuple[dict[str, Any], int]:
     issued = keystore().create_key(
         current_tenant().id, body.name, current_actor(), body.scopes, body.expires_at
     )
-    return serializers.issued_key(issued), 201
+    return IssuedKey.of(issued), 201
 
 
 @bp.patch("/keys/<key_id>")
@@ -68,14 +67,14 @@ def update_key(key_id: str, body: KeyPatchIn) -> dict[str, Any]:
     if "scopes" in sent:
         sent["key_scopes"] = sent.pop("scopes")
     row = keystore().update_key(current_tenant().id, key_id, current_actor(), **sent)
-    return serializers.key(row)
+    return Key.of(row)
 
 
 @bp.post("/keys/<key_id>/revoke")
 @require_admin
 def revoke_key(key_id: str) -> dict[str, Any]:
     row = keystore().revoke_key(current_tenant().id, key_id, current_actor())
-    return serializers.key(row)
+    return Key.of(row)
 
 
 @bp.post("/keys/<key_id>/rotate")
@@ -83,14 +82,14 @@ def revoke_key(key_id: str) -> dict[str, Any]:
 @accepts(RotateIn, optional=True)
 def rotate_key(key_id: str, body: RotateIn) -> tuple[dict[str, Any], int]:
     issued = keystore().rotate_key(current_tenant().id, key_id, current_actor(), body.grace_seconds)
-    return serializers.issued_key(issued), 201
+    return IssuedKey.of(issued), 201
 
 
 @bp.get("/audit-log")
 @require_admin
 def audit_log() -> dict[str, Any]:
-    statement = AuditEvent.for_tenant(current_tenant().id)
-    return list_page(statement, AuditEvent.id, serializers.audit_event)
+    statement = models.AuditEvent.for_tenant(current_tenant().id)
+    return list_page(statement, models.AuditEvent.id, AuditEvent.of)
 
 
 @bp.get("/events")
@@ -100,16 +99,16 @@ def list_events() -> dict[str, Any]:
     if event_type is not None and event_type not in events.TYPES:
         raise InvalidInput(f"type must be one of {', '.join(events.TYPES)}", {"field": "type"})
     statement = events.for_tenant(current_tenant().id, event_type)
-    return list_page(statement, events.Event.id, events.Event.payload)
+    return list_page(statement, events.Event.id, Event.of)
 
 
 @bp.get("/usage")
 def usage() -> dict[str, Any]:
     report = usage_report(db.session, usage_buffer(), current_tenant().id, request.args.get("days"))
-    return {"data": report}
+    return Usage.build(data=report)
 
 
 @bp.get("/license")
 def license_status() -> dict[str, Any]:
     row = license_for(db.session, current_tenant().id)
-    return describe(row, current_app.config["LICENSE_ENFORCEMENT"], clock.now())
+    return License.build(**describe(row, current_app.config["LICENSE_ENFORCEMENT"], clock.now()))
