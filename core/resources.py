@@ -91,6 +91,7 @@ class Tenant(Resource):
 class UsageDay(Resource):
     key_id: str
     key_name: str
+    key_last4: str
     day: str
     requests: int
 
