@@ -34,6 +34,7 @@ export function renderWebhooks(ctx) {
     listSlot, deliveriesSlot);
 
   async function load(after = null) {
+    listSlot.setAttribute("aria-busy", "true");
     if (!listSlot.firstChild) replace(listSlot, loading("Loading endpoints…"));
     try {
       const { data } = await ctx.api.get("/console/webhooks");
@@ -46,6 +47,8 @@ export function renderWebhooks(ctx) {
       if (!ctx.handle(error)) return;
       if (listSlot.querySelector("table")) toast(error.message, { error, title: "The endpoints could not be refreshed" }).focus();
       else replace(listSlot, errorBox(error, () => load()));
+    } finally {
+      listSlot.removeAttribute("aria-busy");
     }
   }
 
