@@ -40,7 +40,7 @@ class Key(Resource):
     expires_at: datetime | None
     created_at: datetime
     last_used_at: datetime | None
-    rotated_from_id: str | None = Field(description="The key this one was rotated from")
+    rotated_from_id: str | None
 
     @classmethod
     def of(cls, obj: ApiKey) -> dict[str, Any]:
