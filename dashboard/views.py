@@ -11,7 +11,9 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from core.extensions import security_headers, sign_in
 from core.headers import dashboard_csp
 from dashboard.security import CLERK_JS_PATH, InvalidPublishableKey, clerk_frontend_api
+from tenants.events import TYPES as EVENT_TYPES
 from tenants.scopes import SCOPES
+from tenants.webhooks import SUBSCRIBABLE
 
 bp = Blueprint(
     "dashboard",
@@ -29,6 +31,8 @@ PAGES = {
     "keys": ("API keys", True),
     "audit-log": ("Audit log", True),
     "usage": ("Usage", False),
+    "webhooks": ("Webhooks", True),
+    "events": ("Events", True),
 }
 
 
@@ -73,6 +77,8 @@ def page(slug: str) -> str:
         "page": slug,
         "adminOnly": admin_only,
         "scopes": list(SCOPES),
+        "eventTypes": list(EVENT_TYPES),
+        "webhookEventTypes": list(SUBSCRIBABLE),
         **settings.as_page_config(),
         "clerkProblem": current_app.extensions.get(CLERK_PROBLEM),
     }

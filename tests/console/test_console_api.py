@@ -202,6 +202,7 @@ def test_usage_counts_tenant_api_requests_per_key(client, member_token, api_key)
         assert client.get("/api/v1/health", headers={"x-tenant-api-key": key}).status_code == 200
     usage = _call(client, member_token, "GET", "/console/usage").get_json()["data"]
     assert [(row["key_name"], row["requests"]) for row in usage] == [("counted", 3)]
+    assert usage[0]["key_last4"] == key[-4:]  # how the dashboard names a key
 
 
 def test_license_shows_status_and_enforcement(client, member_token, store, tenant):
