@@ -13,9 +13,10 @@ The hot path is kept lean on purpose: one ``before_request`` hook, no ``after_re
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import wraps
+from functools import partial, wraps
 from typing import Any
 
 from flask import Response, after_this_request, current_app, g, request
@@ -29,8 +30,8 @@ from core.http import is_public_endpoint
 from core.middleware import add_response_headers, note_caller
 from core.ratelimit import RATE_LIMIT, RateLimiter
 from core.services import KEYSTORE, USAGE, usage_buffer
-from tenants import clock
-from tenants.errors import InvalidKey, StoreError
+from tenants import clock, leaks
+from tenants.errors import DecoyKeyUsed, InvalidKey, StoreError
 from tenants.usage import UsageBuffer
 from tenants.verify import KeyVerifier, VerifiedKey
 
@@ -41,6 +42,7 @@ WRONG_HEADER_MESSAGE = (
 
 
 GATE = "loopwave.api_gate"
+log = logging.getLogger("loopwave.api")
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +55,7 @@ class ApiGate:
     limiter: RateLimiter
     failures: AuthFailureLimit
     trusted_proxies: Networks
+    decoys: Callable[..., None]  # records a decoy key's use (``tenants.leaks``)
 
     def admit(self, environ: dict[str, Any]) -> tuple[VerifiedKey, bool]:
         """The verified key of the request in ``environ`` and whether buffered usage counts
@@ -76,6 +79,14 @@ class ApiGate:
 
         try:
             verified = self.verifier.verify(presented, now, before_lookup)
+        except DecoyKeyUsed as exc:
+            # Answered as an unknown key is, counted as one too (a decoy answered from the
+            # cache cost no lookup, but an unknown key always does: the counts must match).
+            if not looked_up:
+                self.failures.check(self._client_ip(environ))
+            self.failures.record(self._client_ip(environ))
+            self._record_decoy_use(exc.key, environ)
+            raise InvalidKey() from None
         except InvalidKey:
             if looked_up:
                 self.failures.record(self._client_ip(environ))
@@ -86,6 +97,20 @@ class ApiGate:
         if quota_headers is not None:
             add_response_headers(environ, *quota_headers)
         return verified, flush_due
+
+    def _record_decoy_use(self, key: VerifiedKey, environ: dict[str, Any]) -> None:
+        """``key.decoy_used``; a failure to record it never changes the answer."""
+        try:
+            self.decoys(
+                key.key_id,
+                key.tenant_id,
+                self._client_ip(environ),
+                environ.get("HTTP_USER_AGENT"),
+                environ.get("REQUEST_METHOD", ""),
+                environ.get("PATH_INFO", ""),
+            )
+        except Exception:  # noqa: BLE001 - the refusal must look like any other
+            log.exception("could not record the use of decoy key %s", key.key_id)
 
     def _client_ip(self, environ: dict[str, Any]) -> str | None:
         return client_ip_from(environ, self.trusted_proxies)
@@ -100,6 +125,7 @@ def build_gate(state: BlueprintSetupState) -> None:
         extensions[RATE_LIMIT],
         extensions[AUTH_FAILURES],
         state.app.config["TRUSTED_PROXIES"],
+        partial(leaks.record_decoy_use, extensions[KEYSTORE]),
     )
 
 

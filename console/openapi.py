@@ -53,6 +53,8 @@ class Key(BaseModel):
     expires_at: datetime | None
     created_at: datetime
     last_used_at: datetime | None
+    decoy: bool = Field(description="A tripwire: never authenticates; each use is an event")
+    leaked_at: datetime | None = Field(description="When a secret scanner reported it public")
 
 
 class IssuedKey(Key):
@@ -160,6 +162,12 @@ class QueuedDelivery(BaseModel):
     status: str | None = None
 
 
+class TenantSettings(BaseModel):
+    leak_response: str = Field(
+        description="`revoke` (default) or `notify`: what a confirmed leak of a key does"
+    )
+
+
 class License(BaseModel):
     status: str
     expires_at: datetime | None
@@ -251,6 +259,12 @@ SPEC = DocumentSpec(
             202,
             QueuedDelivery,
             errors=(409,),
+        ),
+        "tenant_settings": Operation("The tenant's settings", 200, TenantSettings),
+        "update_tenant_settings": Operation(
+            "Change what a confirmed leak of a key does (`revoke` or `notify`)",
+            200,
+            TenantSettings,
         ),
         "usage": Operation(
             "Requests per key per day, newest day first",

@@ -40,6 +40,7 @@ class KeyCreateIn(_Body):
     name: Name
     scopes: list[str] | None = None
     expires_at: Instant | None = None
+    decoy: bool = False
 
 
 class KeyPatchIn(_Body):
@@ -64,3 +65,7 @@ class WebhookPatchIn(_Body):
     events: list[str] | None = None
     description: Name | None = None
     enabled: bool | None = None
+
+
+class SettingsPatchIn(_Body):
+    leak_response: str

@@ -19,6 +19,8 @@ def key(row: ApiKey) -> dict:
         "expires_at": iso(row.expires_at),
         "created_at": iso(row.created_at),
         "last_used_at": iso(row.last_used_at),
+        "decoy": row.decoy,
+        "leaked_at": iso(row.leaked_at),
     }
 
 

@@ -10,11 +10,11 @@ from flask import current_app, request
 
 from console import bp, serializers
 from console.auth import current_actor, current_tenant, current_user, require_admin
-from console.schemas import KeyCreateIn, KeyPatchIn, RotateIn
+from console.schemas import KeyCreateIn, KeyPatchIn, RotateIn, SettingsPatchIn
 from core.extensions import db
 from core.http import accepts, list_page
 from core.services import keystore, usage_buffer
-from tenants import clock, events
+from tenants import clock, events, leaks
 from tenants.errors import InvalidInput
 from tenants.licenses import describe, license_for
 from tenants.models import AuditEvent
@@ -48,7 +48,12 @@ def list_keys():
 @accepts(KeyCreateIn)
 def create_key(body: KeyCreateIn):
     issued = keystore().create_key(
-        current_tenant().id, body.name, current_actor(), body.scopes, body.expires_at
+        current_tenant().id,
+        body.name,
+        current_actor(),
+        body.scopes,
+        body.expires_at,
+        decoy=body.decoy,
     )
     return serializers.issued_key(issued), 201
 
@@ -99,6 +104,22 @@ def list_events():
         raise InvalidInput(f"type must be one of {', '.join(events.TYPES)}", {"field": "type"})
     statement = events.for_tenant(current_tenant().id, event_type)
     return list_page(statement, events.Event.id, events.Event.payload)
+
+
+@bp.get("/settings")
+@require_admin
+def tenant_settings():
+    return {"leak_response": keystore().tenant(current_tenant().id).leak_response}
+
+
+@bp.patch("/settings")
+@require_admin
+@accepts(SettingsPatchIn)
+def update_tenant_settings(body: SettingsPatchIn):
+    tenant = leaks.set_leak_response(
+        keystore(), current_tenant().id, body.leak_response, current_actor()
+    )
+    return {"leak_response": tenant.leak_response}
 
 
 @bp.get("/usage")

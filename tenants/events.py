@@ -106,6 +106,8 @@ def key_object(key: ApiKey) -> dict[str, Any]:
         "expires_at": iso(key.expires_at),
         "created_at": iso(key.created_at),
         "rotated_from_id": key.rotated_from_id,
+        "decoy": key.decoy,
+        "leaked_at": iso(key.leaked_at),
     }
 
 
@@ -132,6 +134,7 @@ def emit_expiring(session: Session, now: datetime | None = None) -> int:
     for name, ahead in EXPIRY_WARNINGS:
         statement = select(ApiKey).where(
             ApiKey.revoked_at.is_(None),
+            ApiKey.decoy.is_(False),
             ApiKey.expires_at.is_not(None),
             ApiKey.expires_at > now,
             ApiKey.expires_at <= now + ahead,

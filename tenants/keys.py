@@ -175,13 +175,16 @@ class KeyStore:
         requested_scopes: Iterable[str] | None = None,
         expires_at: datetime | None = None,
         rate_limit_per_minute: int | None = None,
+        decoy: bool = False,
     ) -> IssuedKey:
+        """A key; with ``decoy``, a tripwire that never authenticates (``tenants.leaks``)."""
         self.tenant(tenant_id)
         fields = {
             "name": _clean_name(name),
             "key_scopes": scopes.normalise(requested_scopes),
             "expires_at": _future_or_none(expires_at),
             "rate_limit_per_minute": _rate_limit(rate_limit_per_minute),
+            "decoy": bool(decoy),
         }
         self._hold_room_for_one_more(tenant_id)
         issued = self._issue(tenant_id, **fields)
@@ -191,7 +194,7 @@ class KeyStore:
             actor,
             "key.created",
             issued.record.id,
-            {"name": issued.record.name, "scopes": issued.record.scopes},
+            {"name": issued.record.name, "scopes": issued.record.scopes, "decoy": bool(decoy)},
         )
         events.emit(
             self.session, tenant_id, "key.created", {"object": events.key_object(issued.record)}
@@ -355,6 +358,11 @@ class KeyStore:
         if key.revoked_at is not None:
             raise KeyRevoked()
         return key
+
+    def commit_change(self) -> None:
+        """Commit a key change made by a collaborator (``tenants.leaks``): the change counter
+        is bumped and the change announced, as for every change made here."""
+        self._commit()
 
     def _commit(self) -> None:
         try:

@@ -86,6 +86,8 @@ class Tenant(Base):
     id: Mapped[str] = _id("ten")
     name: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    # What a confirmed leak of one of its keys does (SPEC §11): "revoke" or "notify".
+    leak_response: Mapped[str] = mapped_column(String(10), default="revoke")
 
 
 class Organization(Base):
@@ -125,6 +127,10 @@ class ApiKey(TenantScoped, Base):
     # The first key of this key's rotation lineage (its own id unless it was rotated from
     # another): the lineage shares one rate-limit window, so rotating never resets it.
     lineage_id: Mapped[str] = mapped_column(String(40))
+    # A tripwire (SPEC §11): never authenticates; each use raises ``key.decoy_used``.
+    decoy: Mapped[bool] = mapped_column(Boolean, default=False)
+    # When a secret scanner reported the key public (SPEC §11).
+    leaked_at: Mapped[datetime | None]
 
 
 class License(Base):

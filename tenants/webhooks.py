@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship, selectinload
 
 from tenants import audit, clock, events
 from tenants.audit import Actor
@@ -220,8 +220,6 @@ class WebhookStore:
 
     def deliveries(self, tenant_id: str, endpoint_id: str):
         """The endpoint's deliveries, with their attempts (a statement to paginate)."""
-        from sqlalchemy.orm import selectinload
-
         self.get(tenant_id, endpoint_id)
         return (
             WebhookDelivery.for_tenant(tenant_id)
