@@ -87,7 +87,8 @@ class Tenant(Base):
     name: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
     # What a confirmed leak of one of its keys does (SPEC §11): "revoke" or "notify".
-    leak_response: Mapped[str] = mapped_column(String(10), default="revoke")
+    # A server default only: rows written by code older than the column still insert.
+    leak_response: Mapped[str] = mapped_column(String(10), server_default="revoke")
 
 
 class Organization(Base):

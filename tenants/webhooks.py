@@ -245,6 +245,8 @@ class WebhookStore:
     def _checked_url(self, url: object) -> str:
         if not isinstance(url, str) or not url or len(url) > 2000 or "\x00" in url:
             raise InvalidInput("url must be a URL of at most 2000 characters", {"field": "url"})
+        if redact_keys(url) != url:
+            raise InvalidInput("url must not contain an API key", {"field": "url"})
         try:
             parse_url(url, self.allow_private)
         except UnsafeDestination as exc:
