@@ -14,6 +14,7 @@ import base64
 import binascii
 
 from flask import current_app, request
+from flask.blueprints import BlueprintSetupState
 
 from core.errors import ApiError
 from core.http import parse_json, public
@@ -27,13 +28,13 @@ SCANNER_KEYS = "loopwave.secret_scanning_keys"
 
 
 @bp.record_once
-def build_scanner_keys(state) -> None:
+def build_scanner_keys(state: BlueprintSetupState) -> None:
     state.app.extensions[SCANNER_KEYS] = ScannerKeys(state.app.config["SECRET_SCANNING_KEYS_URL"])
 
 
 @bp.post("/secret-scanning")
 @public
-def secret_scanning():
+def secret_scanning() -> list[dict[str, str]]:
     body = request.get_data(cache=True)
     _verify_signature(body)
     reports = _reports(body)

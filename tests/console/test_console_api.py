@@ -87,6 +87,7 @@ def test_create_shows_the_secret_once_and_list_never(client, admin_token):
 KEY_FIELDS = {
     "decoy",
     "leaked_at",
+    "rotated_from_id",
     "id",
     "name",
     "start",
