@@ -40,6 +40,7 @@ class Key(Resource):
     expires_at: datetime | None
     created_at: datetime
     last_used_at: datetime | None
+    rotated_from_id: str | None = Field(description="The key this one was rotated from")
     decoy: bool = Field(description="A tripwire: never authenticates; each use is an event")
     leaked_at: datetime | None = Field(description="When a secret scanner reported it public")
 
@@ -56,6 +57,7 @@ class Key(Resource):
             expires_at=obj.expires_at,
             created_at=obj.created_at,
             last_used_at=obj.last_used_at,
+            rotated_from_id=obj.rotated_from_id,
             decoy=obj.decoy,
             leaked_at=obj.leaked_at,
         )
