@@ -1,7 +1,7 @@
 """leaked and decoy keys (SPEC §11): api_keys.decoy and leaked_at, tenants.leak_response
 
 Revision ID: e3c4d5e6f7a8
-Revises: e2b3c4d5e6f7
+Revises: e7a2b4c6d8f1
 Create Date: 2026-11-30 15:35:00.000000
 
 """
@@ -12,7 +12,7 @@ from tenants.types import UTCDateTime
 
 # revision identifiers, used by Alembic.
 revision = 'e3c4d5e6f7a8'
-down_revision = 'e2b3c4d5e6f7'
+down_revision = 'e7a2b4c6d8f1'
 branch_labels = None
 depends_on = None
 
