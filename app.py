@@ -69,6 +69,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(dashboard_bp)
 
+    from security import bp as security_bp
+
+    app.register_blueprint(security_bp)
+
     from core.docs import bp as docs_bp
 
     app.register_blueprint(docs_bp)

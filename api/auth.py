@@ -17,9 +17,10 @@ out to be), services bound once in ``ApiGate``.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import wraps
+from functools import partial, wraps
 from typing import Any, ParamSpec, TypeVar
 
 from flask import Response, after_this_request, current_app, g, request
@@ -33,8 +34,8 @@ from core.extensions import auth_failures, keystore, rate_limiter, usage_buffer
 from core.http import is_public_endpoint
 from core.middleware import note_caller
 from core.ratelimit import QuotaHeaders, RateLimiter
-from tenants import clock
-from tenants.errors import InvalidKey, StoreError
+from tenants import clock, leaks
+from tenants.errors import DecoyKeyUsed, InvalidKey, StoreError
 from tenants.usage import UsageBuffer
 from tenants.verify import KeyVerifier, VerifiedKey
 
@@ -48,6 +49,7 @@ WRONG_HEADER_MESSAGE = (
 
 
 GATE = "loopwave.api_gate"
+log = logging.getLogger("loopwave.api")
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +62,7 @@ class ApiGate:
     limiter: RateLimiter
     failures: AuthFailureLimit
     trusted_proxies: Networks
+    decoys: Callable[..., None]  # records a decoy key's use (``tenants.leaks``)
 
     def admit(self, environ: dict[str, Any]) -> tuple[VerifiedKey, bool, QuotaHeaders | None]:
         """The verified key of the request in ``environ``, whether buffered usage counts are
@@ -84,6 +87,14 @@ class ApiGate:
 
         try:
             verified = self.verifier.verify(presented, now, before_lookup)
+        except DecoyKeyUsed as exc:
+            # Answered as an unknown key is, counted as one too (a decoy answered from the
+            # cache cost no lookup, but an unknown key always does: the counts must match).
+            if not looked_up:
+                self.failures.check(self._client_ip(environ))
+            self.failures.record(self._client_ip(environ))
+            self._record_decoy_use(exc.key, environ)
+            raise InvalidKey() from None
         except InvalidKey:
             if looked_up:
                 self.failures.record(self._client_ip(environ))
@@ -98,6 +109,20 @@ class ApiGate:
         quota_headers = self.limiter.hit(verified.rate_limit_bucket, verified.rate_limit_per_minute)
         return verified, flush_due, quota_headers
 
+    def _record_decoy_use(self, key: VerifiedKey, environ: dict[str, Any]) -> None:
+        """``key.decoy_used``; a failure to record it never changes the answer."""
+        try:
+            self.decoys(
+                key.key_id,
+                key.tenant_id,
+                self._client_ip(environ),
+                environ.get("HTTP_USER_AGENT"),
+                environ.get("REQUEST_METHOD", ""),
+                environ.get("PATH_INFO", ""),
+            )
+        except Exception:  # noqa: BLE001 - the refusal must look like any other
+            log.exception("could not record the use of decoy key %s", key.key_id)
+
     def _client_ip(self, environ: dict[str, Any]) -> str | None:
         return client_ip_from(environ, self.trusted_proxies)
 
@@ -111,6 +136,7 @@ def build_gate(state: BlueprintSetupState) -> None:
         rate_limiter.get(app),
         auth_failures.get(app),
         app.config["TRUSTED_PROXIES"],
+        partial(leaks.record_decoy_use, keystore.get(app)),
     )
 
 

@@ -22,6 +22,7 @@ from console.resources import (
     License,
     Me,
     QueuedDelivery,
+    TenantSettings,
     WebhookDeliveryPage,
     WebhookEndpoint,
     WebhookEndpointList,
@@ -127,6 +128,12 @@ SPEC = DocumentSpec(
             202,
             QueuedDelivery,
             errors=(409,),
+        ),
+        "tenant_settings": Operation("The tenant's settings", 200, TenantSettings),
+        "update_tenant_settings": Operation(
+            "Change what a confirmed leak of a key does (`revoke` or `notify`)",
+            200,
+            TenantSettings,
         ),
         "usage": Operation(
             "Requests per key per day, newest day first",

@@ -55,6 +55,8 @@ class Key(Resource):
     )
     rotated_from_id: str | None = Field(description="The key this one was rotated from")
     replaced_by_id: str | None = Field(description="The key a rotation of this one issued")
+    decoy: bool = Field(description="A tripwire: never authenticates; each use is an event")
+    leaked_at: datetime | None = Field(description="When a secret scanner reported it public")
 
     @classmethod
     def of(cls, obj: ApiKey) -> dict[str, Any]:
@@ -76,6 +78,8 @@ class Key(Resource):
             rate_limit_per_minute=obj.rate_limit_per_minute,
             rotated_from_id=obj.rotated_from_id,
             replaced_by_id=obj.replaced_by_id,
+            decoy=obj.decoy,
+            leaked_at=obj.leaked_at,
         )
 
 
@@ -223,6 +227,12 @@ class QueuedDelivery(Resource):
     delivery_id: str
     event_id: str | None = None
     status: str | None = None
+
+
+class TenantSettings(Resource):
+    leak_response: str = Field(
+        description="`revoke` (default) or `notify`: what a confirmed leak of a key does"
+    )
 
 
 class License(Resource):

@@ -66,6 +66,7 @@ class KeyCreateIn(_Body):
     rate_limit_per_minute: RateLimit | None = Field(
         None, description="Requests per minute; null: the deployment default; 0: unlimited"
     )
+    decoy: bool = False
 
 
 class KeyPatchIn(_Body):
@@ -101,3 +102,7 @@ class WebhookPatchIn(_Body):
     events: list[str] | None = None
     description: Name | None = None
     enabled: bool | None = None
+
+
+class SettingsPatchIn(_Body):
+    leak_response: str

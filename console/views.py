@@ -14,12 +14,22 @@ from flask import current_app, request
 from console import bp
 from console.auth import current_actor, current_tenant, current_user, require_permission
 from console.permissions import API_KEYS_MANAGE, API_KEYS_READ
-from console.resources import AuditEvent, Event, IssuedKey, Key, KeyList, License, Me, MeTenant
-from console.schemas import PATCH_NULLABLE, KeyCreateIn, KeyPatchIn, RotateIn
+from console.resources import (
+    AuditEvent,
+    Event,
+    IssuedKey,
+    Key,
+    KeyList,
+    License,
+    Me,
+    MeTenant,
+    TenantSettings,
+)
+from console.schemas import PATCH_NULLABLE, KeyCreateIn, KeyPatchIn, RotateIn, SettingsPatchIn
 from core.extensions import db, keystore, usage_buffer
 from core.http import accepts, list_page
 from core.resources import Usage
-from tenants import clock, events, models
+from tenants import clock, events, leaks, models
 from tenants.errors import InvalidInput
 from tenants.licenses import describe, license_for
 from tenants.usage import usage_report
@@ -62,6 +72,7 @@ def create_key(body: KeyCreateIn) -> tuple[dict[str, Any], int]:
         description=body.description,
         metadata=body.metadata,
         allowed_ips=body.allowed_ips,
+        decoy=body.decoy,
     )
     return IssuedKey.of(issued), 201
 
@@ -116,6 +127,24 @@ def list_events() -> dict[str, Any]:
         raise InvalidInput(f"type must be one of {', '.join(events.TYPES)}", {"field": "type"})
     statement = events.for_tenant(current_tenant().id, event_type)
     return list_page(statement, events.Event.id, Event.of)
+
+
+@bp.get("/settings")
+@require_permission(API_KEYS_READ)
+def tenant_settings() -> dict[str, Any]:
+    return TenantSettings.build(
+        leak_response=keystore.get().tenant(current_tenant().id).leak_response
+    )
+
+
+@bp.patch("/settings")
+@require_permission(API_KEYS_MANAGE)
+@accepts(SettingsPatchIn)
+def update_tenant_settings(body: SettingsPatchIn) -> dict[str, Any]:
+    tenant = leaks.set_leak_response(
+        keystore.get(), current_tenant().id, body.leak_response, current_actor()
+    )
+    return TenantSettings.build(leak_response=tenant.leak_response)
 
 
 @bp.get("/usage")

@@ -37,6 +37,15 @@ class InvalidKey(StoreError):
     message = "The provided API key is invalid or expired"
 
 
+class DecoyKeyUsed(InvalidKey):
+    """A decoy key was presented: refused exactly as an unknown key is (same code, same
+    message); ``key`` says which, for the record of its use."""
+
+    def __init__(self, key: Any):
+        super().__init__()
+        self.key = key
+
+
 class InsufficientScope(StoreError):
     code = "AUTH_INSUFFICIENT_SCOPE"
     message = "The API key lacks the scope this endpoint requires"

@@ -112,6 +112,8 @@ def key_object(key: ApiKey) -> dict[str, Any]:
         "metadata": dict(key.key_metadata or {}),
         "allowed_ips": list(key.allowed_ips or []),
         "rate_limit_per_minute": key.rate_limit_per_minute,
+        "decoy": key.decoy,
+        "leaked_at": iso(key.leaked_at),
     }
 
 
@@ -138,6 +140,7 @@ def emit_expiring(session: DbSession, now: datetime | None = None) -> int:
     for name, ahead in EXPIRY_WARNINGS:
         statement = select(ApiKey).where(
             ApiKey.revoked_at.is_(None),
+            ApiKey.decoy.is_(False),
             ApiKey.expires_at.is_not(None),
             ApiKey.expires_at > now,
             ApiKey.expires_at <= now + ahead,

@@ -181,13 +181,16 @@ class KeyStore:
         description: str = "",
         metadata: dict[str, str] | None = None,
         allowed_ips: list[str] | None = None,
+        decoy: bool = False,
     ) -> IssuedKey:
+        """A key; with ``decoy``, a tripwire that never authenticates (``tenants.leaks``)."""
         self.tenant(tenant_id)
         fields: dict[str, Any] = {
             "name": _clean_name(name),
             "key_scopes": scopes.normalise(requested_scopes),
             "expires_at": _future_or_none(expires_at),
             "rate_limit_per_minute": _rate_limit(rate_limit_per_minute),
+            "decoy": bool(decoy),
             "description": keyfields.description(description),
             "key_metadata": keyfields.metadata(metadata or {}),
             "allowed_ips": allowlist.normalise(allowed_ips or []),
@@ -196,6 +199,8 @@ class KeyStore:
         issued = self._issue(tenant_id, **fields)
         record = issued.record
         created: dict[str, object] = {"name": record.name, "scopes": record.scopes}
+        if decoy:
+            created["decoy"] = True
         for field, value in _audited(record).items():
             if value not in (None, "", [], {}):
                 created[field] = value
@@ -391,6 +396,11 @@ class KeyStore:
         if key.revoked_at is not None:
             raise KeyRevoked()
         return key
+
+    def commit_change(self) -> None:
+        """Commit a key change made by a collaborator (``tenants.leaks``): the change counter
+        is bumped and the change announced, as for every change made here."""
+        self._commit()
 
     def _commit(self) -> None:
         try:

@@ -83,10 +83,16 @@ def _tenant_fk() -> MappedColumn[str]:
 
 class Tenant(Base):
     __tablename__ = "tenants"
+    # ``leak_response`` is read only where used (deferred, not fetched back by INSERT), so
+    # code running against a schema from before the column still creates and reads tenants.
+    __mapper_args__ = {"eager_defaults": False}
 
     id: Mapped[str] = _id("ten")
     name: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    # What a confirmed leak of one of its keys does (SPEC §11): "revoke" or "notify".
+    # A server default only: rows written by code older than the column still insert.
+    leak_response: Mapped[str] = mapped_column(String(10), server_default="revoke", deferred=True)
 
 
 class Organization(Base):
@@ -134,6 +140,10 @@ class ApiKey(TenantScoped, Base):
     # The first key of this key's rotation lineage (its own id unless it was rotated from
     # another): the lineage shares one rate-limit window, so rotating never resets it.
     lineage_id: Mapped[str] = mapped_column(String(40))
+    # A tripwire (SPEC §11): never authenticates; each use raises ``key.decoy_used``.
+    decoy: Mapped[bool] = mapped_column(Boolean, default=False)
+    # When a secret scanner reported the key public (SPEC §11).
+    leaked_at: Mapped[datetime | None]
 
 
 class License(Base):

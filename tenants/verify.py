@@ -25,7 +25,13 @@ from sqlalchemy import select
 
 from tenants import allowlist, clock, keyformat, metrics, scopes
 from tenants.crypto import cache_digest, key_hash
-from tenants.errors import InsufficientScope, InvalidKey, IpNotAllowed, LicenseInactive
+from tenants.errors import (
+    DecoyKeyUsed,
+    InsufficientScope,
+    InvalidKey,
+    IpNotAllowed,
+    LicenseInactive,
+)
 from tenants.licenses import is_active
 from tenants.models import ApiKey, License, Tenant
 from tenants.sessions import DbSession
@@ -47,12 +53,18 @@ class VerifiedKey:
     license_status: str
     license_expires_at: datetime | None
     license_enforcement: str | None
+    decoy: bool = False
     # ``None``: no allow-list, the key works from anywhere (the common case costs one test).
     allowed_networks: allowlist.Networks | None = None
 
     def usable(self, now: float) -> bool:
         expires = self.expires_at_epoch
-        return self.enabled and not self.revoked and (expires is None or expires > now)
+        return (
+            self.enabled
+            and not self.revoked
+            and not self.decoy
+            and (expires is None or expires > now)
+        )
 
     def require_scope(self, required: str) -> None:
         if not scopes.allows(self.scopes, required):
@@ -120,6 +132,8 @@ class KeyVerifier:
                 self._remember(cached_as, _Entry(generation, verified))
             elif entry is not None:  # gone: from now on it is any unknown key
                 self._cache.pop(cached_as, None)
+        if verified is not None and verified.decoy:
+            raise DecoyKeyUsed(verified)
         if verified is None or not verified.usable(now):
             raise InvalidKey()
         return verified
@@ -159,5 +173,6 @@ class KeyVerifier:
             license_status=license_row.status if license_row else "active",
             license_expires_at=license_row.expires_at if license_row else None,
             license_enforcement=license_row.enforcement if license_row else None,
+            decoy=key.decoy,
             allowed_networks=allowlist.networks(key.allowed_ips),
         )

@@ -88,6 +88,8 @@ def test_create_shows_the_secret_once_and_list_never(client, admin_token):
 
 
 KEY_FIELDS = {
+    "decoy",
+    "leaked_at",
     "id",
     "name",
     "start",
