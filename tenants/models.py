@@ -76,8 +76,8 @@ def _id(prefix: str):
     )
 
 
-def _tenant_fk():
-    return mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+def _tenant_fk(index: bool = True):
+    return mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=index)
 
 
 class Tenant(Base):
