@@ -9,6 +9,7 @@ import getpass
 import signal
 import threading
 from datetime import datetime, timedelta
+from typing import NoReturn
 
 import click
 from flask import current_app
@@ -35,7 +36,7 @@ def _actor() -> Actor:
     return Actor(sub=f"cli:{getpass.getuser()}")
 
 
-def _fail(exc: StoreError):
+def _fail(exc: StoreError) -> NoReturn:
     raise click.ClickException(exc.message) from exc
 
 
@@ -126,7 +127,9 @@ def list_tenants() -> None:
 @click.option("--scopes", default="", help="Comma-separated; default '*'.")
 @click.option("--expires-in", type=click.IntRange(min=1), help="Seconds until the key expires.")
 @click.option("--rate-limit", type=click.IntRange(min=0), help="Requests per minute for this key.")
-def create_key(tenant_id, name, scopes, expires_in, rate_limit) -> None:
+def create_key(
+    tenant_id: str, name: str, scopes: str, expires_in: int | None, rate_limit: int | None
+) -> None:
     """Create a key. The full key is printed once, alone on the last line."""
     expires_at = clock.now() + timedelta(seconds=expires_in) if expires_in else None
     requested = [scope.strip() for scope in scopes.split(",") if scope.strip()]
@@ -180,7 +183,9 @@ def revoke_key(key_id: str) -> None:
 @click.option("--status", type=click.Choice(["active", "expired", "revoked"]), required=True)
 @click.option("--expires-at", help="ISO 8601, e.g. 2027-01-01T00:00:00Z")
 @click.option("--enforcement", type=click.Choice(["enforce", "warn"]))
-def set_license(tenant_id, status, expires_at, enforcement) -> None:
+def set_license(
+    tenant_id: str, status: str, expires_at: str | None, enforcement: str | None
+) -> None:
     store = keystore()
     try:
         when = _parse_time(expires_at) if expires_at else None

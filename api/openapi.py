@@ -8,6 +8,8 @@ which model each operation answers with.
 
 from __future__ import annotations
 
+from typing import Any
+
 from api import bp
 from api.resources import (
     Broadcast,
@@ -76,5 +78,5 @@ SPEC = DocumentSpec(
 
 @bp.get("/openapi.json")
 @public
-def openapi_document():
+def openapi_document() -> dict[str, Any]:
     return document(SPEC)

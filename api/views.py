@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from flask import request
-from sqlalchemy import bindparam, select
+from sqlalchemy import Table, bindparam, select
 
 from api import bp
 from api.auth import current_key, license_gated, require_scope
@@ -20,7 +22,7 @@ from tenants.usage import usage_report
 
 
 @bp.get("/health")
-def health():
+def health() -> dict[str, Any]:
     key = current_key()
     return Health.build(
         status="ok",
@@ -30,7 +32,7 @@ def health():
 
 
 @bp.get("/usage")
-def usage():
+def usage() -> dict[str, Any]:
     report = usage_report(
         db.session, usage_buffer(), current_key().tenant_id, request.args.get("days")
     )
@@ -42,21 +44,21 @@ def usage():
 @license_gated
 @idempotent
 @accepts(MessageIn)
-def send_message(body: MessageIn):
+def send_message(body: MessageIn) -> tuple[dict[str, Any], int]:
     message = messaging.send_message(db.session, current_key().tenant_id, body.to, body.text)
     return Message.of(message), 202
 
 
 @bp.get("/chats")
 @require_scope("chats:read")
-def list_chats():
+def list_chats() -> dict[str, Any]:
     statement = records.Chat.for_tenant(current_key().tenant_id)
     return list_page(statement, records.Chat.id, Chat.of)
 
 
 @bp.get("/chats/<chat_id>/messages")
 @require_scope("chats:read")
-def chat_messages(chat_id: str):
+def chat_messages(chat_id: str) -> dict[str, Any]:
     thread = messaging.chat_thread_query(db.session, current_key().tenant_id, chat_id)
     return list_page(thread, records.Message.id, Message.of, newest_first=False)
 
@@ -64,7 +66,7 @@ def chat_messages(chat_id: str):
 # The contacts list is the most read: its statements are built once (``PageQuery``), the
 # tenant a bound parameter, and select the columns of the answer alone: rows, not ORM objects,
 # from a Core statement, which skips the ORM's compile and loading steps.
-_CONTACTS = records.Contact.__table__
+_CONTACTS = cast(Table, records.Contact.__table__)  # a declarative model's: a Table
 CONTACTS_PAGE = PageQuery(
     select(*Contact.columns(_CONTACTS)).where(_CONTACTS.c.tenant_id == bindparam("tenant_id")),
     _CONTACTS.c.id,
@@ -73,7 +75,7 @@ CONTACTS_PAGE = PageQuery(
 
 @bp.get("/contacts")
 @require_scope("contacts:read")
-def list_contacts():
+def list_contacts() -> dict[str, Any]:
     return query_page(CONTACTS_PAGE, {"tenant_id": current_key().tenant_id}, Contact)
 
 
@@ -82,7 +84,7 @@ def list_contacts():
 @license_gated
 @idempotent
 @accepts(ContactIn)
-def create_contact(body: ContactIn):
+def create_contact(body: ContactIn) -> tuple[dict[str, Any], int]:
     contact = messaging.create_contact(
         db.session, current_key().tenant_id, body.name, body.phone, body.email
     )
@@ -91,7 +93,7 @@ def create_contact(body: ContactIn):
 
 @bp.get("/tickets")
 @require_scope("tickets:read")
-def list_tickets():
+def list_tickets() -> dict[str, Any]:
     statement = records.Ticket.for_tenant(current_key().tenant_id)
     return list_page(statement, records.Ticket.id, Ticket.of)
 
@@ -101,7 +103,7 @@ def list_tickets():
 @license_gated
 @idempotent
 @accepts(TicketIn)
-def create_ticket(body: TicketIn):
+def create_ticket(body: TicketIn) -> tuple[dict[str, Any], int]:
     ticket = messaging.create_ticket(
         db.session, current_key().tenant_id, body.subject, body.body, body.contact_id
     )
@@ -113,7 +115,7 @@ def create_ticket(body: TicketIn):
 @license_gated
 @idempotent
 @accepts(BroadcastIn)
-def create_broadcast(body: BroadcastIn):
+def create_broadcast(body: BroadcastIn) -> tuple[dict[str, Any], int]:
     broadcast = messaging.create_broadcast(
         db.session, current_key().tenant_id, body.name, body.text, body.contact_ids
     )

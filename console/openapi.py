@@ -8,6 +8,8 @@ success statuses and which model each operation answers with.
 
 from __future__ import annotations
 
+from typing import Any
+
 from console import bp
 from console.resources import (
     AuditPage,
@@ -134,5 +136,5 @@ SPEC = DocumentSpec(
 
 @bp.get("/openapi.json")
 @public
-def openapi_document():
+def openapi_document() -> dict[str, Any]:
     return document(SPEC)

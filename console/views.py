@@ -6,6 +6,8 @@ ones only admins may call, so the decorators read like the SPEC table.
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import current_app, request
 
 from console import bp
@@ -23,7 +25,7 @@ from tenants.usage import usage_report
 
 
 @bp.get("/me")
-def me():
+def me() -> dict[str, Any]:
     user = current_user()
     return Me.build(
         user_id=user.identity.user_id,
@@ -38,14 +40,14 @@ def me():
 
 @bp.get("/keys")
 @require_admin
-def list_keys():
+def list_keys() -> dict[str, Any]:
     return KeyList.build(data=[Key.of(row) for row in keystore().list_keys(current_tenant().id)])
 
 
 @bp.post("/keys")
 @require_admin
 @accepts(KeyCreateIn)
-def create_key(body: KeyCreateIn):
+def create_key(body: KeyCreateIn) -> tuple[dict[str, Any], int]:
     issued = keystore().create_key(
         current_tenant().id, body.name, current_actor(), body.scopes, body.expires_at
     )
@@ -55,7 +57,7 @@ def create_key(body: KeyCreateIn):
 @bp.patch("/keys/<key_id>")
 @require_admin
 @accepts(KeyPatchIn)
-def update_key(key_id: str, body: KeyPatchIn):
+def update_key(key_id: str, body: KeyPatchIn) -> dict[str, Any]:
     sent = {field: getattr(body, field) for field in body.model_fields_set}
     if not sent:
         raise InvalidInput("Send at least one of: name, enabled, scopes")
@@ -70,7 +72,7 @@ def update_key(key_id: str, body: KeyPatchIn):
 
 @bp.post("/keys/<key_id>/revoke")
 @require_admin
-def revoke_key(key_id: str):
+def revoke_key(key_id: str) -> dict[str, Any]:
     row = keystore().revoke_key(current_tenant().id, key_id, current_actor())
     return Key.of(row)
 
@@ -78,21 +80,21 @@ def revoke_key(key_id: str):
 @bp.post("/keys/<key_id>/rotate")
 @require_admin
 @accepts(RotateIn, optional=True)
-def rotate_key(key_id: str, body: RotateIn):
+def rotate_key(key_id: str, body: RotateIn) -> tuple[dict[str, Any], int]:
     issued = keystore().rotate_key(current_tenant().id, key_id, current_actor(), body.grace_seconds)
     return IssuedKey.of(issued), 201
 
 
 @bp.get("/audit-log")
 @require_admin
-def audit_log():
+def audit_log() -> dict[str, Any]:
     statement = models.AuditEvent.for_tenant(current_tenant().id)
     return list_page(statement, models.AuditEvent.id, AuditEvent.of)
 
 
 @bp.get("/events")
 @require_admin
-def list_events():
+def list_events() -> dict[str, Any]:
     event_type = request.args.get("type")
     if event_type is not None and event_type not in events.TYPES:
         raise InvalidInput(f"type must be one of {', '.join(events.TYPES)}", {"field": "type"})
@@ -101,12 +103,12 @@ def list_events():
 
 
 @bp.get("/usage")
-def usage():
+def usage() -> dict[str, Any]:
     report = usage_report(db.session, usage_buffer(), current_tenant().id, request.args.get("days"))
     return Usage.build(data=report)
 
 
 @bp.get("/license")
-def license_status():
+def license_status() -> dict[str, Any]:
     row = license_for(db.session, current_tenant().id)
     return License.build(**describe(row, current_app.config["LICENSE_ENFORCEMENT"], clock.now()))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from console import bp
 from console.auth import current_actor, current_tenant, require_admin
 from console.resources import (
@@ -21,7 +23,7 @@ from tenants.webhooks import WebhookDelivery as DeliveryRecord
 
 @bp.get("/webhooks")
 @require_admin
-def list_webhooks():
+def list_webhooks() -> dict[str, Any]:
     endpoints = webhooks().list(current_tenant().id)
     return WebhookEndpointList.build(data=[WebhookEndpoint.of(row) for row in endpoints])
 
@@ -29,7 +31,7 @@ def list_webhooks():
 @bp.post("/webhooks")
 @require_admin
 @accepts(WebhookCreateIn)
-def create_webhook(body: WebhookCreateIn):
+def create_webhook(body: WebhookCreateIn) -> tuple[dict[str, Any], int]:
     created = webhooks().create(
         current_tenant().id, current_actor(), body.url, body.events, body.description, body.enabled
     )
@@ -38,14 +40,14 @@ def create_webhook(body: WebhookCreateIn):
 
 @bp.get("/webhooks/<endpoint_id>")
 @require_admin
-def get_webhook(endpoint_id: str):
+def get_webhook(endpoint_id: str) -> dict[str, Any]:
     return WebhookEndpoint.of(webhooks().get(current_tenant().id, endpoint_id))
 
 
 @bp.patch("/webhooks/<endpoint_id>")
 @require_admin
 @accepts(WebhookPatchIn)
-def update_webhook(endpoint_id: str, body: WebhookPatchIn):
+def update_webhook(endpoint_id: str, body: WebhookPatchIn) -> dict[str, Any]:
     sent = {field: getattr(body, field) for field in body.model_fields_set}
     if not sent:
         raise InvalidInput("Send at least one of: url, events, description, enabled")
@@ -60,34 +62,34 @@ def update_webhook(endpoint_id: str, body: WebhookPatchIn):
 
 @bp.delete("/webhooks/<endpoint_id>")
 @require_admin
-def delete_webhook(endpoint_id: str):
+def delete_webhook(endpoint_id: str) -> dict[str, Any]:
     webhooks().delete(current_tenant().id, endpoint_id, current_actor())
     return DeletedWebhookEndpoint.build(id=endpoint_id, deleted=True)
 
 
 @bp.post("/webhooks/<endpoint_id>/rotate-secret")
 @require_admin
-def rotate_webhook_secret(endpoint_id: str):
+def rotate_webhook_secret(endpoint_id: str) -> dict[str, Any]:
     created = webhooks().rotate_secret(current_tenant().id, endpoint_id, current_actor())
     return CreatedWebhookEndpoint.of(created)
 
 
 @bp.post("/webhooks/<endpoint_id>/test")
 @require_admin
-def test_webhook(endpoint_id: str):
+def test_webhook(endpoint_id: str) -> tuple[dict[str, Any], int]:
     delivery = webhooks().send_test(current_tenant().id, endpoint_id)
     return QueuedDelivery.build(delivery_id=delivery.id, event_id=delivery.event_id), 202
 
 
 @bp.get("/webhooks/<endpoint_id>/deliveries")
 @require_admin
-def list_deliveries(endpoint_id: str):
+def list_deliveries(endpoint_id: str) -> dict[str, Any]:
     statement = webhooks().deliveries(current_tenant().id, endpoint_id)
     return list_page(statement, DeliveryRecord.id, WebhookDelivery.of)
 
 
 @bp.post("/webhooks/<endpoint_id>/deliveries/<delivery_id>/retry")
 @require_admin
-def retry_delivery(endpoint_id: str, delivery_id: str):
+def retry_delivery(endpoint_id: str, delivery_id: str) -> tuple[dict[str, Any], int]:
     delivery = webhooks().retry(current_tenant().id, endpoint_id, delivery_id)
     return QueuedDelivery.build(delivery_id=delivery.id, status=delivery.status), 202

@@ -51,11 +51,11 @@ class RequestMetrics:
         self.wsgi_app = wsgi_app
         self._latency: dict[str, Any] = {}  # route -> its histogram child
 
-    def __call__(self, environ: dict[str, Any], start_response: StartResponse):
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         started = time.perf_counter()
         answered: list[str] = []
 
-        def start(status: str, headers: list[tuple[str, str]], exc_info=None):
+        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
             answered.append(status[:3])
             return start_response(status, headers, exc_info)
 
@@ -91,11 +91,11 @@ def init_metrics(app: Flask) -> None:
     if not event.contains(Engine, "handle_error", database_error):
         event.listen(Engine, "handle_error", database_error)
     app.before_request(note_route)
-    app.wsgi_app = RequestMetrics(app.wsgi_app)
+    app.wsgi_app = RequestMetrics(app.wsgi_app)  # type: ignore[method-assign]  # as core.http
     expected = f"Bearer {token}".encode()
 
     @app.get("/metrics")
-    def metrics():
+    def metrics() -> Response:
         sent = request.headers.get("Authorization", "").encode()
         if not hmac.compare_digest(sent, expected):
             return error_response(

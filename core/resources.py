@@ -63,7 +63,9 @@ class Resource(BaseModel):
 _ABSENT: Any = object()
 
 
-def _builder(model: str, names: tuple[str, ...], optional: tuple[str, ...]) -> Callable:
+def _builder(
+    model: str, names: tuple[str, ...], optional: tuple[str, ...]
+) -> Callable[..., dict[str, Any]]:
     """``build(*, a, b, c=absent)``: the answer with every field given; a field with a
     default in the model is left out of the answer unless given."""
     required = [name for name in names if name not in optional]
@@ -77,7 +79,7 @@ def _builder(model: str, names: tuple[str, ...], optional: tuple[str, ...]) -> C
     return _compile(model, "build", "\n".join(lines))
 
 
-def _rows_builder(model: str, names: tuple[str, ...]) -> Callable:
+def _rows_builder(model: str, names: tuple[str, ...]) -> Callable[..., list[dict[str, Any]]]:
     """``of_rows(rows)``: one answer per row of ``columns(table)``."""
     values = [f"_{index}" for index in range(len(names))]
     display = ", ".join(f"{name!r}: {value}" for name, value in zip(names, values, strict=True))
@@ -87,10 +89,10 @@ def _rows_builder(model: str, names: tuple[str, ...]) -> Callable:
     )
 
 
-def _compile(model: str, name: str, source: str) -> Callable:
+def _compile(model: str, name: str, source: str) -> Callable[..., Any]:
     namespace: dict[str, Any] = {"_ABSENT": _ABSENT}
     exec(compile(source, f"<{model}.{name}>", "exec"), namespace)  # noqa: S102 (see above)
-    function = namespace[name]
+    function: Callable[..., Any] = namespace[name]
     function.__qualname__ = f"{model}.{name}"
     return function
 

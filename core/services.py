@@ -18,17 +18,21 @@ WEBHOOKS = "loopwave.webhooks"
 
 
 def keystore() -> KeyStore:
-    return current_app.extensions[KEYSTORE]
+    store: KeyStore = current_app.extensions[KEYSTORE]
+    return store
 
 
 def usage_buffer() -> UsageBuffer:
-    return current_app.extensions[USAGE]
+    buffer: UsageBuffer = current_app.extensions[USAGE]
+    return buffer
 
 
 def webhooks() -> WebhookStore:
-    return current_app.extensions[WEBHOOKS]
+    store: WebhookStore = current_app.extensions[WEBHOOKS]
+    return store
 
 
 def sign_in_settings() -> SignInSettings:
     """What the dashboard needs to sign people in (dev sign-in on? Clerk publishable key?)."""
-    return current_app.extensions[SIGN_IN]
+    settings: SignInSettings = current_app.extensions[SIGN_IN]
+    return settings

@@ -15,14 +15,15 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, select
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Select, String, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
 from tenants import clock
 from tenants.clock import iso
 from tenants.ids import new_id
 from tenants.models import ApiKey, Base, License, TenantScoped, _id
+from tenants.sessions import DbSession
 
 KEY_TYPES = ("key.created", "key.updated", "key.revoked", "key.rotated", "key.expiring")
 TYPES = (
@@ -38,7 +39,7 @@ EXPIRY_WARNINGS = (("7d", timedelta(days=7)), ("1d", timedelta(days=1)))
 
 # Set by ``tenants.webhooks`` (a module above this one): queue the event's deliveries in the
 # same session. A hook rather than an import keeps the event log free of webhook code.
-_fan_out: list[Callable[[Session, Event], None]] = []
+_fan_out: list[Callable[[DbSession, Event], None]] = []
 
 
 class Event(TenantScoped, Base):
@@ -67,14 +68,14 @@ class Event(TenantScoped, Base):
         }
 
 
-def on_emit(fan_out: Callable[[Session, Event], None]) -> None:
+def on_emit(fan_out: Callable[[DbSession, Event], None]) -> None:
     """Run ``fan_out`` for every event emitted from now on (``tenants.webhooks``)."""
     if fan_out not in _fan_out:
         _fan_out.append(fan_out)
 
 
 def emit(
-    session: Session,
+    session: DbSession,
     tenant_id: str,
     event_type: str,
     data: dict[str, Any],
@@ -119,7 +120,7 @@ def license_object(row: License) -> dict[str, Any]:
     }
 
 
-def emit_expiring(session: Session, now: datetime | None = None) -> int:
+def emit_expiring(session: DbSession, now: datetime | None = None) -> int:
     """``key.expiring`` for every usable key within 7 days (and within 1 day) of its expiry
     that has not had that warning yet; the number of events written.
 
@@ -153,7 +154,7 @@ def _expiry_dedupe_prefix(name: str) -> str:
     return f"key.expiring:{name}:"
 
 
-def _emit_once(session: Session, key: ApiKey, name: str) -> int:
+def _emit_once(session: DbSession, key: ApiKey, name: str) -> int:
     data = {"object": key_object(key), "expires_in": name}
     try:
         with session.begin_nested():
@@ -163,7 +164,7 @@ def _emit_once(session: Session, key: ApiKey, name: str) -> int:
     return 1
 
 
-def for_tenant(tenant_id: str, event_type: str | None = None):
+def for_tenant(tenant_id: str, event_type: str | None = None) -> Select[Event]:
     """The tenant's events, of one type if given (``GET /console/events``)."""
     statement = Event.for_tenant(tenant_id)
     if event_type is not None:

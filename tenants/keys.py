@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, scoped_session
 
 from tenants import audit, clock, events, keyformat, scopes
 from tenants.audit import Actor
@@ -24,6 +24,7 @@ from tenants.errors import Conflict, InvalidInput, KeyRevoked, NotFound
 from tenants.ids import new_id
 from tenants.licenses import set_license
 from tenants.models import ApiKey, License, Organization, Tenant
+from tenants.sessions import DbSession
 from tenants.signal import Signal
 from tenants.verify import KeyVerifier
 
@@ -43,7 +44,7 @@ class IssuedKey:
 class KeyStore:
     def __init__(
         self,
-        session: scoped_session[Session] | Session,
+        session: DbSession,
         signal: Signal,
         prefix: str,
         max_active_keys: int = 200,
@@ -149,7 +150,7 @@ class KeyStore:
         )
         return self.session.scalars(statement).one()
 
-    def set_license(self, tenant_id: str, status: str, **fields) -> License:
+    def set_license(self, tenant_id: str, status: str, **fields: Any) -> License:
         self.tenant(tenant_id)
         row = set_license(self.session, tenant_id, status, **fields)
         events.emit(
@@ -177,7 +178,7 @@ class KeyStore:
         rate_limit_per_minute: int | None = None,
     ) -> IssuedKey:
         self.tenant(tenant_id)
-        fields = {
+        fields: dict[str, Any] = {
             "name": _clean_name(name),
             "key_scopes": scopes.normalise(requested_scopes),
             "expires_at": _future_or_none(expires_at),
@@ -205,12 +206,12 @@ class KeyStore:
         key_id: str,
         actor: Actor,
         *,
-        name=UNSET,
-        enabled=UNSET,
-        key_scopes=UNSET,
+        name: Any = UNSET,
+        enabled: Any = UNSET,
+        key_scopes: Any = UNSET,
     ) -> ApiKey:
         key = self._changeable(tenant_id, key_id)
-        changes: dict[str, object] = {}
+        changes: dict[str, list[Any]] = {}
         if name is not UNSET and _clean_name(name) != key.name:
             changes["name"] = [key.name, _clean_name(name)]
             key.name = _clean_name(name)
@@ -229,7 +230,7 @@ class KeyStore:
                 key.scopes = normalised
         if changes:
             audit.record(self.session, tenant_id, actor, _update_action(changes), key.id, changes)
-            previous = {field: values[0] for field, values in changes.items()}  # type: ignore[index]
+            previous = {field: values[0] for field, values in changes.items()}
             data = {"object": events.key_object(key), "previous_attributes": previous}
             events.emit(self.session, tenant_id, "key.updated", data)
             self._commit()
@@ -254,7 +255,7 @@ class KeyStore:
             )
         old = self._changeable(tenant_id, key_id)
         now = clock.now()
-        successor = {
+        successor: dict[str, Any] = {
             "name": old.name,
             "key_scopes": list(old.scopes),
             "expires_at": old.expires_at,
@@ -306,7 +307,7 @@ class KeyStore:
             .values(name=Tenant.name)
             .execution_options(synchronize_session=False)
         )
-        active = self.session.scalar(
+        active = self.session.execute(
             select(func.count())
             .select_from(ApiKey)
             .where(
@@ -314,7 +315,7 @@ class KeyStore:
                 ApiKey.revoked_at.is_(None),
                 or_(ApiKey.expires_at.is_(None), ApiKey.expires_at > clock.now()),
             )
-        )
+        ).scalar_one()
         if active >= self.max_active_keys:
             # Release the lock now, and undo what the caller changed (a rotated key's revoke).
             self.session.rollback()
@@ -331,7 +332,7 @@ class KeyStore:
         name: str,
         key_scopes: list[str],
         lineage_id: str | None = None,
-        **fields,
+        **fields: Any,
     ) -> IssuedKey:
         new = keyformat.generate(self.prefix)
         key_id = new_id("key")
@@ -386,13 +387,18 @@ def _clean_name(name: object) -> str:
 
 def _rate_limit(per_minute: object) -> int | None:
     """``None``: the configured default; ``0``: unlimited; otherwise requests per minute."""
-    valid = isinstance(per_minute, int) and not isinstance(per_minute, bool)
-    if per_minute is not None and not (valid and 0 <= per_minute <= MAX_RATE_LIMIT):
+    if per_minute is None:
+        return None
+    if (
+        isinstance(per_minute, bool)
+        or not isinstance(per_minute, int)
+        or not 0 <= per_minute <= MAX_RATE_LIMIT
+    ):
         raise InvalidInput(
             f"rate_limit_per_minute must be an integer from 0 to {MAX_RATE_LIMIT}",
             {"field": "rate_limit_per_minute"},
         )
-    return per_minute  # type: ignore[return-value]
+    return per_minute
 
 
 def _future_or_none(expires_at: datetime | None) -> datetime | None:
@@ -401,9 +407,9 @@ def _future_or_none(expires_at: datetime | None) -> datetime | None:
     return expires_at
 
 
-def _update_action(changes: dict[str, object]) -> str:
+def _update_action(changes: dict[str, list[Any]]) -> str:
     if set(changes) == {"enabled"}:
-        return "key.enabled" if changes["enabled"][1] else "key.disabled"  # type: ignore[index]
+        return "key.enabled" if changes["enabled"][1] else "key.disabled"
     if set(changes) == {"name"}:
         return "key.renamed"
     if set(changes) == {"scopes"}:
