@@ -2,7 +2,10 @@
 
 Order of checks (cheapest first, none skipped): key missing -> shape and checksum (no
 database) -> failed authentications of the client IP (429, no database) -> lookup ->
-disabled/revoked/expired -> rate limit (per rotation lineage) -> scope -> license.
+disabled/revoked/expired -> the key's IP allow-list (403, only for keys that have one) ->
+rate limit (per rotation lineage) -> scope -> license.
+A request refused by the allow-list is neither counted as usage nor against the key's rate
+limit: whoever holds a key elsewhere cannot spend its owner's quota.
 A key this worker has verified before is answered from its cache, which only ever held keys
 that passed the shape and checksum test (``tenants.verify``). A rate-limited request still
 counts as usage: the key was used.
@@ -84,7 +87,12 @@ class ApiGate:
                 self.failures.record(self._client_ip(environ))
             raise
         note_caller(environ, verified)
-        flush_due = self.usage.record(verified.tenant_id, verified.key_id, now)
+        # The socket peer is the client unless proxies are trusted: no call for the common case.
+        proxied = self.trusted_proxies
+        client_ip = self._client_ip(environ) if proxied else environ.get("REMOTE_ADDR")
+        if verified.allowed_networks is not None:
+            verified.require_allowed_ip(client_ip)
+        flush_due = self.usage.record(verified.tenant_id, verified.key_id, now, client_ip)
         quota_headers = self.limiter.hit(verified.rate_limit_bucket, verified.rate_limit_per_minute)
         if quota_headers is not None:
             add_response_headers(environ, *quota_headers)

@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, ClassVar, Generic, TypeVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import Column, Table
 
 Item = TypeVar("Item")
@@ -117,6 +117,9 @@ class Tenant(Resource):
 class UsageDay(Resource):
     key_id: str
     key_name: str
+    key_last4: str = Field(
+        description="The key's last four characters, to tell keys of one name apart"
+    )
     day: str
     requests: int
 
