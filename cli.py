@@ -16,8 +16,7 @@ from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy.orm import Session
 
-from core.extensions import db
-from core.services import keystore, sign_in_settings
+from core.extensions import db, keystore, sign_in
 from tenants import clock, delivery
 from tenants.audit import Actor
 from tenants.changes import POLL_SECONDS
@@ -76,7 +75,7 @@ def create_tenant(name: str, external_id: str | None, issuer: str | None) -> Non
         if not issuer:
             raise click.UsageError("Give --issuer: CONSOLE_ISSUER is not set")
         _warn_unless_configured(issuer)
-    store = keystore()
+    store = keystore.get()
     if external_id is not None and issuer is not None:
         existing = store.tenant_for_organization(issuer, external_id)
         if existing is not None:
@@ -97,7 +96,7 @@ def link_tenant(tenant_id: str, issuer: str, external_id: str) -> None:
     """Let an organization of a further identity provider reach an existing tenant."""
     _warn_unless_configured(issuer)
     try:
-        keystore().link_organization(tenant_id, issuer, external_id, _actor())
+        keystore.get().link_organization(tenant_id, issuer, external_id, _actor())
     except StoreError as exc:
         _fail(exc)
     click.echo(f"{tenant_id}\t{issuer}\t{external_id}")
@@ -106,14 +105,14 @@ def link_tenant(tenant_id: str, issuer: str, external_id: str) -> None:
 def _warn_unless_configured(issuer: str) -> None:
     """A binding may be made before its provider is configured, but say so: a typo in an
     issuer would otherwise leave the organization silently unable to sign in."""
-    if issuer not in sign_in_settings().issuers:
+    if issuer not in sign_in.get().issuers:
         click.echo(f"warning: {issuer} is not a configured identity provider", err=True)
 
 
 @tenants_cli.command("list")
 def list_tenants() -> None:
     """Tenant id, name, and each bound organization as issuer:organization id."""
-    store = keystore()
+    store = keystore.get()
     for tenant in store.list_tenants():
         bound = ", ".join(
             f"{org.issuer} {org.external_id}" for org in store.organizations(tenant.id)
@@ -146,7 +145,7 @@ def create_key(
     """Create a key. The full key is printed once, alone on the last line."""
     expires_at = clock.now() + timedelta(seconds=expires_in) if expires_in else None
     requested = [scope.strip() for scope in scopes.split(",") if scope.strip()]
-    store = keystore()
+    store = keystore.get()
     try:
         issued = store.create_key(
             tenant_id,
@@ -170,7 +169,7 @@ def create_key(
 @keys_cli.command("list")
 @click.option("--tenant", "tenant_id", required=True)
 def list_keys(tenant_id: str) -> None:
-    store = keystore()
+    store = keystore.get()
     try:
         store.tenant(tenant_id)
     except StoreError as exc:
@@ -217,7 +216,7 @@ def update_key(
         changes["rate_limit_per_minute"] = rate_limit
     if not changes:
         raise click.UsageError("Nothing to change: give at least one option")
-    store = keystore()
+    store = keystore.get()
     key = store.session.get(ApiKey, key_id)
     if key is None:
         raise click.ClickException(f"No key with id '{key_id}'")
@@ -233,7 +232,7 @@ def update_key(
 @keys_cli.command("revoke")
 @click.argument("key_id")
 def revoke_key(key_id: str) -> None:
-    store = keystore()
+    store = keystore.get()
     key = store.session.get(ApiKey, key_id)
     if key is None:
         raise click.ClickException(f"No key with id '{key_id}'")
@@ -253,7 +252,7 @@ def revoke_key(key_id: str) -> None:
 def set_license(
     tenant_id: str, status: str, expires_at: str | None, enforcement: str | None
 ) -> None:
-    store = keystore()
+    store = keystore.get()
     try:
         when = _parse_time(expires_at) if expires_at else None
         row = store.set_license(tenant_id, status, expires_at=when, enforcement=enforcement)

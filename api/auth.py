@@ -11,7 +11,8 @@ that passed the shape and checksum test (``tenants.verify``). A rate-limited req
 counts as usage: the key was used.
 
 The hot path is kept lean on purpose: one ``before_request`` hook, no ``after_request`` hook
-(response headers are queued for ``core.middleware``), services bound once in ``ApiGate``.
+of its own (the quota headers are set by ``after_this_request``, on whatever the answer turns
+out to be), services bound once in ``ApiGate``.
 """
 
 from __future__ import annotations
@@ -25,13 +26,13 @@ from flask import Response, after_this_request, current_app, g, request
 from flask.blueprints import BlueprintSetupState
 
 from api import bp
-from core.authfailures import AUTH_FAILURES, AuthFailureLimit
+from core.authfailures import AuthFailureLimit
 from core.clientip import Networks, client_ip_from
 from core.errors import ApiError, refusal_response
+from core.extensions import auth_failures, keystore, rate_limiter, usage_buffer
 from core.http import is_public_endpoint
-from core.middleware import add_response_headers, note_caller
-from core.ratelimit import RATE_LIMIT, RateLimiter
-from core.services import KEYSTORE, USAGE, usage_buffer
+from core.middleware import note_caller
+from core.ratelimit import QuotaHeaders, RateLimiter
 from tenants import clock
 from tenants.errors import InvalidKey, StoreError
 from tenants.usage import UsageBuffer
@@ -60,9 +61,10 @@ class ApiGate:
     failures: AuthFailureLimit
     trusted_proxies: Networks
 
-    def admit(self, environ: dict[str, Any]) -> tuple[VerifiedKey, bool]:
-        """The verified key of the request in ``environ`` and whether buffered usage counts
-        are due for a flush; an ``ApiError`` or ``StoreError`` when it may not pass."""
+    def admit(self, environ: dict[str, Any]) -> tuple[VerifiedKey, bool, QuotaHeaders | None]:
+        """The verified key of the request in ``environ``, whether buffered usage counts are
+        due for a flush, and the quota headers of its answer; an ``ApiError`` or
+        ``StoreError`` when it may not pass."""
         presented = environ.get("HTTP_X_TENANT_API_KEY")
         if presented is None:
             if "HTTP_AUTHORIZATION" in environ or "HTTP_X_API_KEY" in environ:
@@ -94,9 +96,7 @@ class ApiGate:
             verified.require_allowed_ip(client_ip)
         flush_due = self.usage.record(verified.tenant_id, verified.key_id, now, client_ip)
         quota_headers = self.limiter.hit(verified.rate_limit_bucket, verified.rate_limit_per_minute)
-        if quota_headers is not None:
-            add_response_headers(environ, *quota_headers)
-        return verified, flush_due
+        return verified, flush_due, quota_headers
 
     def _client_ip(self, environ: dict[str, Any]) -> str | None:
         return client_ip_from(environ, self.trusted_proxies)
@@ -104,13 +104,13 @@ class ApiGate:
 
 @bp.record_once
 def build_gate(state: BlueprintSetupState) -> None:
-    extensions = state.app.extensions
-    extensions[GATE] = ApiGate(
-        extensions[KEYSTORE].verifier,
-        extensions[USAGE],
-        extensions[RATE_LIMIT],
-        extensions[AUTH_FAILURES],
-        state.app.config["TRUSTED_PROXIES"],
+    app = state.app
+    app.extensions[GATE] = ApiGate(
+        keystore.get(app).verifier,
+        usage_buffer.get(app),
+        rate_limiter.get(app),
+        auth_failures.get(app),
+        app.config["TRUSTED_PROXIES"],
     )
 
 
@@ -124,13 +124,22 @@ def authenticate() -> Response | None:
         return None
     gate: ApiGate = app.extensions[GATE]
     try:
-        g.api_key, flush_due = gate.admit(this_request.environ)
+        g.api_key, flush_due, quota_headers = gate.admit(this_request.environ)
     except (StoreError, ApiError) as exc:
         # The refusal is answered here, as the error handler would answer it: a refused key
         # is the cheapest request there is, and letting the exception out of the hook made it
         # the dearest (Flask unwinds it and searches the handler maps of every class of its
         # hierarchy, for the blueprint and the app).
         return refusal_response(exc)
+    if quota_headers is not None:
+
+        def send_quota(response: Response) -> Response:
+            (limit_name, limit), (remaining_name, remaining) = quota_headers
+            response.headers.add(limit_name, limit)
+            response.headers.add(remaining_name, remaining)
+            return response
+
+        after_this_request(send_quota)
     if flush_due:
         after_this_request(_flush_usage_after_response)
     return None
@@ -138,7 +147,12 @@ def authenticate() -> Response | None:
 
 def _flush_usage_after_response(response: Response) -> Response:
     """Counts reach the database after the answer has gone out, never before it."""
-    response.call_on_close(usage_buffer().flush_quietly)
+    response.call_on_close(usage_buffer.get().flush_quietly)
+    return response
+
+
+def _warn_of_license(response: Response) -> Response:
+    response.headers["X-License-Warning"] = LICENSE_WARNING
     return response
 
 
@@ -171,7 +185,7 @@ def license_gated(view: Callable[P, R]) -> Callable[P, R]:
     @wraps(view)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         if current_key().check_write_license(current_app.config["LICENSE_ENFORCEMENT"]):
-            add_response_headers(request.environ, ("X-License-Warning", LICENSE_WARNING))
+            after_this_request(_warn_of_license)
         return view(*args, **kwargs)
 
     wrapper.__dict__["license_gated"] = True  # read by the OpenAPI builder

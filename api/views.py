@@ -12,10 +12,9 @@ from api.auth import current_key, license_gated, require_scope
 from api.idempotent import idempotent
 from api.resources import Broadcast, Chat, Contact, Health, HealthKey, Message, Ticket
 from api.schemas import BroadcastIn, ContactIn, MessageIn, TicketIn
-from core.extensions import db
+from core.extensions import db, usage_buffer
 from core.http import accepts, list_page, query_page
 from core.resources import Tenant, Usage
-from core.services import usage_buffer
 from tenants import messaging, records
 from tenants.pagination import PageQuery
 from tenants.usage import usage_report
@@ -34,7 +33,7 @@ def health() -> dict[str, Any]:
 @bp.get("/usage")
 def usage() -> dict[str, Any]:
     report = usage_report(
-        db.session, usage_buffer(), current_key().tenant_id, request.args.get("days")
+        db.session, usage_buffer.get(), current_key().tenant_id, request.args.get("days")
     )
     return Usage.build(data=report)
 

@@ -15,14 +15,13 @@ from typing import Any, ParamSpec, TypeVar
 from flask import current_app, g, request
 
 from console import bp
+from console.extensions import console_auth
 from console.identity import Identity, identity_from_claims
-from console.providers import ConsoleAuth
 from console.tenancy import TenantRef
 from console.tokens import InvalidToken, ProviderUnavailable
 from core.errors import ApiError
 from core.http import client_ip, is_public_endpoint
 from core.requestid import request_id
-from core.services import CONSOLE_AUTH, CONSOLE_TENANTS
 from tenants.audit import Actor
 
 SESSION_TOKEN_HINT = (
@@ -58,7 +57,8 @@ def authenticate() -> None:
     if is_public_endpoint(app, this_request):
         return
     token = _bearer_token(this_request.environ, app.config["API_KEY_PREFIX"])
-    auth: ConsoleAuth = app.extensions[CONSOLE_AUTH]
+    services = console_auth.get(app)
+    auth = services.auth
     try:
         issuer, claims = auth.verifier.verify(token)
         provider = auth.providers[issuer]
@@ -75,7 +75,7 @@ def authenticate() -> None:
         raise ApiError(
             "AUTH_NO_TENANT", "The session has no active organization; choose one and retry"
         )
-    tenant = app.extensions[CONSOLE_TENANTS].for_organization(
+    tenant = services.tenants.for_organization(
         issuer, identity.org_id, identity.org_slug or identity.org_id, provider.auto_provision
     )
     if tenant is None:

@@ -16,10 +16,9 @@ from console.auth import current_actor, current_tenant, current_user, require_pe
 from console.permissions import API_KEYS_MANAGE, API_KEYS_READ
 from console.resources import AuditEvent, Event, IssuedKey, Key, KeyList, License, Me, MeTenant
 from console.schemas import PATCH_NULLABLE, KeyCreateIn, KeyPatchIn, RotateIn
-from core.extensions import db
+from core.extensions import db, keystore, usage_buffer
 from core.http import accepts, list_page
 from core.resources import Usage
-from core.services import keystore, usage_buffer
 from tenants import clock, events, models
 from tenants.errors import InvalidInput
 from tenants.licenses import describe, license_for
@@ -44,14 +43,16 @@ def me() -> dict[str, Any]:
 @bp.get("/keys")
 @require_permission(API_KEYS_READ)
 def list_keys() -> dict[str, Any]:
-    return KeyList.build(data=[Key.of(row) for row in keystore().list_keys(current_tenant().id)])
+    return KeyList.build(
+        data=[Key.of(row) for row in keystore.get().list_keys(current_tenant().id)]
+    )
 
 
 @bp.post("/keys")
 @require_permission(API_KEYS_MANAGE)
 @accepts(KeyCreateIn)
 def create_key(body: KeyCreateIn) -> tuple[dict[str, Any], int]:
-    issued = keystore().create_key(
+    issued = keystore.get().create_key(
         current_tenant().id,
         body.name,
         current_actor(),
@@ -79,14 +80,14 @@ def update_key(key_id: str, body: KeyPatchIn) -> dict[str, Any]:
         raise InvalidInput(f"{', '.join(nulls)} cannot be null", {"field": nulls[0]})
     if "scopes" in sent:
         sent["key_scopes"] = sent.pop("scopes")
-    row = keystore().update_key(current_tenant().id, key_id, current_actor(), **sent)
+    row = keystore.get().update_key(current_tenant().id, key_id, current_actor(), **sent)
     return Key.of(row)
 
 
 @bp.post("/keys/<key_id>/revoke")
 @require_permission(API_KEYS_MANAGE)
 def revoke_key(key_id: str) -> dict[str, Any]:
-    row = keystore().revoke_key(current_tenant().id, key_id, current_actor())
+    row = keystore.get().revoke_key(current_tenant().id, key_id, current_actor())
     return Key.of(row)
 
 
@@ -94,7 +95,9 @@ def revoke_key(key_id: str) -> dict[str, Any]:
 @require_permission(API_KEYS_MANAGE)
 @accepts(RotateIn, optional=True)
 def rotate_key(key_id: str, body: RotateIn) -> tuple[dict[str, Any], int]:
-    issued = keystore().rotate_key(current_tenant().id, key_id, current_actor(), body.grace_seconds)
+    issued = keystore.get().rotate_key(
+        current_tenant().id, key_id, current_actor(), body.grace_seconds
+    )
     return IssuedKey.of(issued), 201
 
 
@@ -117,7 +120,9 @@ def list_events() -> dict[str, Any]:
 
 @bp.get("/usage")
 def usage() -> dict[str, Any]:
-    report = usage_report(db.session, usage_buffer(), current_tenant().id, request.args.get("days"))
+    report = usage_report(
+        db.session, usage_buffer.get(), current_tenant().id, request.args.get("days")
+    )
     return Usage.build(data=report)
 
 

@@ -17,8 +17,8 @@ from console.resources import (
     WebhookEndpointList,
 )
 from console.schemas import WebhookCreateIn, WebhookPatchIn
+from core.extensions import webhooks
 from core.http import accepts, list_page
-from core.services import webhooks
 from tenants.errors import InvalidInput
 from tenants.webhooks import WebhookDelivery as DeliveryRecord
 
@@ -26,7 +26,7 @@ from tenants.webhooks import WebhookDelivery as DeliveryRecord
 @bp.get("/webhooks")
 @require_permission(WEBHOOKS_MANAGE)
 def list_webhooks() -> dict[str, Any]:
-    endpoints = webhooks().list(current_tenant().id)
+    endpoints = webhooks.get().list(current_tenant().id)
     return WebhookEndpointList.build(data=[WebhookEndpoint.of(row) for row in endpoints])
 
 
@@ -34,7 +34,7 @@ def list_webhooks() -> dict[str, Any]:
 @require_permission(WEBHOOKS_MANAGE)
 @accepts(WebhookCreateIn)
 def create_webhook(body: WebhookCreateIn) -> tuple[dict[str, Any], int]:
-    created = webhooks().create(
+    created = webhooks.get().create(
         current_tenant().id, current_actor(), body.url, body.events, body.description, body.enabled
     )
     return CreatedWebhookEndpoint.of(created), 201
@@ -43,7 +43,7 @@ def create_webhook(body: WebhookCreateIn) -> tuple[dict[str, Any], int]:
 @bp.get("/webhooks/<endpoint_id>")
 @require_permission(WEBHOOKS_MANAGE)
 def get_webhook(endpoint_id: str) -> dict[str, Any]:
-    return WebhookEndpoint.of(webhooks().get(current_tenant().id, endpoint_id))
+    return WebhookEndpoint.of(webhooks.get().get(current_tenant().id, endpoint_id))
 
 
 @bp.patch("/webhooks/<endpoint_id>")
@@ -58,40 +58,40 @@ def update_webhook(endpoint_id: str, body: WebhookPatchIn) -> dict[str, Any]:
         raise InvalidInput(f"{', '.join(nulls)} cannot be null", {"field": nulls[0]})
     if "events" in sent:
         sent["event_types"] = sent.pop("events")
-    row = webhooks().update(current_tenant().id, endpoint_id, current_actor(), **sent)
+    row = webhooks.get().update(current_tenant().id, endpoint_id, current_actor(), **sent)
     return WebhookEndpoint.of(row)
 
 
 @bp.delete("/webhooks/<endpoint_id>")
 @require_permission(WEBHOOKS_MANAGE)
 def delete_webhook(endpoint_id: str) -> dict[str, Any]:
-    webhooks().delete(current_tenant().id, endpoint_id, current_actor())
+    webhooks.get().delete(current_tenant().id, endpoint_id, current_actor())
     return DeletedWebhookEndpoint.build(id=endpoint_id, deleted=True)
 
 
 @bp.post("/webhooks/<endpoint_id>/rotate-secret")
 @require_permission(WEBHOOKS_MANAGE)
 def rotate_webhook_secret(endpoint_id: str) -> dict[str, Any]:
-    created = webhooks().rotate_secret(current_tenant().id, endpoint_id, current_actor())
+    created = webhooks.get().rotate_secret(current_tenant().id, endpoint_id, current_actor())
     return CreatedWebhookEndpoint.of(created)
 
 
 @bp.post("/webhooks/<endpoint_id>/test")
 @require_permission(WEBHOOKS_MANAGE)
 def test_webhook(endpoint_id: str) -> tuple[dict[str, Any], int]:
-    delivery = webhooks().send_test(current_tenant().id, endpoint_id)
+    delivery = webhooks.get().send_test(current_tenant().id, endpoint_id)
     return QueuedDelivery.build(delivery_id=delivery.id, event_id=delivery.event_id), 202
 
 
 @bp.get("/webhooks/<endpoint_id>/deliveries")
 @require_permission(WEBHOOKS_MANAGE)
 def list_deliveries(endpoint_id: str) -> dict[str, Any]:
-    statement = webhooks().deliveries(current_tenant().id, endpoint_id)
+    statement = webhooks.get().deliveries(current_tenant().id, endpoint_id)
     return list_page(statement, DeliveryRecord.id, WebhookDelivery.of)
 
 
 @bp.post("/webhooks/<endpoint_id>/deliveries/<delivery_id>/retry")
 @require_permission(WEBHOOKS_MANAGE)
 def retry_delivery(endpoint_id: str, delivery_id: str) -> tuple[dict[str, Any], int]:
-    delivery = webhooks().retry(current_tenant().id, endpoint_id, delivery_id)
+    delivery = webhooks.get().retry(current_tenant().id, endpoint_id, delivery_id)
     return QueuedDelivery.build(delivery_id=delivery.id, status=delivery.status), 202

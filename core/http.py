@@ -92,7 +92,7 @@ class StatelessSessions(SessionInterface):
     """No cookie sessions: the API authenticates by key, the console by bearer token.
 
     Flask's default opens a signed cookie session on every request once SECRET_KEY is set,
-    which costs the hot path ~0.1 ms for state nothing here uses.
+    which costs the hot path dearly (docs/performance.md) for state nothing here uses.
     """
 
     null_session_class = SealedNullSession

@@ -41,8 +41,18 @@ JSON_ENDPOINTS = [
         {"name": "B", "text": "T", "contact_ids": ["con_01JD0000000000000000000000"]},
         "api",
     ),
-    JsonEndpoint("POST", "/console/keys", {"name": "new"}, "console"),
-    JsonEndpoint("PATCH", "/console/keys/{key}", {"name": "renamed"}, "console"),
+    JsonEndpoint(
+        "POST",
+        "/console/keys",
+        {"name": "new", "description": "d", "metadata": {"team": "t"}, "allowed_ips": ["::1"]},
+        "console",
+    ),
+    JsonEndpoint(
+        "PATCH",
+        "/console/keys/{key}",
+        {"name": "renamed", "description": "d", "metadata": {"team": "t"}},
+        "console",
+    ),
     JsonEndpoint("POST", "/console/keys/{key}/rotate", {"grace_seconds": 60}, "console"),
     JsonEndpoint("POST", "/dev-login/token", {"user_id": "user_a"}, "none"),
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.services import usage_buffer
+from core.extensions import usage_buffer
 from tests.conftest import TEST_ACTOR
 
 PROXY = "10.9.0.2"
@@ -119,7 +119,7 @@ def test_changing_the_allow_list_takes_effect_on_the_next_request(client, store,
 def test_last_used_ip_is_the_client_address_behind_the_proxy(client, store, tenant, api_key):
     key = api_key()
     assert _health(client, key, PROXY, forwarded="203.0.113.50").status_code == 200
-    usage_buffer().flush()  # written off the request's path, as last_used_at is
+    usage_buffer.get().flush()  # written off the request's path, as last_used_at is
     row = store.list_keys(tenant.id)[0]
     store.session.refresh(row)
     assert row.last_used_ip == "203.0.113.50"

@@ -9,7 +9,7 @@ import json
 import pytest
 
 from console.clerkpermissions import v2_permissions
-from core.services import keystore
+from core.extensions import keystore
 from tests.conftest import TEST_ACTOR
 from tests.console.idp import AUDIENCE, AZP, IdentityProvider, bearer
 
@@ -152,12 +152,12 @@ def test_refusal_names_the_missing_permission(client, idp, tenant, key_id):
     error = response.get_json()["error"]
     assert error["code"] == "AUTH_FORBIDDEN"
     assert error["details"] == {"required_permission": MANAGE}
-    assert keystore().list_keys(tenant.id)[0].id == key_id  # nothing created
+    assert keystore.get().list_keys(tenant.id)[0].id == key_id  # nothing created
 
 
 def test_permissions_of_another_organization_do_not_carry_over(client, idp, tenant, other_tenant):
     """A manager of one organization reaches only that organization's keys."""
-    keystore().create_key(other_tenant.id, "theirs", TEST_ACTOR)
+    keystore.get().create_key(other_tenant.id, "theirs", TEST_ACTOR)
     organization = {"id": "org_acme", "rol": "member", "per": "manage", "fpm": "1"}
     token = idp.token(o=organization, fea="o:api_keys")
     assert _call(client, token, "GET", "/console/keys").get_json() == {"data": []}
@@ -175,7 +175,7 @@ def _sso_token(sso, roles, permissions):
 
 
 def test_a_further_provider_names_its_own_permissions_claim(client, sso, tenant, key_id):
-    keystore().link_organization(tenant.id, sso.issuer, "org_acme", TEST_ACTOR)
+    keystore.get().link_organization(tenant.id, sso.issuer, "org_acme", TEST_ACTOR)
     reader = _sso_token(sso, ["staff"], [READ, "something:else"])
     assert _call(client, reader, "GET", "/console/me").get_json()["permissions"] == [READ]
     assert _reachable(client, reader, key_id) == _expected({READ})

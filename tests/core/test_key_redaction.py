@@ -37,11 +37,6 @@ def app_config() -> dict:
 
 
 @pytest.fixture
-def caller(client) -> Caller:
-    return Caller(client)
-
-
-@pytest.fixture
 def logs(caplog) -> pytest.LogCaptureFixture:
     caplog.set_level(logging.DEBUG)
     return caplog
