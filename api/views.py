@@ -75,9 +75,7 @@ CONTACTS_PAGE = PageQuery(
 @bp.get("/contacts")
 @require_scope("contacts:read")
 def list_contacts() -> dict[str, Any]:
-    return query_page(
-        CONTACTS_PAGE, {"tenant_id": current_key().tenant_id}, Contact.of_row, rows=True
-    )
+    return query_page(CONTACTS_PAGE, {"tenant_id": current_key().tenant_id}, Contact)
 
 
 @bp.post("/contacts")

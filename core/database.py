@@ -18,7 +18,10 @@ database; it used to be half of all transactions. Two cheaper mechanisms replace
 
 ``read_only`` also runs a read that starts the session's work in autocommit mode: one
 statement, one round trip, no ``BEGIN``/``ROLLBACK`` around it. Writes keep their single
-transaction (``api.idempotent``): they never go through here.
+transaction (``api.idempotent``): they never go through here. Not on SQLite: its driver
+opens no transaction for a ``SELECT``, so there is no round trip to save, and the switch back
+to the default level when the connection returns to the pool expired the connection's
+prepared statements, which SQLite then parsed anew on every request.
 """
 
 from __future__ import annotations
@@ -70,6 +73,6 @@ def read_only(query: Callable[[], T]) -> T:
 
 def _autocommit(query: Callable[[], T]) -> T:
     session = db.session()
-    if not session.in_transaction():
+    if not session.in_transaction() and db.engine.dialect.name != "sqlite":
         session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
     return query()

@@ -18,7 +18,7 @@ from core.errors import ApiError
 from core.extensions import db
 from core.jsonprovider import OrjsonProvider
 from core.middleware import RequestPlumbing
-from core.resources import Page
+from core.resources import Page, Resource
 from tenants.keyformat import redact_keys
 from tenants.pagination import AnySelect, IdColumn, PageQuery, paginate, paginate_query, parse_limit
 
@@ -240,13 +240,11 @@ def list_page(
 
 
 def query_page(
-    query: PageQuery,
-    params: dict[str, Any],
-    serialize: Callable[[Any], Any],
-    rows: bool = False,
+    query: PageQuery, params: dict[str, Any], resource: type[Resource]
 ) -> dict[str, Any]:
-    """``list_page`` of a list whose statements are built once (``PageQuery``); ``params``
-    gives the values of the query's bound parameters for this request."""
+    """``list_page`` of a list whose statements are built once (``PageQuery``) and select the
+    columns of ``resource`` (``Resource.columns``); ``params`` gives the values of the query's
+    bound parameters for this request."""
     limit, cursor = parse_limit(request.args.get("limit")), request.args.get("cursor")
-    page = read_only(lambda: paginate_query(db.session, query, params, limit, cursor, rows))
-    return Page.build(data=[serialize(item) for item in page.items], next_cursor=page.next_cursor)
+    page = read_only(lambda: paginate_query(db.session, query, params, limit, cursor, rows=True))
+    return Page.build(data=resource.of_rows(page.items), next_cursor=page.next_cursor)

@@ -77,8 +77,8 @@ def _id(prefix: str) -> MappedColumn[str]:
     )
 
 
-def _tenant_fk() -> MappedColumn[str]:
-    return mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+def _tenant_fk(index: bool = True) -> MappedColumn[str]:
+    return mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=index)
 
 
 class Tenant(Base):

@@ -11,12 +11,17 @@ from tenants import clock
 from tenants.models import Base, TenantScoped, _id, _tenant_fk
 
 
+def _page_index(table: str) -> Index:
+    """A tenant's rows in id order: a page newest first is read off the index, not sorted."""
+    return Index(f"ix_{table}_tenant_id_id", "tenant_id", "id")
+
+
 class Contact(TenantScoped, Base):
     __tablename__ = "contacts"
-    __table_args__ = (UniqueConstraint("tenant_id", "phone"),)
+    __table_args__ = (UniqueConstraint("tenant_id", "phone"), _page_index("contacts"))
 
     id: Mapped[str] = _id("con")
-    tenant_id: Mapped[str] = _tenant_fk()
+    tenant_id: Mapped[str] = _tenant_fk(index=False)
     name: Mapped[str] = mapped_column(String(200))
     phone: Mapped[str] = mapped_column(String(16))
     email: Mapped[str | None] = mapped_column(String(254))
@@ -25,10 +30,10 @@ class Contact(TenantScoped, Base):
 
 class Chat(TenantScoped, Base):
     __tablename__ = "chats"
-    __table_args__ = (UniqueConstraint("tenant_id", "contact_id"),)
+    __table_args__ = (UniqueConstraint("tenant_id", "contact_id"), _page_index("chats"))
 
     id: Mapped[str] = _id("cht")
-    tenant_id: Mapped[str] = _tenant_fk()
+    tenant_id: Mapped[str] = _tenant_fk(index=False)
     contact_id: Mapped[str] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
     last_message_at: Mapped[datetime | None]
@@ -49,9 +54,10 @@ class Message(TenantScoped, Base):
 
 class Ticket(TenantScoped, Base):
     __tablename__ = "tickets"
+    __table_args__ = (_page_index("tickets"),)
 
     id: Mapped[str] = _id("tkt")
-    tenant_id: Mapped[str] = _tenant_fk()
+    tenant_id: Mapped[str] = _tenant_fk(index=False)
     subject: Mapped[str] = mapped_column(String(200))
     body: Mapped[str | None] = mapped_column(Text)
     contact_id: Mapped[str | None] = mapped_column(ForeignKey("contacts.id", ondelete="SET NULL"))
