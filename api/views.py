@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import request
 from sqlalchemy import bindparam, select
 
@@ -19,7 +21,7 @@ from tenants.usage import usage_report
 
 
 @bp.get("/health")
-def health():
+def health() -> dict[str, Any]:
     key = current_key()
     return {
         "status": "ok",
@@ -29,7 +31,7 @@ def health():
 
 
 @bp.get("/usage")
-def usage():
+def usage() -> dict[str, Any]:
     report = usage_report(
         db.session, usage_buffer(), current_key().tenant_id, request.args.get("days")
     )
@@ -41,20 +43,20 @@ def usage():
 @license_gated
 @idempotent
 @accepts(MessageIn)
-def send_message(body: MessageIn):
+def send_message(body: MessageIn) -> tuple[dict[str, Any], int]:
     message = messaging.send_message(db.session, current_key().tenant_id, body.to, body.text)
     return serializers.message(message), 202
 
 
 @bp.get("/chats")
 @require_scope("chats:read")
-def list_chats():
+def list_chats() -> dict[str, Any]:
     return list_page(Chat.for_tenant(current_key().tenant_id), Chat.id, serializers.chat)
 
 
 @bp.get("/chats/<chat_id>/messages")
 @require_scope("chats:read")
-def chat_messages(chat_id: str):
+def chat_messages(chat_id: str) -> dict[str, Any]:
     thread = messaging.chat_thread_query(db.session, current_key().tenant_id, chat_id)
     return list_page(thread, Message.id, serializers.message, newest_first=False)
 
@@ -71,7 +73,7 @@ CONTACTS_PAGE = PageQuery(
 
 @bp.get("/contacts")
 @require_scope("contacts:read")
-def list_contacts():
+def list_contacts() -> dict[str, Any]:
     return query_page(
         CONTACTS_PAGE, {"tenant_id": current_key().tenant_id}, serializers.contact_row, rows=True
     )
@@ -82,7 +84,7 @@ def list_contacts():
 @license_gated
 @idempotent
 @accepts(ContactIn)
-def create_contact(body: ContactIn):
+def create_contact(body: ContactIn) -> tuple[dict[str, Any], int]:
     contact = messaging.create_contact(
         db.session, current_key().tenant_id, body.name, body.phone, body.email
     )
@@ -91,7 +93,7 @@ def create_contact(body: ContactIn):
 
 @bp.get("/tickets")
 @require_scope("tickets:read")
-def list_tickets():
+def list_tickets() -> dict[str, Any]:
     return list_page(Ticket.for_tenant(current_key().tenant_id), Ticket.id, serializers.ticket)
 
 
@@ -100,7 +102,7 @@ def list_tickets():
 @license_gated
 @idempotent
 @accepts(TicketIn)
-def create_ticket(body: TicketIn):
+def create_ticket(body: TicketIn) -> tuple[dict[str, Any], int]:
     ticket = messaging.create_ticket(
         db.session, current_key().tenant_id, body.subject, body.body, body.contact_id
     )
@@ -112,7 +114,7 @@ def create_ticket(body: TicketIn):
 @license_gated
 @idempotent
 @accepts(BroadcastIn)
-def create_broadcast(body: BroadcastIn):
+def create_broadcast(body: BroadcastIn) -> tuple[dict[str, Any], int]:
     broadcast = messaging.create_broadcast(
         db.session, current_key().tenant_id, body.name, body.text, body.contact_ids
     )

@@ -27,8 +27,10 @@ counts of each alternative measured):
 from __future__ import annotations
 
 import logging
+import threading
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TextIO
 
 import orjson
 from flask import Flask
@@ -99,7 +101,7 @@ class _Clock:
     then its milliseconds (as ``LogRecord.msecs`` computes them) between ``separator`` and
     ``suffix``."""
 
-    def __init__(self, render, separator: str, suffix: str = ""):
+    def __init__(self, render: Callable[[int], str], separator: str, suffix: str = "") -> None:
         self._render = render
         self._separator = separator
         self._suffix = suffix
@@ -193,9 +195,11 @@ class JsonFormatter(logging.Formatter):
 _FORMATTERS = (LineFormatter, JsonFormatter)
 
 
-class LogHandler(logging.StreamHandler):
+class LogHandler(logging.StreamHandler[TextIO]):
     """The handler ``configure_logging`` installs: a ``StreamHandler`` (stderr) that can also
     take a request line already formatted (``write_line``)."""
+
+    lock: threading.RLock  # ``Handler.__init__`` creates it (``createLock``)
 
     def write_line(self, line: str) -> None:
         """``emit`` of an already formatted line: one write and a flush, under the lock
@@ -217,9 +221,9 @@ def _direct_handler() -> LogHandler | None:
     This is what ``Logger.callHandlers`` walks, read rather than run: a few attribute reads
     instead of a record, a filter pass, a lock and a formatter lookup per request.
     """
-    logger: logging.Logger | None = request_log
-    if logger.disabled or logger.filters:  # type: ignore[union-attr]
+    if request_log.disabled or request_log.filters:
         return None
+    logger: logging.Logger | None = request_log
     found = None
     while logger is not None:
         handlers = logger.handlers
@@ -280,7 +284,9 @@ def log_request(environ: dict[str, Any], answered: list[str], started_ns: int) -
     )
     handler = _direct_handler()
     if handler is not None:
-        handler.write_line(handler.formatter.request_line(created, fields))  # type: ignore[union-attr]
+        # ``_direct_handler`` returns a handler only when its formatter is one of ours.
+        line = handler.formatter.request_line(created, fields)  # type: ignore[union-attr]
+        handler.write_line(line)
     else:
         # ``Logger.handle``, not ``Logger.info``: the record is complete, so the caller
         # lookup of ``Logger._log`` would be work thrown away.

@@ -29,8 +29,11 @@ from prometheus_client import (
 )
 from prometheus_client.core import HistogramMetricFamily
 from sqlalchemy import Engine, event
+from sqlalchemy.orm import Session
 
 from core.errors import error_response
+from core.extensions import db
+from tenants import delivery
 from tenants.metrics import (
     LATENCY_HELP,
     LATENCY_IN_BUCKET_NAME,
@@ -40,6 +43,7 @@ from tenants.metrics import (
     TALLY,
     database_error,
     enable,
+    webhook_backlog,
 )
 
 ROUTE = "loopwave.route"  # environ key: the matched rule, e.g. "/api/v1/chats/<chat_id>/messages"
@@ -57,11 +61,11 @@ class RequestMetrics:
     def __init__(self, wsgi_app: Callable[..., Iterable[bytes]]):
         self.wsgi_app = wsgi_app
 
-    def __call__(self, environ: dict[str, Any], start_response: StartResponse):
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         started = time.perf_counter()
         answered: list[str] = []
 
-        def start(status: str, headers: list[tuple[str, str]], exc_info=None):
+        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
             answered.append(status[:3])
             return start_response(status, headers, exc_info)
 
@@ -94,11 +98,11 @@ def init_metrics(app: Flask) -> None:
     if not event.contains(Engine, "handle_error", database_error):
         event.listen(Engine, "handle_error", database_error)
     app.before_request(note_route)
-    app.wsgi_app = RequestMetrics(app.wsgi_app)
+    app.wsgi_app = RequestMetrics(app.wsgi_app)  # type: ignore[method-assign]  # as core.http
     expected = f"Bearer {token}".encode()
 
     @app.get("/metrics")
-    def metrics():
+    def metrics() -> Response:
         sent = request.headers.get("Authorization", "").encode()
         if not hmac.compare_digest(sent, expected):
             return error_response(
@@ -107,7 +111,15 @@ def init_metrics(app: Flask) -> None:
                 headers={"WWW-Authenticate": "Bearer"},
             )
         TALLY.flush()
+        _read_webhook_backlog()
         return Response(generate_latest(_registry()), content_type=CONTENT_TYPE_LATEST)
+
+
+def _read_webhook_backlog() -> None:
+    """The webhook worker's backlog, read from the database by the scrape (one query): the
+    workers may run anywhere, the deliveries table is where the truth is."""
+    backlog = delivery.backlog(lambda: Session(db.engine))
+    webhook_backlog(backlog.due, backlog.lag_seconds)
 
 
 def _registry() -> CollectorRegistry:

@@ -7,15 +7,16 @@ never by the text itself, which is not stored.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import CursorResult, Engine, delete, select
 from sqlalchemy.orm import Session
 
 from tenants import clock
 from tenants.crypto import idempotency_key_digest
 from tenants.errors import Conflict
 from tenants.models import IdempotencyRecord
+from tenants.sessions import DbSession
 
 RETENTION = timedelta(hours=24)
 # Every process purges this often (``UsageBuffer.add_periodic``), a bounded batch at a time.
@@ -24,7 +25,7 @@ PURGE_BATCH = 1000
 PURGE_MAX_BATCHES = 100
 
 
-def find(session: Session, tenant_id: str, idempotency_key: str) -> IdempotencyRecord | None:
+def find(session: DbSession, tenant_id: str, idempotency_key: str) -> IdempotencyRecord | None:
     """The live record for this key; an expired one is deleted and treated as absent."""
     found = session.scalar(
         select(IdempotencyRecord).where(
@@ -50,7 +51,7 @@ def replay(record: IdempotencyRecord, request_hash: str) -> tuple[dict[str, Any]
 
 
 def save(
-    session: Session,
+    session: DbSession,
     tenant_id: str,
     idempotency_key: str,
     request_hash: str,
@@ -87,10 +88,13 @@ def purge_expired(
             .limit(batch_size)
         )
         with Session(engine) as session, session.begin():
-            result = session.execute(
-                delete(IdempotencyRecord)
-                .where(IdempotencyRecord.id.in_(oldest.scalar_subquery()))
-                .execution_options(synchronize_session=False)
+            result = cast(
+                "CursorResult[Any]",
+                session.execute(
+                    delete(IdempotencyRecord)
+                    .where(IdempotencyRecord.id.in_(oldest.scalar_subquery()))
+                    .execution_options(synchronize_session=False)
+                ),
             )
         deleted = result.rowcount or 0
         purged += deleted

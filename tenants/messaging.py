@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy.orm import Session
+from sqlalchemy import Select
 
 from tenants import clock
 from tenants.errors import Conflict, NotFound
 from tenants.records import Broadcast, Chat, Contact, Message, Ticket
+from tenants.sessions import DbSession
 
 
 def create_contact(
-    session: Session, tenant_id: str, name: str, phone: str, email: str | None
+    session: DbSession, tenant_id: str, name: str, phone: str, email: str | None
 ) -> Contact:
     if contact_by_phone(session, tenant_id, phone) is not None:
         raise Conflict("A contact with this phone number already exists", {"field": "phone"})
@@ -22,11 +23,11 @@ def create_contact(
     return contact
 
 
-def contact_by_phone(session: Session, tenant_id: str, phone: str) -> Contact | None:
+def contact_by_phone(session: DbSession, tenant_id: str, phone: str) -> Contact | None:
     return session.scalar(Contact.for_tenant(tenant_id).where(Contact.phone == phone))
 
 
-def send_message(session: Session, tenant_id: str, to: str, text: str) -> Message:
+def send_message(session: DbSession, tenant_id: str, to: str, text: str) -> Message:
     """Queue ``text`` in the chat with the contact at ``to``, creating both when new."""
     contact = contact_by_phone(session, tenant_id, to)
     if contact is None:
@@ -46,7 +47,7 @@ def send_message(session: Session, tenant_id: str, to: str, text: str) -> Messag
 
 
 def create_ticket(
-    session: Session, tenant_id: str, subject: str, body: str | None, contact_id: str | None
+    session: DbSession, tenant_id: str, subject: str, body: str | None, contact_id: str | None
 ) -> Ticket:
     if contact_id is not None:
         Contact.get_for_tenant(session, tenant_id, contact_id)
@@ -57,7 +58,7 @@ def create_ticket(
 
 
 def create_broadcast(
-    session: Session, tenant_id: str, name: str, text: str, contact_ids: Sequence[str]
+    session: DbSession, tenant_id: str, name: str, text: str, contact_ids: Sequence[str]
 ) -> Broadcast:
     wanted = list(dict.fromkeys(contact_ids))
     found = set(
@@ -76,7 +77,7 @@ def create_broadcast(
     return broadcast
 
 
-def chat_thread_query(session: Session, tenant_id: str, chat_id: str):
+def chat_thread_query(session: DbSession, tenant_id: str, chat_id: str) -> Select[Message]:
     """The chat's messages (404 for a chat of another tenant)."""
     chat = Chat.get_for_tenant(session, tenant_id, chat_id)
     return Message.for_tenant(tenant_id).where(Message.chat_id == chat.id)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Self
 
 from sqlalchemy import (
     JSON,
@@ -18,12 +18,13 @@ from sqlalchemy import (
     UniqueConstraint,
     select,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, registry
+from sqlalchemy.orm import DeclarativeBase, Mapped, MappedColumn, mapped_column, registry
 from sqlalchemy.sql import Select
 
 from tenants import clock
 from tenants.errors import NotFound
 from tenants.ids import ID_SHAPE, new_id
+from tenants.sessions import DbSession
 from tenants.types import UTCDateTime
 
 NAMING_CONVENTION = {
@@ -49,11 +50,11 @@ class TenantScoped:
     id: Mapped[str]
 
     @classmethod
-    def for_tenant(cls, tenant_id: str) -> Select:
+    def for_tenant(cls, tenant_id: str) -> Select[Self]:
         return select(cls).where(cls.tenant_id == tenant_id)
 
     @classmethod
-    def get_for_tenant(cls, session: Session, tenant_id: str, object_id: str):
+    def get_for_tenant(cls, session: DbSession, tenant_id: str, object_id: str) -> Self:
         """The tenant's object with this id; another tenant's object is simply not found.
 
         An id that cannot be one of ours (wrong shape, a NUL byte PostgreSQL would refuse) is
@@ -70,13 +71,13 @@ class TenantScoped:
 ID_PREFIX = "id_prefix"  # the column's ``info`` names the prefix of its ids (pagination)
 
 
-def _id(prefix: str):
+def _id(prefix: str) -> MappedColumn[str]:
     return mapped_column(
         String(40), primary_key=True, default=lambda: new_id(prefix), info={ID_PREFIX: prefix}
     )
 
 
-def _tenant_fk():
+def _tenant_fk() -> MappedColumn[str]:
     return mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
 
 

@@ -19,6 +19,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Engine, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -28,6 +29,7 @@ from tenants import clock, metrics
 from tenants.errors import InvalidInput
 from tenants.models import ApiKey, KeyUsage
 from tenants.numbers import bounded_int
+from tenants.sessions import DbSession
 
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 SECONDS_PER_DAY = 86_400
@@ -209,8 +211,8 @@ MAX_REPORT_DAYS = 90
 
 
 def usage_report(
-    session: Session, buffer: UsageBuffer, tenant_id: str, raw_days: str | None
-) -> list[dict]:
+    session: DbSession, buffer: UsageBuffer, tenant_id: str, raw_days: str | None
+) -> list[dict[str, Any]]:
     """The last ``raw_days`` (1-90, default 30) of the tenant's usage, this process's counts
     included (they are written first)."""
     # Absent means the default; present but empty is an error.
@@ -224,15 +226,21 @@ def usage_report(
     return usage_for_tenant(session, tenant_id, since)
 
 
-def usage_for_tenant(session: Session, tenant_id: str, since: date) -> list[dict]:
+def usage_for_tenant(session: DbSession, tenant_id: str, since: date) -> list[dict[str, Any]]:
     """Requests per key per day from ``since`` on, newest day first."""
     statement = (
-        select(KeyUsage.key_id, ApiKey.name, KeyUsage.day, KeyUsage.requests)
+        select(KeyUsage.key_id, ApiKey.name, ApiKey.last4, KeyUsage.day, KeyUsage.requests)
         .join(ApiKey, ApiKey.id == KeyUsage.key_id)
         .where(KeyUsage.tenant_id == tenant_id, KeyUsage.day >= since)
         .order_by(KeyUsage.day.desc(), KeyUsage.key_id)
     )
     return [
-        {"key_id": key_id, "key_name": name, "day": day.isoformat(), "requests": requests}
-        for key_id, name, day, requests in session.execute(statement)
+        {
+            "key_id": key_id,
+            "key_name": name,
+            "key_last4": last4,
+            "day": day.isoformat(),
+            "requests": requests,
+        }
+        for key_id, name, last4, day, requests in session.execute(statement)
     ]
