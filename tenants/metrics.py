@@ -131,9 +131,9 @@ class Tally:
         for labels, count in requests.items():
             REQUESTS.labels(*labels).inc(count)
         for route, observed in latency.items():
-            for le, count in zip(LATENCY_LES, observed, strict=False):
-                if count:
-                    LATENCY_IN_BUCKET.labels(route, le).inc(count)
+            for le, in_bucket in zip(LATENCY_LES, observed, strict=False):
+                if in_bucket:
+                    LATENCY_IN_BUCKET.labels(route, le).inc(in_bucket)
             LATENCY_SUM.labels(route).inc(observed[-1])
         if hits:
             KEY_CACHE.labels("hit").inc(hits)
