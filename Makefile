@@ -7,7 +7,7 @@ PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 STAMP := $(VENV)/.installed
 FUZZ_EXAMPLES ?= 250
 
-.PHONY: install run serve test test-fast test-sqlite test-postgres lint bench bench-wall bench-callgrind bench-scale fuzz clean chromium wrk valgrind
+.PHONY: install run serve test test-fast test-sqlite test-postgres lint bench bench-wall bench-callgrind bench-scale bench-webhooks fuzz clean chromium wrk valgrind
 
 install: $(STAMP)
 
@@ -83,6 +83,10 @@ valgrind:
 
 bench-scale: install wrk
 	$(BIN)/python bench/scale.py
+
+# Webhook deliveries/s with 2 workers, and the outbox write's cost per key change (PostgreSQL).
+bench-webhooks: install
+	$(BIN)/python bench/webhooks.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .mypy_cache

@@ -16,8 +16,7 @@ from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy.orm import Session
 
-from core.extensions import db
-from core.services import keystore, sign_in_settings
+from core.extensions import db, keystore, sign_in
 from tenants import clock, delivery
 from tenants.audit import Actor
 from tenants.changes import POLL_SECONDS
@@ -76,7 +75,7 @@ def create_tenant(name: str, external_id: str | None, issuer: str | None) -> Non
         if not issuer:
             raise click.UsageError("Give --issuer: CONSOLE_ISSUER is not set")
         _warn_unless_configured(issuer)
-    store = keystore()
+    store = keystore.get()
     if external_id is not None and issuer is not None:
         existing = store.tenant_for_organization(issuer, external_id)
         if existing is not None:
@@ -97,7 +96,7 @@ def link_tenant(tenant_id: str, issuer: str, external_id: str) -> None:
     """Let an organization of a further identity provider reach an existing tenant."""
     _warn_unless_configured(issuer)
     try:
-        keystore().link_organization(tenant_id, issuer, external_id, _actor())
+        keystore.get().link_organization(tenant_id, issuer, external_id, _actor())
     except StoreError as exc:
         _fail(exc)
     click.echo(f"{tenant_id}\t{issuer}\t{external_id}")
@@ -106,14 +105,14 @@ def link_tenant(tenant_id: str, issuer: str, external_id: str) -> None:
 def _warn_unless_configured(issuer: str) -> None:
     """A binding may be made before its provider is configured, but say so: a typo in an
     issuer would otherwise leave the organization silently unable to sign in."""
-    if issuer not in sign_in_settings().issuers:
+    if issuer not in sign_in.get().issuers:
         click.echo(f"warning: {issuer} is not a configured identity provider", err=True)
 
 
 @tenants_cli.command("list")
 def list_tenants() -> None:
     """Tenant id, name, and each bound organization as issuer:organization id."""
-    store = keystore()
+    store = keystore.get()
     for tenant in store.list_tenants():
         bound = ", ".join(
             f"{org.issuer} {org.external_id}" for org in store.organizations(tenant.id)
@@ -127,16 +126,36 @@ def list_tenants() -> None:
 @click.option("--scopes", default="", help="Comma-separated; default '*'.")
 @click.option("--expires-in", type=click.IntRange(min=1), help="Seconds until the key expires.")
 @click.option("--rate-limit", type=click.IntRange(min=0), help="Requests per minute for this key.")
+@click.option("--description", default="", help="A note on what the key is for.")
+@click.option(
+    "--allowed-ip",
+    "allowed_ips",
+    multiple=True,
+    help="An address or CIDR the key may be used from (repeat); default: anywhere.",
+)
 def create_key(
-    tenant_id: str, name: str, scopes: str, expires_in: int | None, rate_limit: int | None
+    tenant_id: str,
+    name: str,
+    scopes: str,
+    expires_in: int | None,
+    rate_limit: int | None,
+    description: str,
+    allowed_ips: tuple[str, ...],
 ) -> None:
     """Create a key. The full key is printed once, alone on the last line."""
     expires_at = clock.now() + timedelta(seconds=expires_in) if expires_in else None
     requested = [scope.strip() for scope in scopes.split(",") if scope.strip()]
-    store = keystore()
+    store = keystore.get()
     try:
         issued = store.create_key(
-            tenant_id, name, _actor(), requested, expires_at, rate_limit_per_minute=rate_limit
+            tenant_id,
+            name,
+            _actor(),
+            requested,
+            expires_at,
+            rate_limit_per_minute=rate_limit,
+            description=description,
+            allowed_ips=list(allowed_ips),
         )
     except StoreError as exc:
         _fail(exc)
@@ -150,7 +169,7 @@ def create_key(
 @keys_cli.command("list")
 @click.option("--tenant", "tenant_id", required=True)
 def list_keys(tenant_id: str) -> None:
-    store = keystore()
+    store = keystore.get()
     try:
         store.tenant(tenant_id)
     except StoreError as exc:
@@ -163,10 +182,57 @@ def list_keys(tenant_id: str) -> None:
         )
 
 
+@keys_cli.command("update")
+@click.argument("key_id")
+@click.option("--description", help="A note on what the key is for.")
+@click.option(
+    "--allowed-ip",
+    "allowed_ips",
+    multiple=True,
+    help="An address or CIDR the key may be used from (repeat); replaces the list.",
+)
+@click.option("--any-ip", is_flag=True, help="Clear the allow-list: usable from anywhere.")
+@click.option("--rate-limit", type=click.IntRange(min=0), help="Requests per minute; 0: none.")
+@click.option("--default-rate-limit", is_flag=True, help="Use RATE_LIMIT_PER_MINUTE again.")
+def update_key(
+    key_id: str,
+    description: str | None,
+    allowed_ips: tuple[str, ...],
+    any_ip: bool,
+    rate_limit: int | None,
+    default_rate_limit: bool,
+) -> None:
+    """Change a key's description, IP allow-list or rate limit (audited as the console is)."""
+    if allowed_ips and any_ip:
+        raise click.UsageError("--allowed-ip and --any-ip exclude each other")
+    if rate_limit is not None and default_rate_limit:
+        raise click.UsageError("--rate-limit and --default-rate-limit exclude each other")
+    changes: dict[str, object] = {}
+    if description is not None:
+        changes["description"] = description
+    if allowed_ips or any_ip:
+        changes["allowed_ips"] = list(allowed_ips)
+    if rate_limit is not None or default_rate_limit:
+        changes["rate_limit_per_minute"] = rate_limit
+    if not changes:
+        raise click.UsageError("Nothing to change: give at least one option")
+    store = keystore.get()
+    key = store.session.get(ApiKey, key_id)
+    if key is None:
+        raise click.ClickException(f"No key with id '{key_id}'")
+    try:
+        key = store.update_key(key.tenant_id, key_id, _actor(), **changes)
+    except StoreError as exc:
+        _fail(exc)
+    _report_announcement(store)
+    limit = "default" if key.rate_limit_per_minute is None else key.rate_limit_per_minute
+    click.echo(f"{key.id}\tallowed_ips: {','.join(key.allowed_ips) or 'any'}\trate_limit: {limit}")
+
+
 @keys_cli.command("revoke")
 @click.argument("key_id")
 def revoke_key(key_id: str) -> None:
-    store = keystore()
+    store = keystore.get()
     key = store.session.get(ApiKey, key_id)
     if key is None:
         raise click.ClickException(f"No key with id '{key_id}'")
@@ -186,7 +252,7 @@ def revoke_key(key_id: str) -> None:
 def set_license(
     tenant_id: str, status: str, expires_at: str | None, enforcement: str | None
 ) -> None:
-    store = keystore()
+    store = keystore.get()
     try:
         when = _parse_time(expires_at) if expires_at else None
         row = store.set_license(tenant_id, status, expires_at=when, enforcement=enforcement)

@@ -2,35 +2,40 @@
 
 Order of checks (cheapest first, none skipped): key missing -> shape and checksum (no
 database) -> failed authentications of the client IP (429, no database) -> lookup ->
-disabled/revoked/expired -> rate limit (per rotation lineage) -> scope -> license.
+disabled/revoked/expired -> the key's IP allow-list (403, only for keys that have one) ->
+rate limit (per rotation lineage) -> scope -> license.
+A request refused by the allow-list is neither counted as usage nor against the key's rate
+limit: whoever holds a key elsewhere cannot spend its owner's quota.
 A key this worker has verified before is answered from its cache, which only ever held keys
 that passed the shape and checksum test (``tenants.verify``). A rate-limited request still
 counts as usage: the key was used.
 
 The hot path is kept lean on purpose: one ``before_request`` hook, no ``after_request`` hook
-(response headers are queued for ``core.middleware``), services bound once in ``ApiGate``.
+of its own (the quota headers are set by ``after_this_request``, on whatever the answer turns
+out to be), services bound once in ``ApiGate``.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import wraps
+from functools import partial, wraps
 from typing import Any, ParamSpec, TypeVar
 
 from flask import Response, after_this_request, current_app, g, request
 from flask.blueprints import BlueprintSetupState
 
 from api import bp
-from core.authfailures import AUTH_FAILURES, AuthFailureLimit
+from core.authfailures import AuthFailureLimit
 from core.clientip import Networks, client_ip_from
 from core.errors import ApiError, refusal_response
+from core.extensions import auth_failures, keystore, rate_limiter, usage_buffer
 from core.http import is_public_endpoint
-from core.middleware import add_response_headers, note_caller
-from core.ratelimit import RATE_LIMIT, RateLimiter
-from core.services import KEYSTORE, USAGE, usage_buffer
-from tenants import clock
-from tenants.errors import InvalidKey, StoreError
+from core.middleware import note_caller
+from core.ratelimit import QuotaHeaders, RateLimiter
+from tenants import clock, leaks
+from tenants.errors import DecoyKeyUsed, InvalidKey, StoreError
 from tenants.usage import UsageBuffer
 from tenants.verify import KeyVerifier, VerifiedKey
 
@@ -44,6 +49,7 @@ WRONG_HEADER_MESSAGE = (
 
 
 GATE = "loopwave.api_gate"
+log = logging.getLogger("loopwave.api")
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,10 +62,12 @@ class ApiGate:
     limiter: RateLimiter
     failures: AuthFailureLimit
     trusted_proxies: Networks
+    decoys: Callable[..., None]  # records a decoy key's use (``tenants.leaks``)
 
-    def admit(self, environ: dict[str, Any]) -> tuple[VerifiedKey, bool]:
-        """The verified key of the request in ``environ`` and whether buffered usage counts
-        are due for a flush; an ``ApiError`` or ``StoreError`` when it may not pass."""
+    def admit(self, environ: dict[str, Any]) -> tuple[VerifiedKey, bool, QuotaHeaders | None]:
+        """The verified key of the request in ``environ``, whether buffered usage counts are
+        due for a flush, and the quota headers of its answer; an ``ApiError`` or
+        ``StoreError`` when it may not pass."""
         presented = environ.get("HTTP_X_TENANT_API_KEY")
         if presented is None:
             if "HTTP_AUTHORIZATION" in environ or "HTTP_X_API_KEY" in environ:
@@ -79,16 +87,41 @@ class ApiGate:
 
         try:
             verified = self.verifier.verify(presented, now, before_lookup)
+        except DecoyKeyUsed as exc:
+            # Answered as an unknown key is, counted as one too (a decoy answered from the
+            # cache cost no lookup, but an unknown key always does: the counts must match).
+            if not looked_up:
+                self.failures.check(self._client_ip(environ))
+            self.failures.record(self._client_ip(environ))
+            self._record_decoy_use(exc.key, environ)
+            raise InvalidKey() from None
         except InvalidKey:
             if looked_up:
                 self.failures.record(self._client_ip(environ))
             raise
         note_caller(environ, verified)
-        flush_due = self.usage.record(verified.tenant_id, verified.key_id, now)
+        # The socket peer is the client unless proxies are trusted: no call for the common case.
+        proxied = self.trusted_proxies
+        client_ip = self._client_ip(environ) if proxied else environ.get("REMOTE_ADDR")
+        if verified.allowed_networks is not None:
+            verified.require_allowed_ip(client_ip)
+        flush_due = self.usage.record(verified.tenant_id, verified.key_id, now, client_ip)
         quota_headers = self.limiter.hit(verified.rate_limit_bucket, verified.rate_limit_per_minute)
-        if quota_headers is not None:
-            add_response_headers(environ, *quota_headers)
-        return verified, flush_due
+        return verified, flush_due, quota_headers
+
+    def _record_decoy_use(self, key: VerifiedKey, environ: dict[str, Any]) -> None:
+        """``key.decoy_used``; a failure to record it never changes the answer."""
+        try:
+            self.decoys(
+                key.key_id,
+                key.tenant_id,
+                self._client_ip(environ),
+                environ.get("HTTP_USER_AGENT"),
+                environ.get("REQUEST_METHOD", ""),
+                environ.get("PATH_INFO", ""),
+            )
+        except Exception:  # noqa: BLE001 - the refusal must look like any other
+            log.exception("could not record the use of decoy key %s", key.key_id)
 
     def _client_ip(self, environ: dict[str, Any]) -> str | None:
         return client_ip_from(environ, self.trusted_proxies)
@@ -96,13 +129,14 @@ class ApiGate:
 
 @bp.record_once
 def build_gate(state: BlueprintSetupState) -> None:
-    extensions = state.app.extensions
-    extensions[GATE] = ApiGate(
-        extensions[KEYSTORE].verifier,
-        extensions[USAGE],
-        extensions[RATE_LIMIT],
-        extensions[AUTH_FAILURES],
-        state.app.config["TRUSTED_PROXIES"],
+    app = state.app
+    app.extensions[GATE] = ApiGate(
+        keystore.get(app).verifier,
+        usage_buffer.get(app),
+        rate_limiter.get(app),
+        auth_failures.get(app),
+        app.config["TRUSTED_PROXIES"],
+        partial(leaks.record_decoy_use, keystore.get(app)),
     )
 
 
@@ -116,13 +150,22 @@ def authenticate() -> Response | None:
         return None
     gate: ApiGate = app.extensions[GATE]
     try:
-        g.api_key, flush_due = gate.admit(this_request.environ)
+        g.api_key, flush_due, quota_headers = gate.admit(this_request.environ)
     except (StoreError, ApiError) as exc:
         # The refusal is answered here, as the error handler would answer it: a refused key
         # is the cheapest request there is, and letting the exception out of the hook made it
         # the dearest (Flask unwinds it and searches the handler maps of every class of its
         # hierarchy, for the blueprint and the app).
         return refusal_response(exc)
+    if quota_headers is not None:
+
+        def send_quota(response: Response) -> Response:
+            (limit_name, limit), (remaining_name, remaining) = quota_headers
+            response.headers.add(limit_name, limit)
+            response.headers.add(remaining_name, remaining)
+            return response
+
+        after_this_request(send_quota)
     if flush_due:
         after_this_request(_flush_usage_after_response)
     return None
@@ -130,7 +173,12 @@ def authenticate() -> Response | None:
 
 def _flush_usage_after_response(response: Response) -> Response:
     """Counts reach the database after the answer has gone out, never before it."""
-    response.call_on_close(usage_buffer().flush_quietly)
+    response.call_on_close(usage_buffer.get().flush_quietly)
+    return response
+
+
+def _warn_of_license(response: Response) -> Response:
+    response.headers["X-License-Warning"] = LICENSE_WARNING
     return response
 
 
@@ -163,7 +211,7 @@ def license_gated(view: Callable[P, R]) -> Callable[P, R]:
     @wraps(view)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         if current_key().check_write_license(current_app.config["LICENSE_ENFORCEMENT"]):
-            add_response_headers(request.environ, ("X-License-Warning", LICENSE_WARNING))
+            after_this_request(_warn_of_license)
         return view(*args, **kwargs)
 
     wrapper.__dict__["license_gated"] = True  # read by the OpenAPI builder

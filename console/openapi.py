@@ -1,18 +1,32 @@
 """The console API's OpenAPI document, served publicly at ``/console/openapi.json``.
 
 Request bodies come from the views' ``@accepts`` models and the admin requirement from
-``@require_admin`` (``core.openapi`` reads both off the views); this module states summaries,
-success statuses and the shapes ``console/serializers.py`` answers with.
+``@require_permission`` (``core.openapi`` reads both off the views), the response shapes from
+``console/resources.py``, the models the views answer through; this module states summaries,
+success statuses and which model each operation answers with.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
-
 from console import bp
+from console.resources import (
+    AuditPage,
+    CreatedWebhookEndpoint,
+    DeletedWebhookEndpoint,
+    EventPage,
+    IssuedKey,
+    Key,
+    KeyList,
+    License,
+    Me,
+    QueuedDelivery,
+    TenantSettings,
+    WebhookDeliveryPage,
+    WebhookEndpoint,
+    WebhookEndpointList,
+)
 from core.http import public
 from core.openapi import (
     ID_PATTERN,
@@ -20,153 +34,10 @@ from core.openapi import (
     DocumentSpec,
     OpenApiDocument,
     Operation,
-    Usage,
     document,
 )
+from core.resources import Usage
 from tenants import events
-
-
-class MeTenant(BaseModel):
-    id: str
-    name: str
-    external_id: str = Field(description="The organization id, at `issuer`, that reached it")
-
-
-class Me(BaseModel):
-    user_id: str
-    issuer: str = Field(description="The identity provider (`iss`) of the session token")
-    session_id: str | None
-    tenant: MeTenant
-    role: str
-
-
-class Key(BaseModel):
-    """A key as listed: never the secret."""
-
-    id: str
-    name: str
-    start: str
-    last4: str
-    scopes: list[str]
-    enabled: bool
-    revoked_at: datetime | None
-    expires_at: datetime | None
-    created_at: datetime
-    last_used_at: datetime | None
-    rotated_from_id: str | None = Field(description="The key this one was rotated from")
-
-
-class IssuedKey(Key):
-    """A key just created or rotated: the full secret, this once."""
-
-    key: str
-
-
-class KeyList(BaseModel):
-    data: list[Key]
-
-
-class AuditEvent(BaseModel):
-    id: str
-    actor: str = Field(description="The token's `sub`, `cli:<user>`, or a system actor")
-    actor_issuer: str | None = Field(description="The actor's identity provider (`iss`)")
-    action: str
-    key_id: str | None
-    changes: dict[str, Any] | None
-    request_id: str | None
-    source_ip: str | None
-    created_at: datetime
-
-
-class AuditPage(BaseModel):
-    data: list[AuditEvent]
-    next_cursor: str | None
-
-
-class Event(BaseModel):
-    """An event of the outbox (SPEC §10): as listed here and as webhooks deliver it."""
-
-    id: str
-    type: str
-    created_at: datetime
-    livemode: bool
-    tenant_id: str
-    data: dict[str, Any] = Field(description="`object`: the object concerned, never a secret")
-
-
-class EventPage(BaseModel):
-    data: list[Event]
-    next_cursor: str | None
-
-
-class WebhookEndpoint(BaseModel):
-    """An endpoint as listed: never its signing secret."""
-
-    id: str
-    url: str
-    events: list[str] = Field(description='Event types, or `["*"]` for every type')
-    enabled: bool
-    description: str
-    disabled_reason: str | None
-    failing_since: datetime | None
-    previous_secret_until: datetime | None = Field(
-        description="Until then the previous secret signs too (after a rotation)"
-    )
-    created_at: datetime
-
-
-class CreatedWebhookEndpoint(WebhookEndpoint):
-    """An endpoint just created or re-keyed: the `whsec_` secret, this once."""
-
-    secret: str
-
-
-class WebhookEndpointList(BaseModel):
-    data: list[WebhookEndpoint]
-
-
-class DeletedWebhookEndpoint(BaseModel):
-    id: str
-    deleted: bool
-
-
-class WebhookAttempt(BaseModel):
-    started_at: datetime
-    status_code: int | None
-    duration_ms: int
-    response_excerpt: str = Field(description="The first KiB of the answer")
-    error: str | None
-
-
-class WebhookDelivery(BaseModel):
-    id: str = Field(description="The `webhook-id` of every attempt")
-    event_id: str
-    status: str = Field(description="pending, succeeded or failed")
-    attempts: int
-    next_attempt_at: datetime | None
-    last_status_code: int | None
-    completed_at: datetime | None
-    created_at: datetime
-    attempt_log: list[WebhookAttempt]
-
-
-class WebhookDeliveryPage(BaseModel):
-    data: list[WebhookDelivery]
-    next_cursor: str | None
-
-
-class QueuedDelivery(BaseModel):
-    delivery_id: str
-    event_id: str | None = None
-    status: str | None = None
-
-
-class License(BaseModel):
-    status: str
-    expires_at: datetime | None
-    enforcement: str
-    active: bool
-
 
 SPEC = DocumentSpec(
     blueprint="console",
@@ -175,7 +46,9 @@ SPEC = DocumentSpec(
     description=(
         "The browser dashboard's API. Authenticate with `Authorization: Bearer <session JWT>` "
         "from the identity provider; the token's active organization is the tenant. "
-        "Operations marked `x-required-role: admin` need an organization admin."
+        "Operations marked `x-required-permission` need that organization permission "
+        "(`org:api_keys:read`, `org:api_keys:manage`, `org:webhooks:manage`) in the session "
+        "token, or the admin role, which holds them all; `GET /console/me` lists the ones held."
     ),
     scheme_name="consoleSession",
     scheme={
@@ -194,8 +67,8 @@ SPEC = DocumentSpec(
         "endpoint_id": {"type": "string", "pattern": ID_PATTERN.format(prefix="whe")},
         "delivery_id": {"type": "string", "pattern": ID_PATTERN.format(prefix="msg")},
     },
-    requirement=lambda view: "admin" if getattr(view, "admin_only", False) else None,
-    requirement_extension="x-required-role",
+    requirement=lambda view: getattr(view, "required_permission", None),
+    requirement_extension="x-required-permission",
     forbidden_code="AUTH_FORBIDDEN",
     operations={
         "openapi_document": Operation("This OpenAPI document (public)", 200, OpenApiDocument),
@@ -208,7 +81,10 @@ SPEC = DocumentSpec(
             errors=(409,),
         ),
         "update_key": Operation(
-            "Rename, enable/disable or re-scope a key", 200, Key, errors=(409,)
+            "Change a key's name, state, scopes, notes, allow-list, rate limit or expiry",
+            200,
+            Key,
+            errors=(409,),
         ),
         "revoke_key": Operation("Revoke a key, for good", 200, Key, errors=(409,)),
         "rotate_key": Operation(
@@ -252,6 +128,12 @@ SPEC = DocumentSpec(
             202,
             QueuedDelivery,
             errors=(409,),
+        ),
+        "tenant_settings": Operation("The tenant's settings", 200, TenantSettings),
+        "update_tenant_settings": Operation(
+            "Change what a confirmed leak of a key does (`revoke` or `notify`)",
+            200,
+            TenantSettings,
         ),
         "usage": Operation(
             "Requests per key per day, newest day first",

@@ -37,8 +37,8 @@ from limits.storage import storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 
 from core.errors import ApiError
+from core.services import AppService
 
-AUTH_FAILURES = "loopwave.auth_failures"
 RETRY_SECONDS = 5.0
 log = logging.getLogger("loopwave.authfailures")
 
@@ -216,10 +216,14 @@ def _seconds_left(
         return 60
 
 
-def init_auth_failure_limit(app: Flask) -> None:
-    app.extensions[AUTH_FAILURES] = AuthFailureLimit(
-        app.config["AUTH_FAILURES_PER_MINUTE"],
-        app.config["REDIS_URL"],
-        app.config["REDIS_NAMESPACE"],
-        os.path.join(app.instance_path, "authfailures.counts"),
-    )
+class AuthFailureLimitService(AppService[AuthFailureLimit]):
+    name = "loopwave.auth_failures"
+
+    def init_app(self, app: Flask) -> None:
+        limit = AuthFailureLimit(
+            app.config["AUTH_FAILURES_PER_MINUTE"],
+            app.config["REDIS_URL"],
+            app.config["REDIS_NAMESPACE"],
+            os.path.join(app.instance_path, "authfailures.counts"),
+        )
+        self._install(app, limit)

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 from flask import Response, current_app, request
 
-from core.middleware import add_response_headers
-
 CONSOLE_PREFIX = "/console/"
 ALLOWED_METHODS = "GET, POST, PATCH, DELETE"
 ALLOWED_HEADERS = "Authorization, Content-Type, Idempotency-Key, X-Request-Id"
@@ -22,34 +20,33 @@ EXPOSED_HEADERS = "X-Request-Id, Retry-After"
 PREFLIGHT_MAX_AGE = "600"
 
 
-def apply_cors() -> Response | None:
+def answer_preflight() -> Response | None:
     """The console blueprint's first ``before_request`` hook (the tenant API and the pages
-    never pay for CORS), ahead of its authentication: a preflight carries no token.
-
-    Answers a preflight from an allowed origin; otherwise queues the answer's CORS headers
-    (``core.middleware``), so that an error answer carries them too."""
-    origin = _allowed_origin()
+    never pay for CORS), ahead of its authentication: a preflight carries no token. Answers
+    a preflight from an allowed origin; ``add_cors_headers`` adds the origin's headers."""
     if (
-        origin
-        and request.method == "OPTIONS"
+        request.method == "OPTIONS"
         and "Access-Control-Request-Method" in request.headers
+        and _allowed_origin()
     ):
         response = current_app.response_class(status=204)
         response.headers["Access-Control-Allow-Methods"] = ALLOWED_METHODS
         response.headers["Access-Control-Allow-Headers"] = ALLOWED_HEADERS
         response.headers["Access-Control-Max-Age"] = PREFLIGHT_MAX_AGE
-        response.headers["Access-Control-Allow-Origin"] = origin
-        response.headers["Vary"] = "Origin"
         return response
-    # Caches must not serve one origin's answer to another.
-    headers = [("Vary", "Origin")]
-    if origin:
-        headers += [
-            ("Access-Control-Allow-Origin", origin),
-            ("Access-Control-Expose-Headers", EXPOSED_HEADERS),
-        ]
-    add_response_headers(request.environ, *headers)
     return None
+
+
+def add_cors_headers(response: Response) -> Response:
+    """The console blueprint's ``after_request`` hook: every console answer, an error or a
+    preflight included, names the origin that may read it (if any), and caches must not
+    serve one origin's answer to another."""
+    response.headers.add("Vary", "Origin")
+    origin = _allowed_origin()
+    if origin:
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Access-Control-Expose-Headers"] = EXPOSED_HEADERS
+    return response
 
 
 def _allowed_origin() -> str | None:

@@ -23,11 +23,10 @@ from markdown_it.renderer import RendererHTML
 from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
 
+from core.extensions import security_headers
+from core.headers import DOCS_CSP
+
 STATIC = Path(__file__).with_name("docs_static")
-PAGE_CSP = (
-    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
-    "img-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
-)
 HOST = "$LOOPWAVE_URL"
 RENDERED = "loopwave.docs.rendered"
 # (document view, title, [(path segment, section title, what it is)]) in reading order.
@@ -69,12 +68,12 @@ ID_PREFIXES = {
 }  # fmt: skip
 
 bp = Blueprint("docs", __name__)
+# The security headers, a strict CSP among them, of every response of /docs (core.headers).
+security_headers.use_page_policy(bp, DOCS_CSP)
 
 
 def _send(name: str) -> Response:
-    response = send_from_directory(STATIC, name, max_age=300)
-    response.headers["Content-Security-Policy"] = PAGE_CSP
-    return response
+    return send_from_directory(STATIC, name, max_age=300)
 
 
 @bp.get("/docs")
@@ -87,7 +86,6 @@ def page() -> tuple[str, int, dict[str, str]]:
         200,
         {
             "Content-Type": "text/html; charset=utf-8",
-            "Content-Security-Policy": PAGE_CSP,
             "Cache-Control": "public, max-age=300",
         },
     )

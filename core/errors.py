@@ -11,6 +11,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from core.requestid import request_id
+from core.resources import ErrorBody, ErrorEnvelope
 from tenants import metrics
 from tenants.errors import StoreError
 from tenants.keyformat import redact_keys
@@ -25,6 +26,7 @@ STATUS_BY_CODE = {
     "AUTH_INSUFFICIENT_SCOPE": 403,
     "AUTH_FORBIDDEN": 403,
     "AUTH_NO_TENANT": 403,
+    "AUTH_IP_NOT_ALLOWED": 403,
     "NOT_FOUND": 404,
     "METHOD_NOT_ALLOWED": 405,
     "CONFLICT": 409,
@@ -84,7 +86,7 @@ def envelope(
     error: dict[str, Any] = {"code": code, "message": message}
     if details:
         error["details"] = details
-    return {"request_id": rid, "error": error}
+    return ErrorEnvelope.build(request_id=rid, error=ErrorBody.build(**error))
 
 
 def error_response(

@@ -3,7 +3,23 @@
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 
+from core.authfailures import AuthFailureLimitService
+from core.headers import SecurityHeaders
+from core.ratelimit import RateLimiterService
+from core.services import (
+    KeyStoreService,
+    SignInService,
+    UsageBufferService,
+    WebhookStoreService,
+)
 from tenants.models import Base
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
+security_headers = SecurityHeaders()
+keystore = KeyStoreService()
+usage_buffer = UsageBufferService()
+rate_limiter = RateLimiterService()
+auth_failures = AuthFailureLimitService()
+webhooks = WebhookStoreService()
+sign_in = SignInService()

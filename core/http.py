@@ -21,6 +21,7 @@ from core.errors import ApiError
 from core.extensions import db
 from core.jsonprovider import OrjsonProvider
 from core.middleware import RequestPlumbing
+from core.resources import Page
 from tenants.keyformat import redact_keys
 from tenants.pagination import AnySelect, IdColumn, PageQuery, paginate, paginate_query, parse_limit
 
@@ -118,7 +119,7 @@ class StatelessSessions(SessionInterface):
     """No cookie sessions: the API authenticates by key, the console by bearer token.
 
     Flask's default opens a signed cookie session on every request once SECRET_KEY is set,
-    which costs the hot path ~0.1 ms for state nothing here uses.
+    which costs the hot path dearly (docs/performance.md) for state nothing here uses.
     """
 
     null_session_class = SealedNullSession
@@ -251,18 +252,18 @@ def client_ip() -> str | None:
 def list_page(
     statement: AnySelect,
     id_column: IdColumn,
-    serialize: Callable[[Any], Any],
+    serialize: Callable[[Any], dict[str, Any]],
     newest_first: bool = True,
     rows: bool = False,
 ) -> dict[str, Any]:
-    """One page of a tenant list as ``{"data": [...], "next_cursor": ...}``, from the request's
-    ``limit`` and ``cursor``: the one shape of every list of both blueprints. ``rows``: the
-    statement selects columns (``tenants.pagination.paginate``)."""
+    """One page of a tenant list (``core.resources.Page``), from the request's ``limit`` and
+    ``cursor``, each item shaped by ``serialize`` (a resource's ``of``, or ``of_row`` when
+    ``rows``: the statement selects columns, ``tenants.pagination.paginate``)."""
     limit, cursor = parse_limit(request.args.get("limit")), request.args.get("cursor")
     page = read_only(
         lambda: paginate(db.session, statement, id_column, limit, cursor, newest_first, rows)
     )
-    return {"data": [serialize(item) for item in page.items], "next_cursor": page.next_cursor}
+    return Page.build(data=[serialize(item) for item in page.items], next_cursor=page.next_cursor)
 
 
 def query_page(
@@ -275,4 +276,4 @@ def query_page(
     gives the values of the query's bound parameters for this request."""
     limit, cursor = parse_limit(request.args.get("limit")), request.args.get("cursor")
     page = read_only(lambda: paginate_query(db.session, query, params, limit, cursor, rows))
-    return {"data": [serialize(item) for item in page.items], "next_cursor": page.next_cursor}
+    return Page.build(data=[serialize(item) for item in page.items], next_cursor=page.next_cursor)

@@ -1,8 +1,7 @@
 """Flask's JSON, serialised by orjson.
 
 Every answer of the API and console is JSON, and the standard library's encoder was the
-largest single cost of a small answer: on ``GET /api/v1/health``, measured in-process, Flask's
-default provider spent ~10 us a request building the body, orjson ~1 us. The output keeps
+largest single cost of a small answer (docs/performance.md has the figures). The output keeps
 Flask's defaults: keys sorted, compact (indented in debug mode), a trailing newline.
 
 Two deliberate differences from ``flask.json.provider.DefaultJSONProvider``: text outside

@@ -1,16 +1,13 @@
-"""The outermost layer of every request, in plain WSGI: request id, size limits, the standard
-response headers and the request log line.
+"""The outermost layer of every request, in plain WSGI: request id, size limits and the
+request log line.
 
-This work needs neither routing nor a request object, so it runs around Flask rather than in
-its hooks. Measured in-process on ``GET /api/v1/health``: the same work as one Flask
-before- and one after-request hook cost ~25 us a request (context-local proxies, Werkzeug's
-``Headers`` validating every name and value), as a WSGI wrapper ~5 us, against ~42 us for a
-whole bare Flask JSON route. The answers are the same, and a request refused here (oversized
-headers or body) never reaches the application.
+This work must happen outside Flask: the id and the log line cover every answer, the
+middleware's own refusals included, and a request refused here (oversized headers or body)
+never reaches the application. Everything else about a response, its security headers
+included (``core.headers``), is set on the Flask response by the code that owns it.
 
 Views and hooks reach this layer through the WSGI environ: ``request_id()`` reads the id,
-``add_response_headers`` queues headers for the response, ``note_caller`` names the API key
-for the log line.
+``note_caller`` names the API key for the log line.
 """
 
 from __future__ import annotations
@@ -24,11 +21,10 @@ from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.wsgi import get_content_length, get_input_stream
 
 from core.errors import MESSAGE_BY_CODE, envelope
+from core.headers import HSTS, REFUSAL_HEADERS
 from core.jsonprovider import encode
 from core.logging import CALLER, log_request
 from core.requestid import REQUEST_ID, echoable, new_request_id
-
-RESPONSE_HEADERS = "loopwave.response_headers"
 
 # A backstop behind the server's own limits (gunicorn: limit_request_field_size=8190 and
 # limit_request_fields=100 by default), so the dev server or a lax proxy cannot feed the app
@@ -37,41 +33,7 @@ RESPONSE_HEADERS = "loopwave.response_headers"
 MAX_HEADER_FIELD_BYTES = 16 * 1024
 MAX_HEADER_TOTAL_BYTES = 32 * 1024
 
-# Every response: no MIME sniffing, no framing, not cached; a JSON answer may run nothing at
-# all. Documents (HTML, scripts, styles) also get the headers that only matter to a page a
-# browser renders: referrer, opener and powerful-feature policies (OWASP's REST Security
-# Cheat Sheet lists exactly the first set for APIs). Pages may set any of them themselves.
-SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY"}
-PAGE_ONLY_HEADERS = {
-    "Referrer-Policy": "no-referrer",
-    "Cross-Origin-Opener-Policy": "same-origin",
-    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=()",
-}
-JSON_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'"
-DEFAULT_CSP = "frame-ancestors 'none'; base-uri 'self'; object-src 'none'"
-HSTS = ("Strict-Transport-Security", "max-age=31536000")
-
 StartResponse = Callable[..., Any]
-
-
-def _defaults(csp: str, *more: dict[str, str]) -> tuple[tuple[str, str, str], ...]:
-    headers = {**SECURITY_HEADERS, "Content-Security-Policy": csp, "Cache-Control": "no-store"}
-    for extra in more:
-        headers.update(extra)
-    return tuple((name.lower(), name, value) for name, value in headers.items())
-
-
-_JSON_DEFAULTS = _defaults(JSON_CSP)
-_PAGE_DEFAULTS = _defaults(DEFAULT_CSP, PAGE_ONLY_HEADERS)
-_DEFAULT_NAMES = frozenset(lower for lower, _, _ in _PAGE_DEFAULTS)
-_JSON_HEADERS = [(name, value) for _, name, value in _JSON_DEFAULTS]
-_PAGE_HEADERS = [(name, value) for _, name, value in _PAGE_DEFAULTS]
-
-
-def add_response_headers(environ: dict[str, Any], *headers: tuple[str, str]) -> None:
-    """Send ``(name, value)`` headers with the response to the request of ``environ``,
-    whatever that response turns out to be (an error included)."""
-    environ.setdefault(RESPONSE_HEADERS, []).extend(headers)
 
 
 def note_caller(environ: dict[str, Any], caller: Any) -> None:
@@ -94,11 +56,14 @@ class RequestPlumbing:
 
         def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
             answered.append(status)
-            _add_standard_headers(environ, headers, rid)
+            headers.append(("X-Request-Id", rid))
             return start_response(status, headers, exc_info)
 
         refusal = self._refusal(environ)
-        body = self.wsgi_app(environ, start) if refusal is None else _refuse(start, rid, *refusal)
+        if refusal is None:
+            body = self.wsgi_app(environ, start)
+        else:
+            body = _refuse(start, rid, environ["wsgi.url_scheme"] == "https", *refusal)
         log_request(environ, answered, started)
         return body
 
@@ -154,28 +119,15 @@ _BODY_TOO_LARGE = (413, "PAYLOAD_TOO_LARGE", MESSAGE_BY_CODE["PAYLOAD_TOO_LARGE"
 _UNREADABLE_BODY = (400, "VALIDATION_ERROR", "The request body could not be read")
 
 
-def _add_standard_headers(
-    environ: dict[str, Any], headers: list[tuple[str, str]], rid: str
-) -> None:
-    present = {name.lower(): value for name, value in headers}
-    json_body = present.get("content-type", "")[:16] == "application/json"
-    if present.keys().isdisjoint(_DEFAULT_NAMES):
-        headers.extend(_JSON_HEADERS if json_body else _PAGE_HEADERS)
-    else:  # a page (the dashboard, /docs) set some of its own: add only what is missing
-        defaults = _JSON_DEFAULTS if json_body else _PAGE_DEFAULTS
-        headers.extend([(name, value) for lower, name, value in defaults if lower not in present])
-    headers.append(("X-Request-Id", rid))
-    queued = environ.get(RESPONSE_HEADERS)
-    if queued:
-        headers.extend(queued)
-    if environ["wsgi.url_scheme"] == "https":
-        headers.append(HSTS)
-
-
-def _refuse(start: StartResponse, rid: str, status: int, code: str, message: str) -> list[bytes]:
+def _refuse(
+    start: StartResponse, rid: str, https: bool, status: int, code: str, message: str
+) -> list[bytes]:
+    """The answer to a request refused before Flask: the envelope, with the security headers
+    of a data answer (``core.headers``)."""
     body = encode(envelope(rid, code, message), newline=True)
-    start(
-        f"{status} {HTTP_STATUS_CODES[status]}",
-        [("Content-Type", "application/json"), ("Content-Length", str(len(body)))],
-    )
+    headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
+    headers.extend(REFUSAL_HEADERS)
+    if https:
+        headers.append(HSTS)
+    start(f"{status} {HTTP_STATUS_CODES[status]}", headers)
     return [body]

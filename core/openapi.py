@@ -10,7 +10,8 @@ What is derived, never restated:
 - error envelopes and their codes from ``core.errors.STATUS_BY_CODE``.
 
 What each blueprint writes once in its ``openapi.py``: a summary, the success status and the
-response model of each operation, the schemas of path parameters, its security scheme.
+response model of each operation (a ``core.resources.Resource``, the very class its view
+answers through), the schemas of path parameters, its security scheme.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from pydantic import BaseModel, ConfigDict
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from core.errors import STATUS_BY_CODE
+from core.resources import ErrorEnvelope
 from tenants.pagination import MAX_LIMIT
 
 REF = "#/components/schemas/{model}"
@@ -92,31 +94,6 @@ class OpenApiDocument(BaseModel):
 
     model_config = ConfigDict(extra="allow")
     openapi: str
-
-
-class UsageDay(BaseModel):
-    key_id: str
-    key_name: str
-    key_last4: str
-    day: str
-    requests: int
-
-
-class Usage(BaseModel):
-    data: list[UsageDay]
-
-
-class ErrorBody(BaseModel):
-    code: str
-    message: str
-    details: dict[str, Any] | None = None
-
-
-class ErrorEnvelope(BaseModel):
-    """SPEC §4: every error of either blueprint, any status."""
-
-    request_id: str
-    error: ErrorBody
 
 
 def openapi_path(rule: str) -> str:

@@ -28,8 +28,8 @@ returns the window's remaining time in one atomic round trip (``limits``' ``incr
 the limit and needs a second round trip for the expiry).
 
 Without Redis the windows are counted by ``LocalWindows`` below, a dictionary: ``limits``'
-own ``MemoryStorage`` starts a timer thread every 10 ms to expire counters, and waiting for
-those thread starts was measured at ~75 us per request.
+own ``MemoryStorage`` starts a timer thread to expire counters, and waiting for those thread
+starts weighed on every request (docs/performance.md).
 
 Redis unreachable: counting falls back to per-process in-memory windows (one warning per
 outage) and returns to Redis after ``RETRY_SECONDS``. Limits then hold per worker process
@@ -51,9 +51,9 @@ from flask import Flask
 from redis.commands.core import Script
 
 from core.errors import ApiError
+from core.services import AppService
 from tenants import metrics
 
-RATE_LIMIT = "loopwave.rate_limit"
 WINDOW_SECONDS = 60
 RETRY_SECONDS = 5.0
 LEASE_DIVISOR = 500  # a lease holds at most 0.2% of the limit
@@ -239,7 +239,13 @@ def _seconds_left(seconds: float) -> int:
     return min(max(1, math.ceil(seconds)), WINDOW_SECONDS)
 
 
-def init_rate_limits(app: Flask) -> None:
-    app.extensions[RATE_LIMIT] = RateLimiter(
-        app.config["REDIS_URL"], app.config["RATE_LIMIT_PER_MINUTE"], app.config["REDIS_NAMESPACE"]
-    )
+class RateLimiterService(AppService[RateLimiter]):
+    name = "loopwave.rate_limit"
+
+    def init_app(self, app: Flask) -> None:
+        limiter = RateLimiter(
+            app.config["REDIS_URL"],
+            app.config["RATE_LIMIT_PER_MINUTE"],
+            app.config["REDIS_NAMESPACE"],
+        )
+        self._install(app, limiter)

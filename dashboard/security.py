@@ -1,9 +1,8 @@
-"""Security headers of the dashboard pages and Clerk's script address.
+"""Clerk's script address, from its publishable key.
 
-The Content-Security-Policy allows scripts from our own origin only. With Clerk configured,
-Clerk's browser library — served by the instance's Frontend API host, which the publishable
-key encodes — is the one external script, and the host is added to the directives Clerk
-needs. Nothing else may load from another origin.
+Clerk's browser library is served by the instance's Frontend API host, which the publishable
+key encodes; it is the one external script of the dashboard, and the dashboard's
+Content-Security-Policy (``core.headers.dashboard_csp``) admits that host and nothing else.
 """
 
 from __future__ import annotations
@@ -37,36 +36,3 @@ def clerk_frontend_api(publishable_key: str) -> str:
     if not _HOST.fullmatch(host):
         raise InvalidPublishableKey("the publishable key does not name a host")
     return host
-
-
-def content_security_policy(clerk_host: str | None) -> str:
-    """The page CSP: our origin only, plus Clerk's Frontend API host when configured."""
-    directives = {
-        "default-src": ["'self'"],
-        "script-src": ["'self'"],
-        "style-src": ["'self'"],
-        "img-src": ["'self'", "data:"],
-        "connect-src": ["'self'"],
-        "object-src": ["'none'"],
-        "base-uri": ["'none'"],
-        "form-action": ["'self'"],
-        "frame-ancestors": ["'none'"],
-    }
-    if clerk_host:
-        origin = f"https://{clerk_host}"
-        directives["script-src"].append(origin)
-        directives["connect-src"].append(origin)
-        directives["img-src"].append("https://img.clerk.com")
-        directives["worker-src"] = ["'self'", "blob:"]
-        # Clerk's sign-in components style themselves at run time; scripts stay strict.
-        directives["style-src"].append("'unsafe-inline'")
-    return "; ".join(f"{name} {' '.join(sources)}" for name, sources in directives.items())
-
-
-def page_headers(clerk_host: str | None) -> dict[str, str]:
-    return {
-        "Content-Security-Policy": content_security_policy(clerk_host),
-        "X-Frame-Options": "DENY",
-        "Referrer-Policy": "same-origin",
-        "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
-    }

@@ -1,21 +1,19 @@
-"""Routes of the dashboard: one HTML shell per page, its configuration and headers."""
+"""Routes of the dashboard: one HTML shell per page, and its configuration."""
 
 from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, Response, abort, current_app, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, url_for
 from flask.blueprints import BlueprintSetupState
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from core.services import sign_in_settings
-from dashboard.security import (
-    CLERK_JS_PATH,
-    InvalidPublishableKey,
-    clerk_frontend_api,
-    page_headers,
-)
+from core.extensions import security_headers, sign_in
+from core.headers import dashboard_csp
+from dashboard.security import CLERK_JS_PATH, InvalidPublishableKey, clerk_frontend_api
+from tenants.events import TYPES as EVENT_TYPES
 from tenants.scopes import SCOPES
+from tenants.webhooks import SUBSCRIBABLE
 
 bp = Blueprint(
     "dashboard",
@@ -33,12 +31,15 @@ PAGES = {
     "keys": ("API keys", True),
     "audit-log": ("Audit log", True),
     "usage": ("Usage", False),
+    "webhooks": ("Webhooks", True),
+    "events": ("Events", True),
 }
 
 
 @bp.record_once
 def _resolve_clerk_host(state: BlueprintSetupState) -> None:
-    """Decode the publishable key once at start-up.
+    """Decode the publishable key once at start-up; the dashboard's security headers admit
+    the host it names (``core.headers``).
 
     A malformed key is logged and shown on the sign-in page instead of stopping the app: the
     console API does not need it, and no script address is ever derived from it.
@@ -53,14 +54,10 @@ def _resolve_clerk_host(state: BlueprintSetupState) -> None:
             log.error(problem)
     state.app.extensions[CLERK_HOST] = host
     state.app.extensions[CLERK_PROBLEM] = problem
+    security_headers.set_page_csp(state.app, bp.name, dashboard_csp(host))
 
 
-@bp.after_request
-def _security_headers(response: Response) -> Response:
-    response.headers.update(page_headers(current_app.extensions.get(CLERK_HOST)))
-    if response.mimetype == "text/html":
-        response.headers["Cache-Control"] = "no-store"
-    return response
+security_headers.use_page_policy(bp)
 
 
 @bp.get("/")
@@ -75,12 +72,14 @@ def page(slug: str) -> str:
         abort(404)
     title, admin_only = PAGES[slug]
     clerk_host = current_app.extensions.get(CLERK_HOST)
-    sign_in = sign_in_settings()
+    settings = sign_in.get()
     config = {
         "page": slug,
         "adminOnly": admin_only,
         "scopes": list(SCOPES),
-        **sign_in.as_page_config(),
+        "eventTypes": list(EVENT_TYPES),
+        "webhookEventTypes": list(SUBSCRIBABLE),
+        **settings.as_page_config(),
         "clerkProblem": current_app.extensions.get(CLERK_PROBLEM),
     }
     return render_template(
@@ -90,5 +89,5 @@ def page(slug: str) -> str:
         pages=PAGES,
         config=config,
         clerk_script=f"https://{clerk_host}{CLERK_JS_PATH}" if clerk_host else None,
-        clerk_publishable_key=sign_in.clerk_publishable_key,
+        clerk_publishable_key=settings.clerk_publishable_key,
     )

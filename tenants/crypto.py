@@ -1,7 +1,7 @@
 """Hashing and constant-time comparison: the only place the store touches secret material.
 
 API keys carry 154 random bits, so a single SHA-256 is the right hash: a password hash
-(scrypt, bcrypt) guards low-entropy secrets and would cost ~100x per request for nothing.
+(scrypt, bcrypt) guards low-entropy secrets and would cost every request dearly for nothing.
 """
 
 import hashlib
@@ -28,8 +28,8 @@ def cache_digest(presented: str) -> bytes:
 
     Never stored or logged: it only names entries of the in-process cache, so that the raw
     key is not kept there. BLAKE2s is as collision-resistant as SHA-256 and is built into
-    Python, whereas each SHA-256 here goes through OpenSSL 3's per-call digest set-up, which
-    measured ~2.5 us a request against ~0.5 us on the gunicorn hot path.
+    Python, whereas each SHA-256 here goes through OpenSSL 3's per-call digest set-up, several
+    times dearer on the gunicorn hot path (docs/performance.md).
     """
     return hashlib.blake2s(presented.encode("utf-8", "surrogatepass")).digest()
 

@@ -37,6 +37,15 @@ class InvalidKey(StoreError):
     message = "The provided API key is invalid or expired"
 
 
+class DecoyKeyUsed(InvalidKey):
+    """A decoy key was presented: refused exactly as an unknown key is (same code, same
+    message); ``key`` says which, for the record of its use."""
+
+    def __init__(self, key: Any):
+        super().__init__()
+        self.key = key
+
+
 class InsufficientScope(StoreError):
     code = "AUTH_INSUFFICIENT_SCOPE"
     message = "The API key lacks the scope this endpoint requires"
@@ -46,6 +55,11 @@ class InsufficientScope(StoreError):
             f"This endpoint requires the '{required_scope}' scope",
             {"required_scope": required_scope},
         )
+
+
+class IpNotAllowed(StoreError):
+    code = "AUTH_IP_NOT_ALLOWED"
+    message = "The API key may not be used from this IP address (see its allowed_ips)"
 
 
 class LicenseInactive(StoreError):

@@ -107,6 +107,13 @@ def key_object(key: ApiKey) -> dict[str, Any]:
         "expires_at": iso(key.expires_at),
         "created_at": iso(key.created_at),
         "rotated_from_id": key.rotated_from_id,
+        "replaced_by_id": key.replaced_by_id,
+        "description": key.description,
+        "metadata": dict(key.key_metadata or {}),
+        "allowed_ips": list(key.allowed_ips or []),
+        "rate_limit_per_minute": key.rate_limit_per_minute,
+        "decoy": key.decoy,
+        "leaked_at": iso(key.leaked_at),
     }
 
 
@@ -133,6 +140,7 @@ def emit_expiring(session: DbSession, now: datetime | None = None) -> int:
     for name, ahead in EXPIRY_WARNINGS:
         statement = select(ApiKey).where(
             ApiKey.revoked_at.is_(None),
+            ApiKey.decoy.is_(False),
             ApiKey.expires_at.is_not(None),
             ApiKey.expires_at > now,
             ApiKey.expires_at <= now + ahead,

@@ -83,10 +83,16 @@ def _tenant_fk() -> MappedColumn[str]:
 
 class Tenant(Base):
     __tablename__ = "tenants"
+    # ``leak_response`` is read only where used (deferred, not fetched back by INSERT), so
+    # code running against a schema from before the column still creates and reads tenants.
+    __mapper_args__ = {"eager_defaults": False}
 
     id: Mapped[str] = _id("ten")
     name: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    # What a confirmed leak of one of its keys does (SPEC §11): "revoke" or "notify".
+    # A server default only: rows written by code older than the column still insert.
+    leak_response: Mapped[str] = mapped_column(String(10), server_default="revoke", deferred=True)
 
 
 class Organization(Base):
@@ -122,10 +128,22 @@ class ApiKey(TenantScoped, Base):
     revoked_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
     last_used_at: Mapped[datetime | None]
+    # The client address of the use that last moved ``last_used_at`` (SPEC §9.2).
+    last_used_ip: Mapped[str | None] = mapped_column(String(64))
+    description: Mapped[str] = mapped_column(String(500), default="")
+    # ``metadata`` is taken by the declarative base: the column keeps the API's name.
+    key_metadata: Mapped[dict[str, Any]] = mapped_column("metadata", JSON, default=dict)
+    # Addresses and CIDRs (normalised text, ``tenants.allowlist``); empty: anywhere.
+    allowed_ips: Mapped[list[str]] = mapped_column(JSON, default=list)
     rotated_from_id: Mapped[str | None] = mapped_column(String(40))
+    replaced_by_id: Mapped[str | None] = mapped_column(String(40))
     # The first key of this key's rotation lineage (its own id unless it was rotated from
     # another): the lineage shares one rate-limit window, so rotating never resets it.
     lineage_id: Mapped[str] = mapped_column(String(40))
+    # A tripwire (SPEC §11): never authenticates; each use raises ``key.decoy_used``.
+    decoy: Mapped[bool] = mapped_column(Boolean, default=False)
+    # When a secret scanner reported the key public (SPEC §11).
+    leaked_at: Mapped[datetime | None]
 
 
 class License(Base):

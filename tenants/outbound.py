@@ -27,6 +27,7 @@ import certifi
 import urllib3
 
 CONNECT_TIMEOUT = 5.0
+MAX_POOLS = 1000  # one per (address, host) in use; beyond that they are all dropped
 READ_TIMEOUT = 10.0
 EXCERPT_BYTES = 1024
 
@@ -164,6 +165,8 @@ class Sender:
         with self._lock:
             pool = self._pools.get(name)
             if pool is None:
+                if len(self._pools) >= MAX_POOLS:
+                    self._pools.clear()  # dropped pools close their connections when collected
                 pool = self._new_pool(target, address)
                 self._pools[name] = pool
             return pool

@@ -5,7 +5,8 @@ memory and writes them out every ``flush_seconds``: after a response once that m
 passed, and from a small daemon thread when the process serves nothing more. That thread
 also runs the process's periodic housekeeping (``add_periodic``).
 ``last_used_at`` is written at most once per key per minute across all processes: the update
-itself only matches rows whose value is older than that.
+itself only matches rows whose value is older than that. ``last_used_ip``, the client address
+of the last use a process saw, is written with it.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from tenants.sessions import DbSession
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 SECONDS_PER_DAY = 86_400
 Counts = Counter[tuple[str, str, date]]
+LastUses = dict[str, tuple[datetime, str | None]]  # key id -> (used at, client address)
 log = logging.getLogger("loopwave.usage")
 
 
@@ -42,16 +44,17 @@ class UsageBuffer:
         self._engine = engine
         self._flush_after = float(flush_seconds)
         self._counts: Counts = Counter()
-        self._last_used: dict[str, float] = {}  # key id -> epoch seconds
+        self._last_used: dict[str, tuple[float, str | None]] = {}  # key id -> (epoch s, ip)
         self._last_flush = clock.timestamp()
         self._today = (0.0, 0.0, date.min)  # start and end (epoch seconds) of the UTC day
         self._lock = threading.Lock()
         self._flusher_started = False
         self._periodic: list[_Periodic] = []
 
-    def record(self, tenant_id: str, key_id: str, now: float) -> bool:
+    def record(self, tenant_id: str, key_id: str, now: float, client_ip: str | None = None) -> bool:
         """Count one request of ``key_id`` at ``now`` (``clock.timestamp()``, read once per
-        request by the caller); True when the buffered counts are due for a flush.
+        request by the caller) from ``client_ip``; True when the buffered counts are due for
+        a flush.
 
         On every API request: epoch seconds rather than datetimes, and the UTC day looked up
         from the last one seen.
@@ -61,7 +64,7 @@ class UsageBuffer:
             day = self._enter_day(now)
         with self._lock:
             self._counts[(tenant_id, key_id, day)] += 1
-            self._last_used[key_id] = now
+            self._last_used[key_id] = (now, client_ip)
         if not self._flusher_started:
             self._start_flusher()
         return now - self._last_flush >= self._flush_after
@@ -125,20 +128,22 @@ class UsageBuffer:
             log.warning("usage flush failed, counts kept for the next attempt: %s", exc)
         metrics.usage_backlog(sum(self._counts.values()), failed)
 
-    def _take(self) -> tuple[Counts, dict[str, datetime]]:
+    def _take(self) -> tuple[Counts, LastUses]:
         with self._lock:
             counts, self._counts = self._counts, Counter()
             last_used, self._last_used = self._last_used, {}
             self._last_flush = clock.timestamp()
-        return counts, {key_id: datetime.fromtimestamp(at, UTC) for key_id, at in last_used.items()}
+        return counts, {
+            key_id: (datetime.fromtimestamp(at, UTC), ip) for key_id, (at, ip) in last_used.items()
+        }
 
-    def _restore(self, counts: Counts, last_used: dict[str, datetime]) -> None:
+    def _restore(self, counts: Counts, last_used: LastUses) -> None:
         with self._lock:
             self._counts.update(counts)
-            for key_id, used_at in last_used.items():
-                self._last_used.setdefault(key_id, used_at.timestamp())
+            for key_id, (used_at, ip) in last_used.items():
+                self._last_used.setdefault(key_id, (used_at.timestamp(), ip))
 
-    def _write_or_restore(self, counts: Counts, last_used: dict[str, datetime]) -> None:
+    def _write_or_restore(self, counts: Counts, last_used: LastUses) -> None:
         try:
             write_usage(self._engine(), counts, last_used)
         except Exception:
@@ -170,8 +175,9 @@ def _flush_periodically(buffer_ref: weakref.ref[UsageBuffer], interval: float) -
         del buffer
 
 
-def write_usage(engine: Engine, counts: Counts, last_used: dict[str, datetime]) -> None:
-    """Add ``counts`` to the daily rows and move ``last_used_at`` forward, in one transaction."""
+def write_usage(engine: Engine, counts: Counts, last_used: LastUses) -> None:
+    """Add ``counts`` to the daily rows and move ``last_used_at`` (and ``last_used_ip``)
+    forward, in one transaction."""
     with Session(engine) as session, session.begin():
         _add_counts(session, counts)
         _touch_last_used(session, last_used)
@@ -192,8 +198,8 @@ def _add_counts(session: Session, counts: Counts) -> None:
         )
 
 
-def _touch_last_used(session: Session, last_used: dict[str, datetime]) -> None:
-    for key_id, used_at in sorted(last_used.items()):
+def _touch_last_used(session: Session, last_used: LastUses) -> None:
+    for key_id, (used_at, client_ip) in sorted(last_used.items()):
         session.execute(
             update(ApiKey)
             .where(ApiKey.id == key_id)
@@ -203,7 +209,7 @@ def _touch_last_used(session: Session, last_used: dict[str, datetime]) -> None:
                     ApiKey.last_used_at <= used_at - LAST_USED_RESOLUTION,
                 )
             )
-            .values(last_used_at=used_at)
+            .values(last_used_at=used_at, last_used_ip=client_ip)
         )
 
 

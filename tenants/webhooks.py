@@ -24,7 +24,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, selectinload
 
 from tenants import audit, clock, events
 from tenants.audit import Actor
@@ -234,8 +234,6 @@ class WebhookStore:
 
     def deliveries(self, tenant_id: str, endpoint_id: str) -> Select[WebhookDelivery]:
         """The endpoint's deliveries, with their attempts (a statement to paginate)."""
-        from sqlalchemy.orm import selectinload
-
         self.get(tenant_id, endpoint_id)
         return (
             WebhookDelivery.for_tenant(tenant_id)
@@ -261,6 +259,8 @@ class WebhookStore:
     def _checked_url(self, url: object) -> str:
         if not isinstance(url, str) or not url or len(url) > 2000 or "\x00" in url:
             raise InvalidInput("url must be a URL of at most 2000 characters", {"field": "url"})
+        if redact_keys(url) != url:
+            raise InvalidInput("url must not contain an API key", {"field": "url"})
         try:
             parse_url(url, self.allow_private)
         except UnsafeDestination as exc:

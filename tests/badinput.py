@@ -20,7 +20,8 @@ DEV_ORG = "org_badinput"
 
 @dataclass(frozen=True)
 class JsonEndpoint:
-    """A route that reads a JSON body; ``{key}`` in the path is a key of the tenant."""
+    """A route that reads a JSON body; ``{key}`` in the path is a key of the tenant,
+    ``{endpoint}`` one of its webhook endpoints."""
 
     method: str
     path: str
@@ -29,6 +30,11 @@ class JsonEndpoint:
 
     def __str__(self) -> str:
         return f"{self.method} {self.path}"
+
+    @property
+    def rule(self) -> str:
+        """The path as Flask's URL rule spells it."""
+        return self.path.replace("{key}", "<key_id>").replace("{endpoint}", "<endpoint_id>")
 
 
 JSON_ENDPOINTS = [
@@ -41,9 +47,22 @@ JSON_ENDPOINTS = [
         {"name": "B", "text": "T", "contact_ids": ["con_01JD0000000000000000000000"]},
         "api",
     ),
-    JsonEndpoint("POST", "/console/keys", {"name": "new"}, "console"),
-    JsonEndpoint("PATCH", "/console/keys/{key}", {"name": "renamed"}, "console"),
+    JsonEndpoint(
+        "POST",
+        "/console/keys",
+        {"name": "new", "description": "d", "metadata": {"team": "t"}, "allowed_ips": ["::1"]},
+        "console",
+    ),
+    JsonEndpoint(
+        "PATCH",
+        "/console/keys/{key}",
+        {"name": "renamed", "description": "d", "metadata": {"team": "t"}},
+        "console",
+    ),
     JsonEndpoint("POST", "/console/keys/{key}/rotate", {"grace_seconds": 60}, "console"),
+    JsonEndpoint("POST", "/console/webhooks", {"url": "https://8.8.8.8/hook"}, "console"),
+    JsonEndpoint("PATCH", "/console/webhooks/{endpoint}", {"description": "d"}, "console"),
+    JsonEndpoint("PATCH", "/console/settings", {"leak_response": "notify"}, "console"),
     JsonEndpoint("POST", "/dev-login/token", {"user_id": "user_a"}, "none"),
 ]
 
@@ -62,13 +81,20 @@ class Caller:
         assert created.status_code == 201, created.get_json()
         self.key_id = created.get_json()["id"]
         self.api = {"x-tenant-api-key": created.get_json()["key"]}
+        # No endpoint is made (a request more would change what the tests snapshot): bodies
+        # are checked before the endpoint is looked up, and a valid one meets a 404.
+        self.endpoint_id = "whe_01JD0000000000000000000000"
 
     def headers(self, endpoint: JsonEndpoint) -> dict[str, str]:
         return {"api": self.api, "console": self.console, "none": {}}[endpoint.auth]
 
+    def url(self, rule: str) -> str:
+        """``rule`` (Flask's spelling) with this caller's key and endpoint ids."""
+        return rule.replace("<key_id>", self.key_id).replace("<endpoint_id>", self.endpoint_id)
+
     def send(self, endpoint: JsonEndpoint, data: bytes, **headers: str):
         return self.client.open(
-            endpoint.path.format(key=self.key_id),
+            endpoint.path.format(key=self.key_id, endpoint=self.endpoint_id),
             method=endpoint.method,
             data=data,
             content_type="application/json",

@@ -20,8 +20,7 @@ from flask import Flask
 from flask_migrate import upgrade
 
 from app import create_app
-from core.extensions import db
-from core.services import keystore
+from core.extensions import db, keystore
 from tenants import clock as clock_module
 from tenants.audit import Actor
 from tenants.models import Base, KeyStoreChanges, Tenant
@@ -155,7 +154,7 @@ def client(app):
 
 @pytest.fixture
 def store(app):
-    return keystore()
+    return keystore.get()
 
 
 @pytest.fixture

@@ -16,8 +16,7 @@ from flask_migrate import upgrade
 
 from app import create_app
 from console.devlogin import DEV_ISSUER
-from core.extensions import db
-from core.services import keystore
+from core.extensions import db, keystore
 from tests.conftest import TEST_ACTOR
 from tests.fuzz import Target
 from tests.servers import Gunicorn
@@ -43,7 +42,7 @@ def fuzz_env(workdir: Path) -> dict[str, str]:
 
 def seed_tenant_key() -> str:
     """A tenant and a key holding every scope, in the database of the current app."""
-    store = keystore()
+    store = keystore.get()
     tenant = store.create_tenant("Fuzz", external_id=ORG_ID, issuer=DEV_ISSUER)
     return store.create_key(tenant.id, "fuzz", TEST_ACTOR, ["*"]).full_key
 

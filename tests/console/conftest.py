@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 
 from tenants.models import Tenant
-from tests.console.idp import AUDIENCE, AZP, IdentityProvider
+from tests.console.idp import IdentityProvider, console_config
 
 
 @pytest.fixture
@@ -23,13 +23,7 @@ def idp() -> Iterator[IdentityProvider]:
 
 @pytest.fixture
 def app_config(idp) -> dict:
-    return {
-        "CONSOLE_ISSUER": idp.issuer,
-        "CONSOLE_JWKS_URL": idp.jwks_url,
-        "CONSOLE_AUTHORIZED_PARTIES": [AZP],
-        "CONSOLE_AUDIENCE": AUDIENCE,
-        "CONSOLE_JWKS_MIN_REFRESH_SECONDS": 30,
-    }
+    return console_config(idp)
 
 
 @pytest.fixture

@@ -205,3 +205,15 @@ class IdentityProvider:
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+def console_config(idp: IdentityProvider) -> dict[str, Any]:
+    """The configuration that trusts ``idp`` as the console's main provider (``CONSOLE_ISSUER``),
+    requiring ``azp`` to be ``AZP`` and ``aud`` to contain ``AUDIENCE``."""
+    return {
+        "CONSOLE_ISSUER": idp.issuer,
+        "CONSOLE_JWKS_URL": idp.jwks_url,
+        "CONSOLE_AUTHORIZED_PARTIES": [AZP],
+        "CONSOLE_AUDIENCE": AUDIENCE,
+        "CONSOLE_JWKS_MIN_REFRESH_SECONDS": 30,
+    }

@@ -19,6 +19,9 @@ ROUTES = [
     ("GET", "/console/license", None, False),
 ]
 
+# Routes that answer 201 on success; every other route answers 200.
+CREATED = {("POST", "/console/keys"): 201, ("POST", "/console/keys/{key}/rotate"): 201}
+
 
 def _call(client, token, method, path, body=None, **kwargs):
     return client.open(path, method=method, headers=bearer(token), json=body, **kwargs)
@@ -45,7 +48,7 @@ def test_members_see_only_member_routes(
 @pytest.mark.parametrize(("method", "path", "body", "admin_only"), ROUTES)
 def test_admins_reach_every_route(client, admin_token, key_id, method, path, body, admin_only):
     response = _call(client, admin_token, method, path.format(key=key_id), body)
-    assert response.status_code in (200, 201), response.get_json()
+    assert response.status_code == CREATED.get((method, path), 200), response.get_json()
 
 
 @pytest.mark.parametrize(("method", "path", "body", "admin_only"), ROUTES)
@@ -85,7 +88,8 @@ def test_create_shows_the_secret_once_and_list_never(client, admin_token):
 
 
 KEY_FIELDS = {
-    "rotated_from_id",
+    "decoy",
+    "leaked_at",
     "id",
     "name",
     "start",
@@ -96,11 +100,19 @@ KEY_FIELDS = {
     "expires_at",
     "created_at",
     "last_used_at",
+    # SPEC §9.2
+    "description",
+    "metadata",
+    "allowed_ips",
+    "rate_limit_per_minute",
+    "last_used_ip",
+    "rotated_from_id",
+    "replaced_by_id",
 }
 
 
 def test_key_objects_carry_exactly_the_spec_fields(client, admin_token):
-    """SPEC §7: these fields, plus ``key`` on create and rotate, and nothing else."""
+    """SPEC §7 and §9.2: these fields, plus ``key`` on create and rotate, and nothing else."""
     created = _call(client, admin_token, "POST", "/console/keys", {"name": "ci"}).get_json()
     assert set(created) == KEY_FIELDS | {"key"}
     path = f"/console/keys/{created['id']}"
@@ -192,6 +204,7 @@ def test_usage_counts_tenant_api_requests_per_key(client, member_token, api_key)
         assert client.get("/api/v1/health", headers={"x-tenant-api-key": key}).status_code == 200
     usage = _call(client, member_token, "GET", "/console/usage").get_json()["data"]
     assert [(row["key_name"], row["requests"]) for row in usage] == [("counted", 3)]
+    assert usage[0]["key_last4"] == key[-4:]  # how the dashboard names a key
 
 
 def test_license_shows_status_and_enforcement(client, member_token, store, tenant):

@@ -10,9 +10,10 @@ import jwt
 import pytest
 
 from app import create_app
-from console.devlogin import DEV_AUTHORIZED_PARTY, DEV_ISSUER, EXTENSION, KEY_FILE
+from console.devkey import KEY_FILE
+from console.devlogin import DEV_AUTHORIZED_PARTY, DEV_ISSUER, dev_login_key
 from core.config import ConfigError, load_config
-from core.services import keystore, sign_in_settings
+from core.extensions import keystore, sign_in
 from tests.console.idp import SigningKey, bearer
 
 
@@ -33,7 +34,7 @@ def test_minted_token_signs_in_and_creates_the_tenant(client, app):
     assert me.status_code == 200, me.get_json()
     assert me.get_json()["role"] == "admin"
     assert me.get_json()["tenant"]["external_id"] == "org_devco"
-    assert [t.name for t in keystore().list_tenants()] == ["devco"]
+    assert [t.name for t in keystore.get().list_tenants()] == ["devco"]
     created = client.post("/console/keys", headers=bearer(token), json={"name": "dev"})
     assert created.status_code == 201
 
@@ -96,7 +97,7 @@ def test_key_is_created_once_in_instance_with_mode_0600(app, server_env):
 
 
 def test_dashboard_sign_in_settings_are_exposed(app):
-    settings = sign_in_settings()
+    settings = sign_in.get()
     assert settings.as_page_config() == {
         "devLogin": True,
         "devLoginTokenUrl": "/dev-login/token",
@@ -109,7 +110,7 @@ def test_dev_login_is_absent_when_off(server_env, migrated):
     with app.test_client() as client:
         assert client.post("/dev-login/token", json={"user_id": "user_x"}).status_code == 404
     with app.app_context():
-        assert sign_in_settings().dev_login is False
+        assert sign_in.get().dev_login is False
 
 
 def test_production_refuses_dev_login(tmp_path):
@@ -149,7 +150,7 @@ def test_development_token_for_another_party_is_refused(client, app):
     claims = {"v": 2, "iss": DEV_ISSUER, "sub": "user_x", "iat": now, "exp": now + 60}
     claims.update(azp="https://evil.example", o={"id": "org_devco", "rol": "admin"})
     with app.app_context():
-        token = app.extensions[EXTENSION].mint(claims)
+        token = dev_login_key().mint(claims)
     response = client.get("/console/me", headers=bearer(token))
     assert response.status_code == 401
     assert "azp" in response.get_json()["error"]["message"]

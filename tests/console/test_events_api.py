@@ -40,3 +40,27 @@ def test_unknown_type_is_a_400(client, tenant, admin_token):
 def test_members_cannot_list_events(client, tenant, member_token):
     response = client.get("/console/events", headers=bearer(member_token))
     assert response.status_code == 403
+
+
+def test_console_creates_a_decoy_key_and_lists_it_as_one(client, admin_token):
+    created = client.post(
+        "/console/keys", headers=bearer(admin_token), json={"name": "trap", "decoy": True}
+    )
+    assert created.status_code == 201 and created.get_json()["decoy"] is True
+    listed = client.get("/console/keys", headers=bearer(admin_token)).get_json()["data"]
+    assert listed[0]["decoy"] is True and listed[0]["leaked_at"] is None
+
+
+def test_leak_response_setting(client, admin_token, member_token):
+    assert client.get("/console/settings", headers=bearer(admin_token)).get_json() == {
+        "leak_response": "revoke"
+    }
+    changed = client.patch(
+        "/console/settings", headers=bearer(admin_token), json={"leak_response": "notify"}
+    )
+    assert changed.get_json() == {"leak_response": "notify"}
+    bad = client.patch(
+        "/console/settings", headers=bearer(admin_token), json={"leak_response": "ignore"}
+    )
+    assert bad.status_code == 400
+    assert client.get("/console/settings", headers=bearer(member_token)).status_code == 403

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from core.services import keystore
+from core.extensions import keystore
 from tests.conftest import TEST_ACTOR
 from tests.console.idp import AUDIENCE, AZP, IdentityProvider, bearer
 
@@ -44,8 +44,8 @@ def test_new_organization_gets_a_tenant_just_in_time_once(client, idp, app):
     second = _me(client, idp.token(org_id="org_newcomer", role="member")).get_json()["tenant"]
     assert first == second
     assert first["external_id"] == "org_newcomer"
-    (created,) = keystore().list_tenants()
-    assert keystore().tenant_for_organization(idp.issuer, "org_newcomer").id == created.id
+    (created,) = keystore.get().list_tenants()
+    assert keystore.get().tenant_for_organization(idp.issuer, "org_newcomer").id == created.id
     license_body = client.get("/console/license", headers=bearer(token)).get_json()
     assert license_body["active"] is True
 
@@ -89,7 +89,7 @@ def _sso_token(sso, tenant_id="org_acme", groups=("loopwave-admins",), **claims)
 
 
 def test_further_provider_maps_its_configured_claims(client, sso, tenant):
-    keystore().link_organization(tenant.id, sso.issuer, "org_acme", TEST_ACTOR)
+    keystore.get().link_organization(tenant.id, sso.issuer, "org_acme", TEST_ACTOR)
     response = _me(client, _sso_token(sso))
     assert response.status_code == 200, response.get_json()
     admin = response.get_json()
@@ -110,4 +110,4 @@ def test_auto_provision_off_refuses_unknown_organization(client, sso, app):
     response = _me(client, _sso_token(sso, tenant_id="org_unknown"))
     assert response.status_code == 403
     assert response.get_json()["error"]["code"] == "AUTH_NO_TENANT"
-    assert keystore().list_tenants() == []
+    assert keystore.get().list_tenants() == []

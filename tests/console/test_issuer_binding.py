@@ -15,8 +15,7 @@ import sqlalchemy as sa
 from flask_migrate import upgrade
 
 from app import create_app
-from core.extensions import db
-from core.services import keystore
+from core.extensions import db, keystore
 from tenants.models import ApiKey, AuditEvent, Organization, Tenant
 from tests.conftest import TEST_ACTOR
 from tests.console.idp import AUDIENCE, AZP, IdentityProvider, bearer
@@ -99,7 +98,7 @@ def test_another_providers_token_naming_our_organization_never_reaches_our_tenan
     if auto_provision:
         # B's organization "org_acme" is another organization: it gets a tenant of its own.
         assert answer.status_code in {200, 201, 404}, answer.get_json()
-        own = keystore().tenant_for_organization(provider_b.issuer, "org_acme")
+        own = keystore.get().tenant_for_organization(provider_b.issuer, "org_acme")
         assert own is not None and own.id != tenant.id
         assert tenant.id not in answer.get_data(as_text=True)
         assert key_id not in answer.get_data(as_text=True) or answer.status_code == 404
@@ -109,7 +108,7 @@ def test_another_providers_token_naming_our_organization_never_reaches_our_tenan
     else:
         assert answer.status_code == 403
         assert answer.get_json()["error"]["code"] == "AUTH_NO_TENANT"
-        assert [t.id for t in keystore().list_tenants()] == [tenant.id]
+        assert [t.id for t in keystore.get().list_tenants()] == [tenant.id]
     assert _snapshot(tenant.id) == before
     health = client.get("/api/v1/health", headers={"x-tenant-api-key": key})
     assert health.status_code == 200
@@ -136,7 +135,7 @@ def test_me_names_the_issuer_and_a_jit_tenant_is_bound_to_its_issuer_alone(
 def test_a_linked_organization_of_another_provider_reaches_the_tenant(
     client, provider_b, tenant, auto_provision
 ):
-    keystore().link_organization(tenant.id, provider_b.issuer, "org_b", TEST_ACTOR)
+    keystore.get().link_organization(tenant.id, provider_b.issuer, "org_b", TEST_ACTOR)
     token = provider_b.token(version=0, org_id="org_b", roles=["admin"], aud="loopwave")
     me = client.get("/console/me", headers=bearer(token)).get_json()
     assert (me["tenant"]["id"], me["tenant"]["external_id"]) == (tenant.id, "org_b")
@@ -162,7 +161,7 @@ def test_development_sign_in_never_reaches_a_real_providers_tenant(
 ):
     app = create_app({"TESTING": True, **dev_app_config})
     with app.app_context():
-        real = keystore().create_tenant("Acme", external_id="org_acme", issuer=idp.issuer)
+        real = keystore.get().create_tenant("Acme", external_id="org_acme", issuer=idp.issuer)
         client = app.test_client()
         minted = client.post(
             "/dev-login/token", json={"user_id": "user_eve", "org_id": "org_acme", "role": "admin"}

@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from core.middleware import (
-    MAX_HEADER_FIELD_BYTES,
-    MAX_HEADER_TOTAL_BYTES,
-    PAGE_ONLY_HEADERS,
-    SECURITY_HEADERS,
-)
+from core.headers import NO_FRAMING, NOSNIFF, PAGE_ONLY
+from core.middleware import MAX_HEADER_FIELD_BYTES, MAX_HEADER_TOTAL_BYTES
 from tenants.keyformat import generate
 from tests.conftest import TEST_ACTOR
 from tests.core.test_openapi import TENANT_API_SCOPES
 
 DASHBOARD = "https://dashboard.example.com"
 EVIL = "https://evil.example.com"
+SECURITY_HEADERS = dict((NOSNIFF, NO_FRAMING))
+PAGE_ONLY_HEADERS = dict(PAGE_ONLY)
 
 
 @pytest.fixture
@@ -226,17 +224,24 @@ def test_hsts_is_sent_over_https_only(client):
 
 
 @pytest.mark.parametrize(
-    "path",
-    ["/dashboard//keys", "/api/v1//health", "/console//me", "/dashboard", "/docs/", "//docs"],
+    ("path", "status"),
+    [
+        ("/dashboard//keys", 404),
+        ("/api/v1//health", 404),
+        ("/console//me", 404),
+        ("/dashboard", 302),
+        ("/docs/", 200),
+        ("//docs", 302),  # the client reads host "docs" and path "/": the root's redirect
+    ],
 )
-def test_no_redirect_is_ever_built_from_the_host_header(client, path):
+def test_no_redirect_is_ever_built_from_the_host_header(client, path, status):
     # Werkzeug's routing redirects (merging "//", adding a trailing "/") answered a 308 to
     # http://<Host header>/...: an open redirect for whoever controls that header.
     response = client.get(path, headers={"Host": "evil.example"})
     location = response.headers.get("Location", "")
     assert "evil.example" not in location
     assert not location or location.startswith("/"), location
-    assert response.status_code in (200, 302, 404), response.status_code
+    assert response.status_code == status
 
 
 def test_a_doubled_slash_is_not_found_rather_than_merged(client, api_key):

@@ -181,15 +181,15 @@ def test_latencies_land_in_their_buckets():
 
 
 def test_the_webhook_backlog_and_lag_are_read_at_scrape_time(client, clock):
-    from core.services import keystore, webhooks
+    from core.extensions import keystore, webhooks
     from tests.conftest import TEST_ACTOR
 
-    tenant = keystore().create_tenant("Acme")
+    tenant = keystore.get().create_tenant("Acme")
     assert value(scrape(client), "loopwave_webhook_backlog_deliveries") == 0
-    webhooks().allow_private = True
-    endpoint = webhooks().create(tenant.id, TEST_ACTOR, "http://127.0.0.1:9/", ["*"]).endpoint
-    webhooks().send_test(tenant.id, endpoint.id)
-    webhooks().send_test(tenant.id, endpoint.id)
+    webhooks.get().allow_private = True
+    endpoint = webhooks.get().create(tenant.id, TEST_ACTOR, "http://127.0.0.1:9/", ["*"]).endpoint
+    webhooks.get().send_test(tenant.id, endpoint.id)
+    webhooks.get().send_test(tenant.id, endpoint.id)
     clock.advance(seconds=30)
     samples = scrape(client)
     assert value(samples, "loopwave_webhook_backlog_deliveries") == 2

@@ -41,7 +41,9 @@ def pytest_runtest_makereport(item, call):
 @pytest.fixture(scope="session")
 def dashboard_server(server_env, migrated, tmp_path_factory) -> Iterator[Gunicorn]:
     log = tmp_path_factory.mktemp("dashboard") / "gunicorn.log"
-    server = Gunicorn({**server_env, "DEV_LOGIN": "1"}, workers=2, log_path=log)
+    server = Gunicorn(
+        {**server_env, "DEV_LOGIN": "1", "WEBHOOK_ALLOW_PRIVATE": "1"}, workers=2, log_path=log
+    )
     yield server
     server.stop()
 

@@ -59,6 +59,8 @@ class Dashboard:
         secret = secret_dialog.get_by_test_id("new-key").input_value()
         secret_dialog.get_by_role("button", name="Done, I have stored it").click()
         expect(self.page.locator("dialog")).to_have_count(0)
+        # Closing starts the list's refresh in the same task: wait for it to be drawn.
+        expect(self.page.locator("[aria-busy=true]")).to_have_count(0)
         return secret
 
     def menu_button(self, name: str) -> Locator:

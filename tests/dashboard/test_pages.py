@@ -30,7 +30,7 @@ def test_root_and_dashboard_redirect_to_the_keys_page(client):
         assert response.headers["Location"].endswith("/dashboard/keys")
 
 
-@pytest.mark.parametrize("slug", ["keys", "audit-log", "usage"])
+@pytest.mark.parametrize("slug", ["keys", "audit-log", "usage", "webhooks", "events"])
 def test_pages_carry_strict_security_headers(client, slug):
     response = client.get(f"/dashboard/{slug}")
     assert response.status_code == 200

@@ -6,8 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from core.extensions import db
-from core.services import webhooks
+from core.extensions import db, webhooks
 from tenants.delivery import Deliverer
 from tenants.outbound import Sender
 from tenants.secretbox import SecretBox
@@ -28,7 +27,7 @@ def receiver() -> Iterator[Receiver]:
 
 @pytest.fixture
 def hooks(app):
-    return webhooks()
+    return webhooks.get()
 
 
 @pytest.fixture

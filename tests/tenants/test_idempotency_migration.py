@@ -10,8 +10,7 @@ import sqlalchemy as sa
 from flask_migrate import downgrade, upgrade
 
 from app import create_app
-from core.extensions import db
-from core.services import keystore, usage_buffer
+from core.extensions import db, keystore, usage_buffer
 from tenants.crypto import body_fingerprint, idempotency_key_digest
 from tests.conftest import TEST_ACTOR
 
@@ -25,7 +24,7 @@ def test_records_of_the_earlier_schema_are_converted_and_still_replay(scratch_da
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": scratch_database_url})
     with app.app_context():
         upgrade(revision=BEFORE)
-        tenant = keystore().create_tenant("Acme")
+        tenant = keystore.get().create_tenant("Acme")
         fingerprint = body_fingerprint(
             b"POST",
             b"/api/v1/contacts",
@@ -53,7 +52,7 @@ def test_records_of_the_earlier_schema_are_converted_and_still_replay(scratch_da
         assert [row.idempotency_key_hash for row in stored] == [idempotency_key_digest(RAW_KEY)]
         assert RAW_KEY not in repr(stored)
 
-        key = keystore().create_key(tenant.id, "k", TEST_ACTOR, ["*"]).full_key
+        key = keystore.get().create_key(tenant.id, "k", TEST_ACTOR, ["*"]).full_key
         retried = app.test_client().post(
             "/api/v1/contacts",
             json=BODY,
@@ -62,7 +61,7 @@ def test_records_of_the_earlier_schema_are_converted_and_still_replay(scratch_da
         assert retried.status_code == 201
         assert retried.headers["Idempotent-Replayed"] == "true"
         assert retried.get_json() == STORED_ANSWER
-        usage_buffer().flush()  # now, while this database exists (not from a later thread)
+        usage_buffer.get().flush()  # now, while this database exists (not from a later thread)
 
         # Both directions run on SQLite and PostgreSQL, and keep the rows (a downgraded app
         # cannot match a digest, so its retries run again: see the migration).

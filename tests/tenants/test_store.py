@@ -5,8 +5,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from core.extensions import db
-from core.services import usage_buffer
+from core.extensions import db, usage_buffer
 from tenants import clock as clock_module
 from tenants.errors import InvalidInput, KeyRevoked, NotFound
 from tenants.models import ApiKey, AuditEvent, KeyUsage
@@ -100,17 +99,17 @@ def test_every_change_is_audited_with_its_actor(store, tenant):
 def test_last_used_at_is_written_at_most_once_a_minute(client, api_key, clock):
     key = api_key()
     client.get("/api/v1/health", headers={"x-tenant-api-key": key})
-    usage_buffer().flush()
+    usage_buffer.get().flush()
     first = db.session.scalar(sa.select(ApiKey.last_used_at))
     assert first == clock.now
     clock.advance(seconds=30)
     client.get("/api/v1/health", headers={"x-tenant-api-key": key})
-    usage_buffer().flush()
+    usage_buffer.get().flush()
     db.session.expire_all()
     assert db.session.scalar(sa.select(ApiKey.last_used_at)) == first
     clock.advance(seconds=31)
     client.get("/api/v1/health", headers={"x-tenant-api-key": key})
-    usage_buffer().flush()
+    usage_buffer.get().flush()
     db.session.expire_all()
     assert db.session.scalar(sa.select(ApiKey.last_used_at)) == clock.now
 
@@ -121,7 +120,7 @@ def test_usage_is_counted_per_day(client, api_key, clock):
         client.get("/api/v1/health", headers={"x-tenant-api-key": key})
     clock.advance(days=1)
     client.get("/api/v1/health", headers={"x-tenant-api-key": key})
-    usage_buffer().flush()
+    usage_buffer.get().flush()
     rows = db.session.execute(
         sa.select(KeyUsage.day, KeyUsage.requests).order_by(KeyUsage.day)
     ).all()

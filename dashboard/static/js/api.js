@@ -60,5 +60,6 @@ export function createApi(auth) {
     get: (path) => call("GET", path),
     post: (path, body = {}) => call("POST", path, body),
     patch: (path, body) => call("PATCH", path, body),
+    delete: (path) => call("DELETE", path),
   };
 }

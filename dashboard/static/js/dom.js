@@ -29,6 +29,7 @@ export function replace(container, ...children) {
 const relative = new Intl.RelativeTimeFormat(undefined, { numeric: "auto" });
 const exact = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "long" });
 const dateOnly = new Intl.DateTimeFormat(undefined, { dateStyle: "medium" });
+const compact = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
 const STEPS = [
   ["year", 365 * 86400], ["month", 30 * 86400], ["week", 7 * 86400],
   ["day", 86400], ["hour", 3600], ["minute", 60], ["second", 1],
@@ -53,6 +54,11 @@ export function timeEl(iso, { style = "relative", empty = "—" } = {}) {
 
 export function formatExact(iso) {
   return iso ? exact.format(new Date(iso)) : "";
+}
+
+// Date and time to the minute, for a cell ("Nov 30, 2026, 4:34 PM").
+export function formatCompact(iso) {
+  return iso ? compact.format(new Date(iso)) : "";
 }
 
 export function formatDate(iso) {

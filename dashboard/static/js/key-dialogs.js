@@ -101,7 +101,7 @@ function showLocal(slot, message, focus) {
 
 // The full key, shown once. Closing the dialog removes it — and the key — from the page.
 // Escape does not close it silently: unless the key was copied, the dialog asks first.
-export function secretDialog(issued, title, onDone) {
+export function secretDialog(issued, title, onDone, { noun = "key", label = "Key", lost = "rotate the key to get a new one" } = {}) {
   let secret = issued.key;
   let copiedOnce = false;
   openDialog({
@@ -109,7 +109,7 @@ export function secretDialog(issued, title, onDone) {
     className: "dialog-secret",
     onClose: () => { secret = null; delete issued.key; onDone(issued); },
     build: (dialog) => {
-      const field = h("input", { id: "new-key-value", class: "secret", readonly: true, "aria-label": `New key for ${issued.name}`, spellcheck: "false", "data-testid": "new-key" });
+      const field = h("input", { id: "new-key-value", class: "secret", readonly: true, "aria-label": `New ${noun} for ${issued.name}`, spellcheck: "false", "data-testid": "new-key" });
       field.value = secret; // a property, never a value="" attribute in the markup
       const copied = h("span", { class: "copied", role: "status" });
       const copy = h("button", { type: "button", class: "button button-primary", onclick: async () => {
@@ -121,12 +121,12 @@ export function secretDialog(issued, title, onDone) {
         }
         copiedOnce = true;
         copied.textContent = "Copied to the clipboard.";
-      } }, "Copy key");
+      } }, `Copy ${noun}`);
       const check = h("div", { class: "check-copied", role: "alertdialog", "aria-labelledby": "copied-check-title", hidden: true },
         h("p", { id: "copied-check-title", class: "check-copied-title" }, "Have you copied it?"),
-        h("p", {}, "Once this dialog closes, the key cannot be shown again; a lost key must be rotated."),
+        h("p", {}, `Once this dialog closes, the ${noun} cannot be shown again; a lost ${noun} must be rotated.`),
         h("div", { class: "dialog-actions" },
-          h("button", { type: "button", class: "button", "data-check": "back", onclick: () => { check.hidden = true; copy.focus(); } }, "Go back to the key"),
+          h("button", { type: "button", class: "button", "data-check": "back", onclick: () => { check.hidden = true; copy.focus(); } }, `Go back to the ${noun}`),
           h("button", { type: "button", class: "button button-danger", onclick: () => dialog.close() }, "Close without copying")));
       const askFirst = (event) => {
         if (copiedOnce) return; // Escape closes a dialog whose key was copied
@@ -139,8 +139,8 @@ export function secretDialog(issued, title, onDone) {
       dialog.addEventListener("cancel", askFirst);
       dialog.addEventListener("close", () => { field.value = ""; });
       return [
-        h("p", { class: "warning", role: "note" }, h("strong", {}, "This is the only time this key is shown. "), "Copy it now and store it somewhere safe, such as your secret manager. If you lose it, rotate the key to get a new one."),
-        h("p", {}, "Key ", h("strong", { class: "break" }, issued.name), " ", h("code", {}, `…${issued.last4}`)),
+        h("p", { class: "warning", role: "note" }, h("strong", {}, `This is the only time this ${noun} is shown. `), `Copy it now and store it somewhere safe, such as your secret manager. If you lose it, ${lost}.`),
+        h("p", {}, `${label} `, h("strong", { class: "break" }, issued.name), " ", h("code", {}, `…${issued.last4}`)),
         h("div", { class: "secret-row" }, field, copy),
         copied,
         check,

@@ -1,6 +1,6 @@
 // The API keys page: the table, inline rename, the enable/disable switch and the row menu.
 
-import { formatExact, h, relativeTime, replace, timeEl } from "./dom.js";
+import { formatCompact, formatExact, h, relativeTime, replace, timeEl } from "./dom.js";
 import { createKeyDialog, rotateDialog, scopesDialog } from "./key-dialogs.js";
 import { scopeLabel } from "./scopes.js";
 import { confirmAction, empty, errorBox, loading, menuButton, toast } from "./ui.js";
@@ -138,7 +138,7 @@ export function renderKeys(ctx) {
     const at = new Date(key.expires_at);
     return h("div", { class: "time-stack" },
       h("time", { datetime: at.toISOString(), title: formatExact(key.expires_at) }, relativeTime(at)),
-      h("span", { class: "time-exact" }, formatExact(key.expires_at)));
+      h("span", { class: "time-exact" }, formatCompact(key.expires_at)));
   }
 
   function toggle(key) {

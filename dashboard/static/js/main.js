@@ -7,9 +7,11 @@ import { h, replace } from "./dom.js";
 import { renderKeys } from "./keys.js";
 import { showLicenseBanner } from "./license.js";
 import { renderUsage } from "./usage.js";
+import { renderEvents } from "./events.js";
+import { renderWebhooks } from "./webhooks.js";
 import { errorBox, loading } from "./ui.js";
 
-const PAGES = { keys: renderKeys, "audit-log": renderAudit, usage: renderUsage };
+const PAGES = { keys: renderKeys, "audit-log": renderAudit, usage: renderUsage, webhooks: renderWebhooks, events: renderEvents };
 const LAST_IDENTITY = "lw.dev.last";
 
 const config = JSON.parse(document.getElementById("lw-config").textContent);

@@ -95,7 +95,7 @@ function chart(prepared) {
     "div",
     { class: "chart" },
     h("div", { class: "chart-body" },
-      h("div", { class: "chart-y", "aria-hidden": "true" }, [max, max / 2, 0].map((value) => h("span", {}, number.format(value)))),
+      h("div", { class: "chart-y", "aria-hidden": "true" }, [max, max / 2, 0].map((value) => h("span", {}, Number.isInteger(value) ? number.format(value) : ""))),
       h("div", { class: "chart-area" }, h("div", { class: "chart-grid", "aria-hidden": "true" }), plot)),
     h("div", { class: "chart-x", "aria-hidden": "true" }, xLabels),
     readout,
@@ -139,8 +139,8 @@ export function renderUsage(ctx) {
       const last = prepared.days[prepared.days.length - 1];
       const summary = h("div", { class: "stats" },
         h("div", { class: "stat" }, h("p", { class: "stat-label" }, "Total requests"), h("p", { class: "stat-value", id: "usage-total" }, number.format(prepared.total))),
-        h("div", { class: "stat" }, h("p", { class: "stat-label" }, "Range"), h("p", { class: "stat-value stat-value-small", id: "usage-range" }, `${longDate.format(dayDate(first))} – ${longDate.format(dayDate(last))}`)),
-        h("div", { class: "stat" }, h("p", { class: "stat-label" }, "Keys used"), h("p", { class: "stat-value" }, number.format(prepared.keys.length))));
+        h("div", { class: "stat" }, h("p", { class: "stat-label" }, "Keys used"), h("p", { class: "stat-value" }, number.format(prepared.keys.length))),
+        h("div", { class: "stat stat-range" }, h("p", { class: "stat-label" }, "Range"), h("p", { class: "stat-value stat-value-small", id: "usage-range" }, `${longDate.format(dayDate(first))} – ${longDate.format(dayDate(last))}`)));
       if (!data.length) {
         replace(slot, summary, empty("No requests yet", `Requests made with this organization's keys in the last ${days} days appear here, per key and day.`,
           ctx.isAdmin ? h("a", { class: "button", href: "/dashboard/keys" }, "Go to API keys") : null));

@@ -1,0 +1,93 @@
+"""Webhooks and events pages in Chromium, with a real receiver on loopback and the deliverer."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import expect
+
+from core.extensions import db
+from tenants.delivery import Deliverer
+from tenants.outbound import Sender
+from tenants.secretbox import SecretBox
+from tests.events.receiver import Receiver
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    server = Receiver(status=503, answer=b"maintenance window")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def deliverer(app) -> Iterator[Deliverer]:
+    worker = Deliverer(db.engine, SecretBox(app.config["SECRET_KEY"]), Sender(True), concurrency=2)
+    yield worker
+    worker.close()
+
+
+def test_endpoint_secret_once_test_event_deliveries_and_retry(
+    dashboard, org_id, receiver, deliverer
+):
+    page = dashboard.page
+    dashboard.sign_in(org_id)
+    dashboard.open("/dashboard/webhooks")
+    expect(page.get_by_text("No endpoints yet")).to_be_visible()
+    page.get_by_role("button", name="Add endpoint").click()
+    dialog = page.get_by_role("dialog", name="Add a webhook endpoint")
+    dialog.get_by_label("Endpoint URL").fill(receiver.url)
+    dialog.get_by_label("All events").uncheck()
+    dialog.get_by_label("license.updated", exact=True).check()
+    dialog.get_by_label("key.revoked", exact=True).check()
+    dialog.get_by_role("button", name="Add endpoint").click()
+
+    shown = page.locator("dialog.dialog-secret")
+    secret = shown.get_by_test_id("new-key").input_value()
+    assert secret.startswith("whsec_")
+    shown.get_by_role("button", name="Done, I have stored it").click()
+    expect(page.locator("dialog")).to_have_count(0)
+    assert secret not in page.content()
+    row = page.locator("#webhooks-table tbody tr")
+    expect(row).to_have_count(1)
+    expect(row.locator(".chip")).to_have_text(["key.revoked", "license.updated"])
+
+    page.get_by_role("button", name=f"Actions for {receiver.url}").click()
+    page.get_by_role("menuitem", name="Send test event").click()
+    deliveries = page.locator("#deliveries-table tbody tr")
+    expect(deliveries).to_have_count(1)
+    assert deliverer.run_once() == 1 and receiver.wait_for(1)
+    page.get_by_role("button", name="Refresh").click()
+    expect(deliveries.locator("td[data-label=Answer]")).to_contain_text("503")
+    expect(deliveries.locator("td[data-label=Answer]")).to_contain_text("maintenance window")
+    expect(deliveries.locator("td[data-label=Duration]")).to_have_text(re.compile(r"^\d+ ms$"))
+    expect(deliveries.locator("td[data-label=Attempts]")).to_have_text("1")
+
+    receiver.status = 200
+    deliveries.get_by_role("button", name=re.compile("^Retry delivery of evt_")).click()
+    expect(page.locator(".toast", has_text="queued again")).to_be_visible()
+    assert deliverer.run_once() == 1 and receiver.wait_for(2)
+    page.get_by_role("button", name="Refresh").click()
+    expect(deliveries.locator(".badge")).to_have_text("succeeded")
+    expect(deliveries.get_by_role("button", name=re.compile("^Retry"))).to_have_count(0)
+
+    dashboard.open("/dashboard/events")
+    table = page.locator("#events-table")
+    expect(table).to_contain_text("webhook.test")
+    page.get_by_label("Type").select_option("key.created")
+    expect(page.get_by_text("No key.created events so far.")).to_be_visible()
+
+
+def test_events_page_names_the_key(dashboard, org_id):
+    page = dashboard.page
+    dashboard.sign_in(org_id)
+    secret = dashboard.create_key('<b>bold</b> "key"')
+    dashboard.open("/dashboard/events")
+    row = page.locator("#events-table tr[data-event-type='key.created']")
+    expect(row).to_have_count(1)
+    expect(row.locator("summary")).to_have_text(f'<b>bold</b> "key" …{secret[-4:]}')
+    assert page.locator("#events-table b").count() == 0
