@@ -36,6 +36,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -54,6 +55,9 @@ CONFIGURATIONS = {
     "text": {"LOG_LEVEL": "INFO", "LOG_FORMAT": "text"},
     "json": {"LOG_LEVEL": "INFO", "LOG_FORMAT": "json"},
     "warning": {"LOG_LEVEL": "WARNING", "LOG_FORMAT": "text"},
+    # The default configuration plus /metrics, as gunicorn runs it: prometheus-client in
+    # multiprocess mode (its values in memory-mapped files; the folder is made per run).
+    "metrics": {"LOG_LEVEL": "INFO", "LOG_FORMAT": "text", "METRICS_TOKEN": "bench-metrics"},
 }
 # Routes: (name, path, header factory name, expected status)
 ROUTES = {
@@ -67,18 +71,22 @@ ROUTES_BY_CONFIGURATION = {
     "text": list(ROUTES),
     "json": list(ROUTES),
     "warning": ["health"],
+    "metrics": ["health"],
 }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=200, help="measured per route")
-    parser.add_argument("--warmup", type=int, default=100)
+    parser.add_argument("--warmup", type=int, default=200)
     parser.add_argument("--runs", type=int, default=2, help="callgrind runs per configuration")
     parser.add_argument(
         "--configurations",
         default=",".join(CONFIGURATIONS),
         help="comma-separated subset of: " + ", ".join(CONFIGURATIONS),
+    )
+    parser.add_argument(
+        "--jobs", type=int, default=1, help="callgrind processes at once (counts do not change)"
     )
     parser.add_argument("--inner", help=argparse.SUPPRESS)
     parser.add_argument("--instance", help=argparse.SUPPRESS)
@@ -104,21 +112,34 @@ def outer(args: argparse.Namespace) -> None:
     env = common_env(instance)
     key, broken = prepare_store(env)
     env["BENCH_KEY"], env["BENCH_BROKEN_KEY"] = key, broken
-    runs: list[dict[tuple[str, str], float]] = []
-    for run in range(args.runs):
-        counts: dict[tuple[str, str], float] = {}
-        counts[("bare", "bare")] = measure(env, instance, "bare", ["bare"], args, run)["bare"]
-        for configuration in args.configurations.split(","):
-            routes = ROUTES_BY_CONFIGURATION[configuration]
-            for route, value in measure(env, instance, configuration, routes, args, run).items():
-                counts[(configuration, route)] = value
-        runs.append(counts)
+    jobs = [
+        (
+            run,
+            configuration,
+            ["bare"] if configuration == "bare" else ROUTES_BY_CONFIGURATION[configuration],
+        )
+        for run in range(args.runs)
+        for configuration in ["bare", *args.configurations.split(",")]
+    ]
+    with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        measured = pool.map(lambda job: (job, measure(env, instance, *job[1:], args, job[0])), jobs)
+        runs: list[dict[tuple[str, str], float]] = [{} for _ in range(args.runs)]
+        for (run, configuration, _routes), values in measured:
+            for route, value in values.items():
+                runs[run][(configuration, route)] = value
     report(runs, args)
+
+
+# What the measured process inherits: nothing of the caller's environment but these, so every
+# run starts with the same environment (its size moves the stack, hence memory layout and
+# instruction counts). The instance path and the keys have fixed lengths.
+INHERITED = ("PATH", "HOME", "VIRTUAL_ENV")
 
 
 def common_env(instance: str) -> dict[str, str]:
     return {
-        **os.environ,
+        **{name: os.environ[name] for name in INHERITED if name in os.environ},
+        "LANG": "C.UTF-8",
         "LOOPWAVE_INSTANCE_PATH": instance,
         "LOOPWAVE_IGNORE_DOTENV": "1",
         "DATABASE_URL": f"sqlite:///{instance}/bench.db",
@@ -158,13 +179,7 @@ def measure(
     out = Path(instance) / f"callgrind.{configuration}.{run}"
     log_path = Path(instance) / f"requests.{configuration}.{run}.log"
     command = [
-        valgrind(),
-        "--tool=callgrind",
-        "--collect-atstart=no",
-        f"--toggle-collect={MARKER}",
-        f"--dump-after={MARKER}",
-        f"--callgrind-out-file={out}.%p",
-        sys.executable,
+        *callgrind_command(f"{out}.%p"),
         __file__,
         "--inner",
         configuration,
@@ -175,7 +190,11 @@ def measure(
         "--warmup",
         str(args.warmup),
     ]
-    overrides = CONFIGURATIONS.get(configuration, {})
+    overrides = dict(CONFIGURATIONS.get(configuration, {}))
+    if "METRICS_TOKEN" in overrides:
+        metrics_dir = Path(instance) / f"prometheus.{run}"
+        metrics_dir.mkdir(exist_ok=True)
+        overrides["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
     with open(log_path, "wb") as log:
         subprocess.run(
             command,
@@ -191,6 +210,34 @@ def measure(
     if len(totals) != len(routes):
         raise RuntimeError(f"{configuration}: {len(totals)} profile parts for {len(routes)} routes")
     return {route: total / args.requests for route, total in zip(routes, totals, strict=True)}
+
+
+def callgrind_command(out_file: str) -> list[str]:
+    """This Python under callgrind, collecting only inside ``MARKER`` (one profile part per
+    call, written to ``out_file``), without address space randomisation."""
+    return [
+        *no_aslr(),
+        valgrind(),
+        "--tool=callgrind",
+        "--collect-atstart=no",
+        f"--toggle-collect={MARKER}",
+        f"--dump-after={MARKER}",
+        f"--callgrind-out-file={out_file}",
+        sys.executable,
+    ]
+
+
+def no_aslr() -> list[str]:
+    """``setarch -R``: the measured process runs without address space randomisation, so
+    its allocations land at the same addresses (and hash the same) in every run. Nothing
+    when ``setarch`` is missing or refused (some containers forbid the personality call)."""
+    setarch = shutil.which("setarch")
+    if setarch is None:
+        return []
+    command = [setarch, os.uname().machine, "-R"]
+    if subprocess.run([*command, "true"], capture_output=True).returncode != 0:
+        return []
+    return command
 
 
 def part_total(path: Path) -> int:
@@ -245,6 +292,13 @@ def report(runs: list[dict[tuple[str, str], float]], args: argparse.Namespace) -
                 verdict = f">= {target:.2f} " + ("met" if ratio >= target else "MISSED")
             else:
                 verdict = f"<= {target:,} " + ("met" if values[0] <= target else "MISSED")
+        if configuration == "metrics":
+            without = runs[0].get(("text", "health"))
+            if without:
+                extra = values[0] / without - 1
+                verdict = f"metrics cost {extra:+.2%} of text; <= 3% " + (
+                    "met" if extra <= 0.03 else "MISSED"
+                )
         if route == "health_broken":
             valid = runs[0][(configuration, "health")]
             verdict = "<= valid key " + ("met" if values[0] <= valid else "MISSED")
@@ -269,6 +323,14 @@ def inner(configuration: str, instance: str, requests: int, warmup: int) -> None
         return
     from app import create_app
 
+    if configuration == "metrics":
+        # Counts and latencies are written once a second (``tenants.metrics``): once per
+        # thousands of requests in production, but once per few requests under callgrind,
+        # where a request runs ~50x slower. As with ``QUIET_FLUSH``, that write stays out of
+        # the regions; docs/performance.md gives its cost per flush.
+        from tenants import metrics
+
+        metrics.FLUSH_SECONDS = float(QUIET_FLUSH)
     app = create_app()
     if configuration == "seed":
         seed(app)

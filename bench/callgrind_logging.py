@@ -8,7 +8,7 @@ of ``bench/callgrind.py`` (``sys.call_tracing`` as the marker, one profile part 
 - ``RequestRecord`` + ``Logger.handle`` + our formatters: the path a line takes when the
   logging configuration is not ours (a ``dictConfig``, an extra handler);
 - the direct path ``log_request`` takes when it is: the formatter's ``request_line`` and
-  ``LogHandler.write_line``; its JSON also through the standard library's ``json``;
+  ``LogHandler.write_line``;
 - a ``QueueHandler`` in front of the handler: the request thread's share, and the whole cost
   (the ``QueueListener``'s handling run inside the region, where a thread would run it);
 - structlog, natively (its own loggers, not ``logging``), when installed
@@ -34,7 +34,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.callgrind import MARKER, part_total, valgrind  # noqa: E402
+from bench.callgrind import callgrind_command, part_total  # noqa: E402
 
 LINES = 2_000
 FIELDS = {
@@ -46,24 +46,14 @@ FIELDS = {
     "tenant_id": "ten_01M8P38KFZX65KA23QEE2S9985",
     "key_id": "key_01M8P38MS0HJZX676GX2366J2S",
 }
+# The same, as ``core.logging.RequestFields`` (the duration in microseconds).
+FIELDS_US = (*list(FIELDS.values())[:4], 421, FIELDS["tenant_id"], FIELDS["key_id"])
 
 
 def main() -> None:
     out = Path(tempfile.mkdtemp(prefix="loopwave-logline-"))
-    command = [
-        valgrind(),
-        "--tool=callgrind",
-        "--collect-atstart=no",
-        f"--toggle-collect={MARKER}",
-        f"--dump-after={MARKER}",
-        f"--callgrind-out-file={out}/cg.%p",
-        sys.executable,
-        __file__,
-        "--inner",
-        str(out / "lines.log"),
-    ]
     result = subprocess.run(
-        command,
+        [*callgrind_command(f"{out}/cg.%p"), __file__, "--inner", str(out / "lines.log")],
         capture_output=True,
         text=True,
         check=True,
@@ -109,7 +99,7 @@ def inner(log_path: str) -> None:
         )  # fmt: skip
 
     def record_line() -> None:
-        logger.handle(ours.RequestRecord(time.time(), *_fields_us()))
+        logger.handle(ours.RequestRecord(time.time(), FIELDS_US))
 
     variants = []
 
@@ -145,7 +135,7 @@ def inner(log_path: str) -> None:
 
     def direct_line() -> None:
         handler = direct["handler"]
-        handler.write_line(handler.formatter.request_line(time.time(), *_fields_us()))
+        handler.write_line(handler.formatter.request_line(time.time(), FIELDS_US))
 
     variant(
         "kept: request_line + LogHandler.write_line (text)",
@@ -155,11 +145,6 @@ def inner(log_path: str) -> None:
     variant(
         "kept: request_line + LogHandler.write_line (JSON, orjson)",
         lambda: direct_setup(ours.JsonFormatter()),
-        direct_line,
-    )
-    variant(
-        "same, JSON through the standard library's json.dumps",
-        lambda: direct_setup(_StdlibJsonRequestLine()),
         direct_line,
     )
     listener_queue: queue.SimpleQueue = queue.SimpleQueue()
@@ -220,18 +205,6 @@ def _repeat(line, count: int) -> None:
         line()
 
 
-def _fields_us() -> tuple:
-    return (
-        FIELDS["request_id"],
-        FIELDS["method"],
-        FIELDS["path"],
-        FIELDS["status"],
-        421,
-        FIELDS["tenant_id"],
-        FIELDS["key_id"],
-    )
-
-
 class _StdlibJsonFormatter(logging.Formatter):
     """The JSON formatter the app had before (``json.dumps``, a ``datetime`` per record)."""
 
@@ -242,39 +215,8 @@ class _StdlibJsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
-        for field in FIELDS:
-            if hasattr(record, field):
-                entry[field] = getattr(record, field)
+        entry.update({name: getattr(record, name) for name in FIELDS})
         return json.dumps(entry, default=str)
-
-
-class _StdlibJsonRequestLine(logging.Formatter):
-    """``JsonFormatter.request_line`` with ``json.dumps`` in place of orjson (the time
-    string as cheap as there: formatted once per second)."""
-
-    def __init__(self):
-        super().__init__()
-        self._second, self._text = -1, ""
-
-    def request_line(self, created, request_id, method, path, status, duration_us, tenant, key):
-        if int(created) != self._second:
-            self._second = int(created)
-            self._text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(created))
-        return json.dumps(
-            {
-                "time": f"{self._text}.{int((created % 1) * 1000):03d}+00:00",
-                "level": "INFO",
-                "logger": "loopwave.request",
-                "message": f"{method} {path} {status}",
-                "request_id": request_id,
-                "method": method,
-                "path": path,
-                "status": status,
-                "duration_ms": duration_us / 1000,
-                "tenant_id": tenant,
-                "key_id": key,
-            }
-        )
 
 
 if __name__ == "__main__":

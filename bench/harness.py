@@ -160,7 +160,8 @@ def print_table(
             for name, values in samples.items()
         }
     goal_by_name = dict(goals)
-    print(f"{'target':<52} {'req/s':>9} {'ratio':>7}  goal")
+    spread = "" if samples is None else f" {'rounds min-max':>15} {'p25-p75':>10}"
+    print(f"{'target':<52} {'req/s':>9} {'ratio':>7}{spread}  goal")
     for name, rps in results.items():
         goal = goal_by_name.get(name)
         verdict = (
@@ -168,7 +169,23 @@ def print_table(
             if goal is None
             else (f">= {goal:.2f} " + ("met" if ratios[name] >= goal else "MISSED"))
         )
-        print(f"{name:<52} {rps:>9.0f} {ratios[name]:>6.2f}x  {verdict}")
+        cells = "" if samples is None else _ratio_spread(samples[name], samples[baseline])
+        print(f"{name:<52} {rps:>9.0f} {ratios[name]:>6.2f}x{cells}  {verdict}")
+
+
+def _ratio_spread(values: list[float], baseline: list[float]) -> str:
+    """The per-round ratios' range and interquartile range: how far to trust the median."""
+    ratios = sorted(rps / base for rps, base in zip(values, baseline, strict=True))
+    if len(ratios) < 2:
+        return f" {'':>15} {'':>10}"
+    low, high = statistics.quantiles(ratios, n=4)[0], statistics.quantiles(ratios, n=4)[2]
+    return f" {ratios[0]:>7.2f}-{ratios[-1]:<7.2f} {low:>4.2f}-{high:<5.2f}"
+
+
+def load_average() -> str:
+    """The machine's 1/5/15-minute load average: a shared machine's wall clock depends on it."""
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.1f} / {five:.1f} / {fifteen:.1f} ({os.cpu_count()} cores)"
 
 
 def _print_round_ratios(samples: dict[str, list[float]], baseline: str) -> None:

@@ -23,7 +23,13 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.harness import Server, alternating_samples, flask_cli, print_table  # noqa: E402
+from bench.harness import (  # noqa: E402
+    Server,
+    alternating_samples,
+    flask_cli,
+    load_average,
+    print_table,
+)
 
 
 def main() -> None:
@@ -88,7 +94,9 @@ def main() -> None:
                 f"{app.url}/api/v1/health",
                 {"x-tenant-api-key": broken, "X-Bench": "expect_errors"},
             )
+        load_before = load_average()
         samples = alternating_samples(targets, rounds=args.rounds, seconds=args.seconds)
+        print(f"before the rounds: {load_before}; after: {load_average()}")
         print(
             f"gunicorn 2 sync workers, wrk 2 threads x 8 connections, {args.rounds} alternating"
             f" rounds of {args.seconds}s, {os.cpu_count()} cores; request log on (INFO)"

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 from collections.abc import Callable
 from functools import wraps
+from inspect import CO_COROUTINE
+from types import FunctionType, MethodType
 from typing import Any, NoReturn, TypeVar
 
 from flask import Flask, Request, Response, current_app, request
@@ -73,11 +76,35 @@ class NoRedirectMap(Map):
 
 
 class LoopwaveFlask(Flask):
-    """Flask, with JSON through orjson (``core.jsonprovider``) and no routing redirects
-    (``NoRedirectMap``)."""
+    """Flask, with JSON through orjson (``core.jsonprovider``), no routing redirects
+    (``NoRedirectMap``) and a cheaper answer to "is this hook or view a coroutine function?"
+    (``ensure_sync``)."""
 
     json_provider_class = OrjsonProvider
     url_map_class = NoRedirectMap
+
+    def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        """``Flask.ensure_sync``, the documented place to change how views and hooks are run.
+
+        Flask asks ``inspect.iscoroutinefunction`` of every hook and view on every request.
+        For a plain function (or a method of one) the answer is its code's
+        ``CO_COROUTINE`` flag, read here directly; nothing is remembered between calls.
+        Anything else (a partial, a callable object), and every function on Python 3.12 and
+        later (where ``inspect.markcoroutinefunction`` can mark a plain function), takes
+        Flask's own path.
+        """
+        plain = func.__func__ if type(func) is MethodType else func
+        if (
+            type(plain) is FunctionType
+            and not plain.__code__.co_flags & CO_COROUTINE
+            and not _COROUTINE_MARKS
+        ):
+            return func
+        return super().ensure_sync(func)
+
+
+# Python 3.12+ lets a plain function be marked a coroutine function without its code saying so.
+_COROUTINE_MARKS = hasattr(inspect, "markcoroutinefunction")
 
 
 class SealedNullSession(NullSession):

@@ -52,29 +52,31 @@ request_log = logging.getLogger(REQUEST_LOGGER)
 # "000" to "999": milliseconds and microseconds as text by lookup, not by a format spec.
 _PAD3 = [f"{number:03d}" for number in range(1000)]
 
+# The fields of one request line, in this order: request id, method, path, status (None when
+# the application answered nothing), duration in microseconds, tenant id, key id.
+RequestFields = tuple[str | None, str, str, int | None, int, str | None, str | None]
+
 
 class RequestRecord(logging.LogRecord):
     """The ``LogRecord`` of one request line: a standard record, plus ``FIELDS``
     (``duration_ms`` a float with microsecond resolution)."""
 
-    def __init__(
-        self,
-        created: float,
-        request_id: str | None,
-        method: str,
-        path: str,
-        status: int | None,
-        duration_us: int,
-        tenant_id: str | None,
-        key_id: str | None,
-    ):
-        message = request_message(request_id, method, path, status, duration_us, tenant_id, key_id)
+    def __init__(self, created: float, fields: RequestFields):
         super().__init__(
-            REQUEST_LOGGER, logging.INFO, __file__, 0, message, None, None, "log_request"
+            REQUEST_LOGGER,
+            logging.INFO,
+            __file__,
+            0,
+            request_message(fields),
+            None,
+            None,
+            "log_request",
         )
         # The time the line's fields were read, so both ways of writing it agree.
         self.created = created
         self.msecs = int((created - int(created)) * 1000) + 0.0
+        self.request_fields = fields
+        request_id, method, path, status, duration_us, tenant_id, key_id = fields
         self.request_id = request_id
         self.method = method
         self.path = path
@@ -84,16 +86,9 @@ class RequestRecord(logging.LogRecord):
         self.key_id = key_id
 
 
-def request_message(
-    request_id: str | None,
-    method: str,
-    path: str,
-    status: int | None,
-    duration_us: int,
-    tenant_id: str | None,
-    key_id: str | None,
-) -> str:
+def request_message(fields: RequestFields) -> str:
     """The message of a request line in text: every field, ``-`` for an absent one."""
+    request_id, method, path, status, duration_us, tenant_id, key_id = fields
     return (
         f"{method} {path} {'-' if status is None else status}"
         f" {duration_us // 1000}.{_PAD3[duration_us % 1000]}ms request_id={request_id}"
@@ -101,20 +96,24 @@ def request_message(
     )
 
 
-class _SecondsCache:
-    """``time.strftime`` of the current second, formatted once per second."""
+class _Clock:
+    """A record's time as text: ``time.strftime`` of its second, rendered once per second,
+    then its milliseconds (as ``LogRecord.msecs`` computes them) between ``separator`` and
+    ``suffix``."""
 
-    def __init__(self, render: Callable[[int], str]) -> None:
+    def __init__(self, render: Callable[[int], str], separator: str, suffix: str = "") -> None:
         self._render = render
-        self.second = -1
-        self.text = ""
+        self._separator = separator
+        self._suffix = suffix
+        self._second = -1
+        self._text = ""
 
-    def __call__(self, created: float) -> str:
+    def stamp(self, created: float) -> str:
         second = int(created)
-        if second != self.second:
-            self.text = self._render(second)
-            self.second = second
-        return self.text
+        if second != self._second:
+            self._text = self._render(second)
+            self._second = second
+        return f"{self._text}{self._separator}{_PAD3[int((created - second) * 1000)]}{self._suffix}"
 
 
 class LineFormatter(logging.Formatter):
@@ -123,14 +122,14 @@ class LineFormatter(logging.Formatter):
 
     def __init__(self) -> None:
         super().__init__(TEXT_FORMAT)
-        self._seconds = _SecondsCache(
-            lambda second: time.strftime(self.default_time_format, self.converter(second))
+        self._clock = _Clock(
+            lambda second: time.strftime(self.default_time_format, self.converter(second)), ","
         )
 
     def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802 - logging's name
         if datefmt:
             return super().formatTime(record, datefmt)
-        return f"{self._seconds(record.created)},{int(record.msecs):03d}"
+        return self._clock.stamp(record.created)
 
     def format(self, record: logging.LogRecord) -> str:
         if record.exc_info or record.exc_text or record.stack_info:
@@ -139,28 +138,10 @@ class LineFormatter(logging.Formatter):
         record.asctime = asctime = self.formatTime(record)
         return f"{asctime} {record.levelname} {record.name} {message}"
 
-    def request_line(
-        self,
-        created: float,
-        request_id: str | None,
-        method: str,
-        path: str,
-        status: int | None,
-        duration_us: int,
-        tenant_id: str | None,
-        key_id: str | None,
-    ) -> str:
+    def request_line(self, created: float, fields: RequestFields) -> str:
         """What ``format`` makes of the ``RequestRecord`` of these fields, without the
-        record (``request_message``, inlined: this runs on every request)."""
-        second = int(created)
-        seconds = self._seconds
-        asctime = seconds.text if second == seconds.second else seconds(created)
-        return (
-            f"{asctime},{_PAD3[int((created - second) * 1000)]} INFO {REQUEST_LOGGER}"
-            f" {method} {path} {'-' if status is None else status}"
-            f" {duration_us // 1000}.{_PAD3[duration_us % 1000]}ms request_id={request_id}"
-            f" tenant_id={tenant_id or '-'} key_id={key_id or '-'}"
-        )
+        record."""
+        return f"{self._clock.stamp(created)} INFO {REQUEST_LOGGER} {request_message(fields)}"
 
 
 class JsonFormatter(logging.Formatter):
@@ -169,24 +150,15 @@ class JsonFormatter(logging.Formatter):
 
     def __init__(self) -> None:
         super().__init__()
-        self._seconds = _SecondsCache(
-            lambda second: time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+        self._clock = _Clock(
+            lambda second: time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second)), ".", "+00:00"
         )
 
     def format(self, record: logging.LogRecord) -> str:
         if isinstance(record, RequestRecord) and not (record.exc_info or record.stack_info):
-            return self.request_line(
-                record.created,
-                record.request_id,
-                record.method,
-                record.path,
-                record.status,
-                round(record.duration_ms * 1000),
-                record.tenant_id,
-                record.key_id,
-            )
+            return self.request_line(record.created, record.request_fields)
         entry = {
-            "time": f"{self._seconds(record.created)}.{int(record.msecs):03d}+00:00",
+            "time": self._clock.stamp(record.created),
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
@@ -200,24 +172,12 @@ class JsonFormatter(logging.Formatter):
             entry["stack"] = self.formatStack(record.stack_info)
         return orjson.dumps(entry, default=str).decode()
 
-    def request_line(
-        self,
-        created: float,
-        request_id: str | None,
-        method: str,
-        path: str,
-        status: int | None,
-        duration_us: int,
-        tenant_id: str | None,
-        key_id: str | None,
-    ) -> str:
+    def request_line(self, created: float, fields: RequestFields) -> str:
         """What ``format`` makes of the ``RequestRecord`` of these fields, without the record."""
-        second = int(created)
-        seconds = self._seconds
-        utc = seconds.text if second == seconds.second else seconds(created)
+        request_id, method, path, status, duration_us, tenant_id, key_id = fields
         return orjson.dumps(
             {
-                "time": f"{utc}.{_PAD3[int((created - second) * 1000)]}+00:00",
+                "time": self._clock.stamp(created),
                 "level": "INFO",
                 "logger": REQUEST_LOGGER,
                 "message": f"{method} {path} {'-' if status is None else status}",
@@ -313,21 +273,21 @@ def log_request(environ: dict[str, Any], answered: list[str], started_ns: int) -
         # WSGI carries the path as latin-1 text; Werkzeug decodes it as UTF-8 the same way.
         path = path.encode("latin-1").decode("utf-8", "replace")
     path = redact_keys(path)
-    rid = environ.get(REQUEST_ID)
-    method = environ.get("REQUEST_METHOD", "")
-    status = int(answered[0][:3]) if answered else None
-    tenant_id = None if caller is None else caller.tenant_id
-    key_id = None if caller is None else caller.key_id
+    fields: RequestFields = (
+        environ.get(REQUEST_ID),
+        environ.get("REQUEST_METHOD", ""),
+        path,
+        int(answered[0][:3]) if answered else None,
+        duration_us,
+        None if caller is None else caller.tenant_id,
+        None if caller is None else caller.key_id,
+    )
     handler = _direct_handler()
     if handler is not None:
         # ``_direct_handler`` returns a handler only when its formatter is one of ours.
-        line = handler.formatter.request_line(  # type: ignore[union-attr]
-            created, rid, method, path, status, duration_us, tenant_id, key_id
-        )
+        line = handler.formatter.request_line(created, fields)  # type: ignore[union-attr]
         handler.write_line(line)
     else:
         # ``Logger.handle``, not ``Logger.info``: the record is complete, so the caller
         # lookup of ``Logger._log`` would be work thrown away.
-        request_log.handle(
-            RequestRecord(created, rid, method, path, status, duration_us, tenant_id, key_id)
-        )
+        request_log.handle(RequestRecord(created, fields))

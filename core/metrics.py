@@ -27,13 +27,24 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
+from prometheus_client.core import HistogramMetricFamily
 from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session
 
 from core.errors import error_response
 from core.extensions import db
 from tenants import delivery
-from tenants.metrics import LATENCY, TALLY, database_error, enable, webhook_backlog
+from tenants.metrics import (
+    LATENCY_HELP,
+    LATENCY_IN_BUCKET_NAME,
+    LATENCY_LES,
+    LATENCY_NAME,
+    LATENCY_SUM_NAME,
+    TALLY,
+    database_error,
+    enable,
+    webhook_backlog,
+)
 
 ROUTE = "loopwave.route"  # environ key: the matched rule, e.g. "/api/v1/chats/<chat_id>/messages"
 UNMATCHED = "unmatched"  # no route matched (404, 405) or refused before routing (413, 431)
@@ -49,7 +60,6 @@ class RequestMetrics:
 
     def __init__(self, wsgi_app: Callable[..., Iterable[bytes]]):
         self.wsgi_app = wsgi_app
-        self._latency: dict[str, Any] = {}  # route -> its histogram child
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         started = time.perf_counter()
@@ -60,17 +70,14 @@ class RequestMetrics:
             return start_response(status, headers, exc_info)
 
         body = self.wsgi_app(environ, start)
+        finished = time.perf_counter()
         method = environ.get("REQUEST_METHOD", "")
         labels = (
             environ.get(ROUTE) or UNMATCHED,
             method if method in METHODS else "other",
             answered[0] if answered else "500",
         )
-        latency = self._latency.get(labels[0])
-        if latency is None:
-            latency = self._latency[labels[0]] = LATENCY.labels(labels[0])
-        latency.observe(time.perf_counter() - started)
-        TALLY.count_request(labels, time.monotonic())
+        TALLY.count_request(labels, finished, finished - started)
         return body
 
 
@@ -117,9 +124,48 @@ def _read_webhook_backlog() -> None:
 
 def _registry() -> CollectorRegistry:
     """Every worker's values under gunicorn (a registry per scrape, as prometheus-client's
-    multiprocess documentation prescribes); this process's own otherwise."""
-    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        return REGISTRY
-    registry = CollectorRegistry()
-    multiprocess.MultiProcessCollector(registry)
+    multiprocess documentation prescribes); this process's own otherwise. Either way with the
+    latency histogram rebuilt from its counters (``LatencyHistogram``)."""
+    source: Any = REGISTRY
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        source = multiprocess.MultiProcessCollector(None)
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(LatencyHistogram(source))
     return registry
+
+
+class LatencyHistogram:
+    """A collector passing on ``source``'s metrics, with the two counters the processes write
+    the latency histogram to (``tenants.metrics``: per route, requests per bucket and the sum
+    of their latencies) turned into the histogram ``loopwave_http_request_duration_seconds``:
+    cumulative ``_bucket`` series, ``_count`` and ``_sum``."""
+
+    def __init__(self, source: Any):
+        self._source = source
+
+    def collect(self) -> Iterable[Any]:
+        in_bucket: dict[str, dict[str, float]] = {}
+        sums: dict[str, float] = {}
+        for family in self._source.collect():
+            if family.name not in (LATENCY_IN_BUCKET_NAME, LATENCY_SUM_NAME):
+                yield family
+                continue
+            for sample in family.samples:
+                if not sample.name.endswith("_total"):  # ``_created``: not part of a histogram
+                    continue
+                route = sample.labels["route"]
+                if family.name == LATENCY_SUM_NAME:
+                    sums[route] = sums.get(route, 0.0) + sample.value
+                else:
+                    counts = in_bucket.setdefault(route, {})
+                    le = sample.labels["le"]
+                    counts[le] = counts.get(le, 0.0) + sample.value
+        histogram = HistogramMetricFamily(LATENCY_NAME, LATENCY_HELP, labels=["route"])
+        for route in sorted(in_bucket.keys() | sums.keys()):
+            counts = in_bucket.get(route, {})
+            cumulative, buckets = 0.0, []
+            for le in LATENCY_LES:
+                cumulative += counts.get(le, 0.0)
+                buckets.append((le, cumulative))
+            histogram.add_metric([route], buckets, sum_value=sums.get(route, 0.0))
+        yield histogram

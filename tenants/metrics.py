@@ -7,7 +7,8 @@ Under gunicorn each worker builds the app after the fork (no ``preload_app``), s
 state (``TALLY``) and its flusher thread always belong to the serving process.
 
 Counts are written in batches: in multiprocess mode each prometheus-client value update is a
-locked write to a memory-mapped file, so request and key-cache counts are added up in the process
+locked write to a memory-mapped file, so request counts, latencies and key-cache counts are added
+up in the process
 (``Tally``) and written after a request once ``FLUSH_SECONDS`` have passed, from a daemon thread
 when the worker is idle, and by the worker answering a scrape before it answers.
 """
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import threading
 import time
+from bisect import bisect_left
 from typing import Any
 
 from prometheus_client import Counter, Gauge, Histogram
@@ -25,12 +27,24 @@ REQUESTS = Counter(
     "HTTP requests answered, by route template, method and status",
     ["route", "method", "status"],
 )
-LATENCY = Histogram(
-    "loopwave_http_request_duration_seconds",
-    "Time from the request reaching the application to its response starting, by route",
-    ["route"],
-    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
+# The latency histogram, ``loopwave_http_request_duration_seconds`` by route. Observing a
+# prometheus-client ``Histogram`` in multiprocess mode costs two locked writes to a memory-mapped
+# file per request, more than all the rest of the metrics together; so each process adds its
+# observations up (``Tally``) and writes, per flush, how many fell in each bucket (not
+# cumulative; "+Inf" last) and their sum to these two counters, which every scrape turns back
+# into the histogram (``core.metrics.LatencyHistogram``). They are never exposed themselves.
+LATENCY_NAME = "loopwave_http_request_duration_seconds"
+LATENCY_HELP = "Time from the request reaching the application to its response starting, by route"
+LATENCY_BOUNDS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+LATENCY_LES = (*(repr(bound) for bound in LATENCY_BOUNDS), "+Inf")
+LATENCY_IN_BUCKET_NAME = f"{LATENCY_NAME}_in_bucket"
+LATENCY_SUM_NAME = f"{LATENCY_NAME}_added"
+LATENCY_IN_BUCKET = Counter(
+    LATENCY_IN_BUCKET_NAME,
+    "Requests whose latency fell in the bucket ending at le (not cumulative)",
+    ["route", "le"],
 )
+LATENCY_SUM = Counter(LATENCY_SUM_NAME, "Latencies added up, by route", ["route"])
 AUTH_FAILURES = Counter(
     "loopwave_auth_failures",
     "Refused credentials and permissions, by reason (the SPEC error code)",
@@ -81,18 +95,28 @@ _enabled = False
 
 
 class Tally:
-    """This process's counts not yet written to prometheus-client's values."""
+    """This process's counts not yet written to prometheus-client's values. Times are
+    ``time.perf_counter()`` readings."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.requests: dict[tuple[str, str, str], int] = {}
+        # route -> requests per latency bucket (LATENCY_LES), then the sum of their latencies
+        self.latency: dict[str, list[float]] = {}
         self.key_cache = [0, 0]  # hits, misses
-        self.flushed_at = time.monotonic()
+        self.flushed_at = time.perf_counter()
         self.flusher_started = False
 
-    def count_request(self, labels: tuple[str, str, str], now: float) -> None:
+    def count_request(self, labels: tuple[str, str, str], now: float, seconds: float) -> None:
+        """One request of ``labels`` (route, method, status) that took ``seconds``."""
+        bucket = bisect_left(LATENCY_BOUNDS, seconds)  # the first bound >= seconds
         with self.lock:
             self.requests[labels] = self.requests.get(labels, 0) + 1
+            observed = self.latency.get(labels[0])
+            if observed is None:
+                observed = self.latency[labels[0]] = [0.0] * (len(LATENCY_LES) + 1)
+            observed[bucket] += 1
+            observed[-1] += seconds
         if now - self.flushed_at >= FLUSH_SECONDS:
             self.flush()
         elif not self.flusher_started:
@@ -101,10 +125,16 @@ class Tally:
     def flush(self) -> None:
         with self.lock:
             requests, self.requests = self.requests, {}
+            latency, self.latency = self.latency, {}
             (hits, misses), self.key_cache = self.key_cache, [0, 0]
-            self.flushed_at = time.monotonic()
+            self.flushed_at = time.perf_counter()
         for labels, count in requests.items():
             REQUESTS.labels(*labels).inc(count)
+        for route, observed in latency.items():
+            for le, in_bucket in zip(LATENCY_LES, observed, strict=False):
+                if in_bucket:
+                    LATENCY_IN_BUCKET.labels(route, le).inc(in_bucket)
+            LATENCY_SUM.labels(route).inc(observed[-1])
         if hits:
             KEY_CACHE.labels("hit").inc(hits)
         if misses:
@@ -118,7 +148,7 @@ class Tally:
     def _flush_periodically(self) -> None:
         while True:
             time.sleep(FLUSH_SECONDS)
-            if time.monotonic() - self.flushed_at >= FLUSH_SECONDS:
+            if time.perf_counter() - self.flushed_at >= FLUSH_SECONDS:
                 self.flush()
 
 

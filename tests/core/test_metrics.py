@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 
 from app import create_app
 from core.extensions import db
+from core.metrics import LatencyHistogram
 from tenants import metrics
 from tenants.redis_signal import RedisSignal
 from tests.redis_service import RUN_NAMESPACE, PrivateRedis
@@ -73,6 +75,12 @@ def test_requests_are_counted_by_route_template_status_and_timed(client, api_key
     assert delta("loopwave_http_requests_total", **health) == 3
     assert delta("loopwave_http_request_duration_seconds_count", route="/api/v1/health") == 3
     assert delta("loopwave_http_request_duration_seconds_sum", route="/api/v1/health") > 0
+    buckets = [
+        delta("loopwave_http_request_duration_seconds_bucket", route="/api/v1/health", le=le)
+        for le in metrics.LATENCY_LES
+    ]
+    assert buckets == sorted(buckets) and buckets[-1] == 3  # cumulative, "+Inf" holds all
+    assert all(name != metrics.LATENCY_IN_BUCKET_NAME + "_total" for name, _ in after)
     thread = "/api/v1/chats/<chat_id>/messages"  # the template, never the id
     assert (
         sum(
@@ -141,6 +149,35 @@ def test_the_signal_reports_channel_health_and_the_lag_of_each_announcement(clie
     assert value(after, "loopwave_invalidation_lag_seconds_count") == lags_before + 1
     assert reader.heard() is False  # the subscription's connection is gone
     assert value(scrape(client), "loopwave_invalidation_channel_healthy") == 0
+
+
+def test_latencies_land_in_their_buckets():
+    """The histogram rebuilt from the processes' counts: each latency in the first bucket
+    whose bound is at least as large, cumulative, with its count and sum."""
+    route = "/test/latency-buckets"
+    tally = metrics.Tally()
+    for seconds in (0.0005, 0.001, 0.003, 0.003, 7.0):
+        tally.count_request((route, "GET", "200"), 0.0, seconds)
+    tally.flush()
+    (histogram,) = [
+        family
+        for family in LatencyHistogram(REGISTRY).collect()
+        if family.name == "loopwave_http_request_duration_seconds"
+    ]
+    assert histogram.type == "histogram"
+    samples = {
+        (sample.name, sample.labels.get("le")): sample.value
+        for sample in histogram.samples
+        if sample.labels["route"] == route
+    }
+    bucket = "loopwave_http_request_duration_seconds_bucket"
+    assert samples[(bucket, "0.001")] == 2  # 0.0005 and 0.001 (le: less than or equal)
+    assert samples[(bucket, "0.0025")] == 2
+    assert samples[(bucket, "0.005")] == 4
+    assert samples[(bucket, "5.0")] == 4
+    assert samples[(bucket, "+Inf")] == 5
+    assert samples[("loopwave_http_request_duration_seconds_count", None)] == 5
+    assert samples[("loopwave_http_request_duration_seconds_sum", None)] == pytest.approx(7.0075)
 
 
 def test_the_webhook_backlog_and_lag_are_read_at_scrape_time(client, clock):

@@ -16,20 +16,21 @@ pytestmark = pytest.mark.server
 TOKEN = "metrics-token-for-tests"
 
 
-def _health_count(instance) -> float:
+def _scrape(instance) -> dict[tuple[str, tuple], float]:
     answer = requests.get(
         instance.url + "/metrics", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=10
     )
     assert answer.status_code == 200
-    for family in text_string_to_metric_families(answer.text):
-        for sample in family.samples:
-            if sample.name == "loopwave_http_requests_total" and sample.labels == {
-                "route": "/api/v1/health",
-                "method": "GET",
-                "status": "200",
-            }:
-                return sample.value
-    return 0.0
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(answer.text)
+        for sample in family.samples
+    }
+
+
+def _health_count(instance) -> float:
+    health = (("method", "GET"), ("route", "/api/v1/health"), ("status", "200"))
+    return _scrape(instance).get(("loopwave_http_requests_total", health), 0.0)
 
 
 def test_every_scrape_sums_the_counts_of_all_workers(server_env, store, tenant, tmp_path):
@@ -47,6 +48,20 @@ def test_every_scrape_sums_the_counts_of_all_workers(server_env, store, tenant, 
         while _health_count(instance) < 20 and time.monotonic() < deadline:
             time.sleep(0.2)
         assert [_health_count(instance) for _ in range(6)] == [20.0] * 6
+        # The latency histogram of the same route (the readiness probes' 401s included: it is
+        # by route only), added up over both workers' counts.
+        samples = _scrape(instance)
+        route = (("route", "/api/v1/health"),)
+        answered = sum(
+            count
+            for (name, labels), count in samples.items()
+            if name == "loopwave_http_requests_total" and ("route", "/api/v1/health") in labels
+        )
+        assert answered >= 20
+        histogram = "loopwave_http_request_duration_seconds"
+        assert samples[(f"{histogram}_count", route)] == answered
+        assert samples[(f"{histogram}_bucket", (("le", "+Inf"), *route))] == answered
+        assert samples[(f"{histogram}_sum", route)] > 0
         refused = requests.get(instance.url + "/metrics", timeout=10)
         assert refused.status_code == 401
     finally:
