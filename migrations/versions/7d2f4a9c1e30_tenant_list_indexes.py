@@ -7,7 +7,7 @@ them out already in order and stops after the page, whatever the size of the ten
 serves ``tenant_id`` lookups too, so it replaces the single-column index.
 
 Revision ID: 7d2f4a9c1e30
-Revises: e7a2b4c6d8f1
+Revises: e3c4d5e6f7a8
 Create Date: 2026-11-30 15:30:00.000000
 
 """
@@ -15,7 +15,7 @@ Create Date: 2026-11-30 15:30:00.000000
 from alembic import op
 
 revision = "7d2f4a9c1e30"
-down_revision = "e7a2b4c6d8f1"
+down_revision = "e3c4d5e6f7a8"
 branch_labels = None
 depends_on = None
 
