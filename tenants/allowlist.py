@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address, ip_network
 
+from tenants import keyformat
 from tenants.errors import InvalidInput
 
 MAX_ENTRIES = 50
@@ -52,9 +53,10 @@ def _entry(entry: object) -> str:
         hint = ""
         if "host bits set" in str(exc):
             hint = f"; did you mean {ip_network(text, strict=False)}?"
+        shown = keyformat.redact_keys(text)  # an answer never echoes a key (SPEC §5)
         raise InvalidInput(
-            f"allowed_ips: {text!r} is not an IP address or CIDR{hint}",
-            {"field": "allowed_ips", "value": text},
+            f"allowed_ips: {shown!r} is not an IP address or CIDR{hint}",
+            {"field": "allowed_ips", "value": shown},
         ) from exc
     return str(network)
 
