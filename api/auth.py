@@ -4,8 +4,13 @@ Order of checks (cheapest first, none skipped): key missing -> shape and checksu
 database) -> failed authentications of the client IP (429, no database) -> lookup ->
 disabled/revoked/expired -> rate limit (per rotation lineage) -> scope -> license.
 A key this worker has verified before is answered from its cache, which only ever held keys
-that passed the shape and checksum test (``tenants.verify``). A rate-limited request still
-counts as usage: the key was used.
+that passed the shape and checksum test (``tenants.verify``).
+
+Usage (SPEC §9.4) is counted per key, endpoint and outcome once the answer is known: every
+request of an identified key counts, refused ones included (rate-limited, forbidden, and a
+disabled, revoked or expired key as ``unauthorized``). A request with no key, a malformed or
+an unknown one identifies no key and no tenant, so it is in no tenant's usage (only in the
+``loopwave_auth_failures`` metric and the request log).
 
 The hot path is kept lean on purpose: one ``before_request`` hook, no ``after_request`` hook
 (response headers are queued for ``core.middleware``), services bound once in ``ApiGate``.
@@ -15,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import wraps
+from functools import partial, wraps
 from typing import Any
 
 from flask import Response, after_this_request, current_app, g, request
@@ -24,9 +29,10 @@ from flask.blueprints import BlueprintSetupState
 from api import bp
 from core.authfailures import AUTH_FAILURES, AuthFailureLimit
 from core.clientip import Networks, client_ip_from
+from core.endpoints import endpoint_label
 from core.errors import ApiError, refusal_response
 from core.http import is_public_endpoint
-from core.middleware import add_response_headers, note_caller
+from core.middleware import add_response_headers, note_caller, when_answered
 from core.ratelimit import RATE_LIMIT, RateLimiter
 from core.services import KEYSTORE, USAGE, usage_buffer
 from tenants import clock
@@ -54,9 +60,10 @@ class ApiGate:
     failures: AuthFailureLimit
     trusted_proxies: Networks
 
-    def admit(self, environ: dict[str, Any]) -> tuple[VerifiedKey, bool]:
-        """The verified key of the request in ``environ`` and whether buffered usage counts
-        are due for a flush; an ``ApiError`` or ``StoreError`` when it may not pass."""
+    def admit(self, environ: dict[str, Any], endpoint: str) -> tuple[VerifiedKey, bool]:
+        """The verified key of the request in ``environ`` to ``endpoint`` and whether
+        buffered usage counts are due for a flush; an ``ApiError`` or ``StoreError`` when it
+        may not pass."""
         presented = environ.get("HTTP_X_TENANT_API_KEY")
         if presented is None:
             if "HTTP_AUTHORIZATION" in environ or "HTTP_X_API_KEY" in environ:
@@ -76,16 +83,25 @@ class ApiGate:
 
         try:
             verified = self.verifier.verify(presented, now, before_lookup)
-        except InvalidKey:
+        except InvalidKey as refused:
             if looked_up:
                 self.failures.record(self._client_ip(environ))
+            if refused.identified is not None:
+                self._count_when_answered(environ, refused.identified, endpoint, now)
             raise
         note_caller(environ, verified)
-        flush_due = self.usage.record(verified.tenant_id, verified.key_id, now)
+        self._count_when_answered(environ, verified, endpoint, now)
+        flush_due = self.usage.flush_due(now)
         quota_headers = self.limiter.hit(verified.rate_limit_bucket, verified.rate_limit_per_minute)
         if quota_headers is not None:
             add_response_headers(environ, *quota_headers)
         return verified, flush_due
+
+    def _count_when_answered(
+        self, environ: dict[str, Any], key: VerifiedKey, endpoint: str, now: float
+    ) -> None:
+        record = partial(self.usage.record, key.tenant_id, key.key_id, endpoint, now)
+        when_answered(environ, record)
 
     def _client_ip(self, environ: dict[str, Any]) -> str | None:
         return client_ip_from(environ, self.trusted_proxies)
@@ -111,7 +127,8 @@ def authenticate() -> Response | None:
         return None
     gate: ApiGate = app.extensions[GATE]
     try:
-        g.api_key, flush_due = gate.admit(this_request.environ)
+        endpoint = endpoint_label(this_request.method, this_request.url_rule.rule)  # type: ignore[union-attr]
+        g.api_key, flush_due = gate.admit(this_request.environ, endpoint)
     except (StoreError, ApiError) as exc:
         # The refusal is answered here, as the error handler would answer it: a refused key
         # is the cheapest request there is, and letting the exception out of the hook made it

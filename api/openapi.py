@@ -8,14 +8,16 @@ and the shapes ``api/serializers.py`` answers with.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from api import bp
 from core.http import public
 from core.openapi import (
     ID_PATTERN,
     PAGE_QUERY,
+    USAGE_QUERY,
     DocumentSpec,
     OpenApiDocument,
     Operation,
@@ -26,6 +28,7 @@ from core.openapi import (
 
 class Contact(BaseModel):
     id: str
+    livemode: bool = Field(description="false: written with a test key, seen by test keys only")
     name: str
     phone: str
     email: str | None
@@ -34,6 +37,7 @@ class Contact(BaseModel):
 
 class Chat(BaseModel):
     id: str
+    livemode: bool = Field(description="false: written with a test key, seen by test keys only")
     contact_id: str
     created_at: datetime
     last_message_at: datetime | None
@@ -41,6 +45,7 @@ class Chat(BaseModel):
 
 class Message(BaseModel):
     id: str
+    livemode: bool = Field(description="false: written with a test key, seen by test keys only")
     chat_id: str
     direction: str
     text: str
@@ -50,6 +55,7 @@ class Message(BaseModel):
 
 class Ticket(BaseModel):
     id: str
+    livemode: bool = Field(description="false: written with a test key, seen by test keys only")
     subject: str
     body: str | None
     contact_id: str | None
@@ -59,6 +65,7 @@ class Ticket(BaseModel):
 
 class Broadcast(BaseModel):
     id: str
+    livemode: bool = Field(description="false: written with a test key, seen by test keys only")
     name: str
     text: str
     contact_ids: list[str]
@@ -95,11 +102,13 @@ class HealthTenant(BaseModel):
 class HealthKey(BaseModel):
     id: str
     name: str
+    mode: Literal["live", "test"]
     scopes: list[str]
 
 
 class Health(BaseModel):
     status: str
+    livemode: bool
     tenant: HealthTenant
     key: HealthKey
 
@@ -118,7 +127,7 @@ SPEC = DocumentSpec(
         "type": "apiKey",
         "in": "header",
         "name": "x-tenant-api-key",
-        "description": "`lw_live_` + 32 base62 characters, shown once when created",
+        "description": "`lw_live_` (or `lw_test_`) + 32 base62 characters, shown once when created",
     },
     auth_errors={401: ("AUTH_INVALID_KEY",)},
     path_parameters={"chat_id": {"type": "string", "pattern": ID_PATTERN.format(prefix="cht")}},
@@ -126,10 +135,10 @@ SPEC = DocumentSpec(
         "openapi_document": Operation("This OpenAPI document (public)", 200, OpenApiDocument),
         "health": Operation("The tenant and key behind the presented key", 200, Health),
         "usage": Operation(
-            "Requests per key per day, newest day first",
+            "Requests by key, day, endpoint and outcome in the calling key's mode, newest first",
             200,
             Usage,
-            query={"days": {"type": "integer", "minimum": 1, "maximum": 90, "default": 30}},
+            query=USAGE_QUERY,
         ),
         "send_message": Operation("Queue a message to a phone number", 202, Message),
         "list_chats": Operation("Chats, newest first", 200, ChatPage, query=PAGE_QUERY),

@@ -1,4 +1,4 @@
-"""JSON shapes of tenant data."""
+"""JSON shapes of tenant data. Every object says its mode: ``livemode`` (SPEC §9.1)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ def contact(row: Contact) -> dict:
         "name": row.name,
         "phone": row.phone,
         "email": row.email,
+        "livemode": row.livemode,
         "created_at": iso(row.created_at),
     }
 
@@ -24,6 +25,7 @@ CONTACT_COLUMNS = (
     _CONTACTS.name,
     _CONTACTS.phone,
     _CONTACTS.email,
+    _CONTACTS.livemode,
     _CONTACTS.created_at,
 )
 
@@ -32,12 +34,13 @@ def contact_row(row) -> dict:
     """``contact`` of a row of ``CONTACT_COLUMNS``. The row is unpacked as a tuple (reading
     its fields by name goes through ``Row.__getattr__``), and ``created_at`` stays a
     datetime: orjson writes an aware datetime exactly as ``isoformat`` does, for less."""
-    contact_id, name, phone, email, created_at = row
+    contact_id, name, phone, email, livemode, created_at = row
     return {
         "id": contact_id,
         "name": name,
         "phone": phone,
         "email": email,
+        "livemode": livemode,
         "created_at": created_at,
     }
 
@@ -46,6 +49,7 @@ def chat(row: Chat) -> dict:
     return {
         "id": row.id,
         "contact_id": row.contact_id,
+        "livemode": row.livemode,
         "created_at": iso(row.created_at),
         "last_message_at": iso(row.last_message_at),
     }
@@ -58,6 +62,7 @@ def message(row: Message) -> dict:
         "direction": row.direction,
         "text": row.text,
         "status": row.status,
+        "livemode": row.livemode,
         "created_at": iso(row.created_at),
     }
 
@@ -69,6 +74,7 @@ def ticket(row: Ticket) -> dict:
         "body": row.body,
         "contact_id": row.contact_id,
         "status": row.status,
+        "livemode": row.livemode,
         "created_at": iso(row.created_at),
     }
 
@@ -81,5 +87,6 @@ def broadcast(row: Broadcast) -> dict:
         "contact_ids": row.contact_ids,
         "recipients": len(row.contact_ids),
         "status": row.status,
+        "livemode": row.livemode,
         "created_at": iso(row.created_at),
     }

@@ -15,7 +15,7 @@ from core.services import usage_buffer
 from tenants import messaging
 from tenants.pagination import PageQuery
 from tenants.records import Chat, Contact, Message, Ticket
-from tenants.usage import usage_report
+from tenants.usagereport import usage_report
 
 
 @bp.get("/health")
@@ -23,16 +23,23 @@ def health():
     key = current_key()
     return {
         "status": "ok",
+        "livemode": key.livemode,
         "tenant": {"id": key.tenant_id, "name": key.tenant_name},
-        "key": {"id": key.key_id, "name": key.key_name, "scopes": list(key.scopes)},
+        "key": {
+            "id": key.key_id,
+            "name": key.key_name,
+            "mode": "live" if key.livemode else "test",
+            "scopes": list(key.scopes),
+        },
     }
 
 
 @bp.get("/usage")
 def usage():
-    report = usage_report(
-        db.session, usage_buffer(), current_key().tenant_id, request.args.get("days")
-    )
+    """The tenant's usage in the mode of the calling key: a test key sees test usage only."""
+    key = current_key()
+    mode = "live" if key.livemode else "test"
+    report = usage_report(db.session, usage_buffer(), key.tenant_id, request.args, (mode,))
     return {"data": report}
 
 
@@ -42,20 +49,23 @@ def usage():
 @idempotent
 @accepts(MessageIn)
 def send_message(body: MessageIn):
-    message = messaging.send_message(db.session, current_key().tenant_id, body.to, body.text)
+    key = current_key()
+    message = messaging.send_message(db.session, key.tenant_id, key.livemode, body.to, body.text)
     return serializers.message(message), 202
 
 
 @bp.get("/chats")
 @require_scope("chats:read")
 def list_chats():
-    return list_page(Chat.for_tenant(current_key().tenant_id), Chat.id, serializers.chat)
+    key = current_key()
+    return list_page(Chat.for_tenant(key.tenant_id, key.livemode), Chat.id, serializers.chat)
 
 
 @bp.get("/chats/<chat_id>/messages")
 @require_scope("chats:read")
 def chat_messages(chat_id: str):
-    thread = messaging.chat_thread_query(db.session, current_key().tenant_id, chat_id)
+    key = current_key()
+    thread = messaging.chat_thread_query(db.session, key.tenant_id, key.livemode, chat_id)
     return list_page(thread, Message.id, serializers.message, newest_first=False)
 
 
@@ -63,7 +73,8 @@ def chat_messages(chat_id: str):
 # tenant a bound parameter.
 CONTACTS_PAGE = PageQuery(
     select(*serializers.CONTACT_COLUMNS).where(
-        Contact.__table__.c.tenant_id == bindparam("tenant_id")
+        Contact.__table__.c.tenant_id == bindparam("tenant_id"),
+        Contact.__table__.c.livemode == bindparam("livemode"),
     ),
     Contact.__table__.c.id,
 )
@@ -72,9 +83,9 @@ CONTACTS_PAGE = PageQuery(
 @bp.get("/contacts")
 @require_scope("contacts:read")
 def list_contacts():
-    return query_page(
-        CONTACTS_PAGE, {"tenant_id": current_key().tenant_id}, serializers.contact_row, rows=True
-    )
+    key = current_key()
+    scope = {"tenant_id": key.tenant_id, "livemode": key.livemode}
+    return query_page(CONTACTS_PAGE, scope, serializers.contact_row, rows=True)
 
 
 @bp.post("/contacts")
@@ -83,8 +94,9 @@ def list_contacts():
 @idempotent
 @accepts(ContactIn)
 def create_contact(body: ContactIn):
+    key = current_key()
     contact = messaging.create_contact(
-        db.session, current_key().tenant_id, body.name, body.phone, body.email
+        db.session, key.tenant_id, key.livemode, body.name, body.phone, body.email
     )
     return serializers.contact(contact), 201
 
@@ -92,7 +104,8 @@ def create_contact(body: ContactIn):
 @bp.get("/tickets")
 @require_scope("tickets:read")
 def list_tickets():
-    return list_page(Ticket.for_tenant(current_key().tenant_id), Ticket.id, serializers.ticket)
+    key = current_key()
+    return list_page(Ticket.for_tenant(key.tenant_id, key.livemode), Ticket.id, serializers.ticket)
 
 
 @bp.post("/tickets")
@@ -101,8 +114,9 @@ def list_tickets():
 @idempotent
 @accepts(TicketIn)
 def create_ticket(body: TicketIn):
+    key = current_key()
     ticket = messaging.create_ticket(
-        db.session, current_key().tenant_id, body.subject, body.body, body.contact_id
+        db.session, key.tenant_id, key.livemode, body.subject, body.body, body.contact_id
     )
     return serializers.ticket(ticket), 201
 
@@ -113,7 +127,8 @@ def create_ticket(body: TicketIn):
 @idempotent
 @accepts(BroadcastIn)
 def create_broadcast(body: BroadcastIn):
+    key = current_key()
     broadcast = messaging.create_broadcast(
-        db.session, current_key().tenant_id, body.name, body.text, body.contact_ids
+        db.session, key.tenant_id, key.livemode, body.name, body.text, body.contact_ids
     )
     return serializers.broadcast(broadcast), 202

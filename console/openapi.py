@@ -8,7 +8,7 @@ success statuses and the shapes ``console/serializers.py`` answers with.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -17,6 +17,7 @@ from core.http import public
 from core.openapi import (
     ID_PATTERN,
     PAGE_QUERY,
+    USAGE_QUERY,
     DocumentSpec,
     OpenApiDocument,
     Operation,
@@ -44,6 +45,7 @@ class Key(BaseModel):
 
     id: str
     name: str
+    mode: Literal["live", "test"]
     start: str
     last4: str
     scopes: list[str]
@@ -81,12 +83,30 @@ class AuditPage(BaseModel):
     next_cursor: str | None
 
 
+class ScopeReport(BaseModel):
+    """The scopes a key's traffic needed (SPEC §9.4): ``suggested_scopes`` is the narrowest
+    grant that would have served every request it was not refused."""
+
+    key_id: str
+    days: int
+    granted: list[str]
+    used: list[str]
+    unused: list[str]
+    suggested_scopes: list[str]
+    requests_by_scope: dict[str, int]
+    requests_by_endpoint: dict[str, int]
+
+
 class License(BaseModel):
     status: str
     expires_at: datetime | None
     enforcement: str
     active: bool
 
+
+MODE_QUERY: dict[str, dict[str, Any]] = {
+    "mode": {"type": "string", "enum": ["live", "test"], "description": "default: both"}
+}
 
 SPEC = DocumentSpec(
     blueprint="console",
@@ -116,7 +136,9 @@ SPEC = DocumentSpec(
     operations={
         "openapi_document": Operation("This OpenAPI document (public)", 200, OpenApiDocument),
         "me": Operation("The signed-in user, their tenant and role", 200, Me),
-        "list_keys": Operation("The tenant's keys, revoked ones included", 200, KeyList),
+        "list_keys": Operation(
+            "The tenant's keys, revoked ones included", 200, KeyList, query=MODE_QUERY
+        ),
         "create_key": Operation(
             "Issue a key; the secret is in this answer only (409 beyond the active-key limit)",
             201,
@@ -132,10 +154,16 @@ SPEC = DocumentSpec(
         ),
         "audit_log": Operation("Every key change, newest first", 200, AuditPage, query=PAGE_QUERY),
         "usage": Operation(
-            "Requests per key per day, newest day first",
+            "Requests by key, day, endpoint and outcome, newest day first",
             200,
             Usage,
-            query={"days": {"type": "integer", "minimum": 1, "maximum": 90, "default": 30}},
+            query={**USAGE_QUERY, **MODE_QUERY},
+        ),
+        "key_scope_report": Operation(
+            "The scopes a key's traffic needed over the last days",
+            200,
+            ScopeReport,
+            query={"days": USAGE_QUERY["days"]},
         ),
         "license_status": Operation("The tenant's license", 200, License),
     },

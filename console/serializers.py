@@ -11,6 +11,7 @@ def key(row: ApiKey) -> dict:
     return {
         "id": row.id,
         "name": row.name,
+        "mode": row.mode,
         "start": row.display_start,
         "last4": row.last4,
         "scopes": list(row.scopes),

@@ -11,6 +11,7 @@ from flask import current_app, request
 from console import bp, serializers
 from console.auth import current_actor, current_tenant, current_user, require_admin
 from console.schemas import KeyCreateIn, KeyPatchIn, RotateIn
+from core.endpoints import scopes_by_endpoint
 from core.extensions import db
 from core.http import accepts, list_page
 from core.services import keystore, usage_buffer
@@ -18,7 +19,7 @@ from tenants import clock
 from tenants.errors import InvalidInput
 from tenants.licenses import describe, license_for
 from tenants.models import AuditEvent
-from tenants.usage import usage_report
+from tenants.usagereport import parse_modes, scope_report, usage_report
 
 
 @bp.get("/me")
@@ -40,7 +41,10 @@ def me():
 @bp.get("/keys")
 @require_admin
 def list_keys():
-    return {"data": [serializers.key(row) for row in keystore().list_keys(current_tenant().id)]}
+    modes = parse_modes(request.args.get("mode"))
+    return {
+        "data": [serializers.key(row) for row in keystore().list_keys(current_tenant().id, modes)]
+    }
 
 
 @bp.post("/keys")
@@ -48,7 +52,12 @@ def list_keys():
 @accepts(KeyCreateIn)
 def create_key(body: KeyCreateIn):
     issued = keystore().create_key(
-        current_tenant().id, body.name, current_actor(), body.scopes, body.expires_at
+        current_tenant().id,
+        body.name,
+        current_actor(),
+        body.scopes,
+        body.expires_at,
+        mode=body.mode,
     )
     return serializers.issued_key(issued), 201
 
@@ -84,6 +93,14 @@ def rotate_key(key_id: str, body: RotateIn):
     return serializers.issued_key(issued), 201
 
 
+@bp.get("/keys/<key_id>/scope-report")
+@require_admin
+def key_scope_report(key_id: str):
+    key = keystore().get_key(current_tenant().id, key_id)
+    scope_of = scopes_by_endpoint(current_app)
+    return scope_report(db.session, usage_buffer(), key, request.args.get("days"), scope_of)
+
+
 @bp.get("/audit-log")
 @require_admin
 def audit_log():
@@ -93,7 +110,8 @@ def audit_log():
 
 @bp.get("/usage")
 def usage():
-    report = usage_report(db.session, usage_buffer(), current_tenant().id, request.args.get("days"))
+    modes = parse_modes(request.args.get("mode"))
+    report = usage_report(db.session, usage_buffer(), current_tenant().id, request.args, modes)
     return {"data": report}
 
 

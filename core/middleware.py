@@ -29,6 +29,7 @@ from core.logging import CALLER, log_request
 from core.requestid import REQUEST_ID, echoable, new_request_id
 
 RESPONSE_HEADERS = "loopwave.response_headers"
+ON_ANSWERED = "loopwave.on_answered"
 
 # A backstop behind the server's own limits (gunicorn: limit_request_field_size=8190 and
 # limit_request_fields=100 by default), so the dev server or a lax proxy cannot feed the app
@@ -74,6 +75,12 @@ def add_response_headers(environ: dict[str, Any], *headers: tuple[str, str]) -> 
     environ.setdefault(RESPONSE_HEADERS, []).extend(headers)
 
 
+def when_answered(environ: dict[str, Any], callback: Callable[[int | None], object]) -> None:
+    """Call ``callback`` with the status of the answer to the request of ``environ`` (``None``
+    if there was none), once the application has answered: usage counts by outcome."""
+    environ[ON_ANSWERED] = callback
+
+
 def note_caller(environ: dict[str, Any], caller: Any) -> None:
     """Name the authenticated caller (``tenant_id``, ``key_id``) in the request log line."""
     environ[CALLER] = caller
@@ -100,6 +107,9 @@ class RequestPlumbing:
         refusal = self._refusal(environ)
         body = self.wsgi_app(environ, start) if refusal is None else _refuse(start, rid, *refusal)
         log_request(environ, answered, started)
+        on_answered = environ.get(ON_ANSWERED)
+        if on_answered is not None:
+            on_answered(int(answered[0][:3]) if answered else None)
         return body
 
     def _refusal(self, environ: dict[str, Any]) -> tuple[int, str, str] | None:

@@ -18,10 +18,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from flask import Flask, current_app
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import models_json_schema
 
 from core.errors import STATUS_BY_CODE
@@ -94,15 +94,45 @@ class OpenApiDocument(BaseModel):
     openapi: str
 
 
-class UsageDay(BaseModel):
-    key_id: str
-    key_name: str
-    day: str
+class UsageRow(BaseModel):
+    """Requests of one key, day, endpoint and outcome (SPEC §9.4); ``group_by`` keeps some of
+    these dimensions and sums the others away, so a row carries only the kept ones."""
+
+    key_id: str | None = None
+    key_name: str | None = None
+    mode: Literal["live", "test"]
+    day: str | None = Field(None, description="UTC day, YYYY-MM-DD")
+    endpoint: str | None = Field(
+        None, description="Method and route template, e.g. `POST /api/v1/messages`"
+    )
+    outcome: (
+        Literal[
+            "success",
+            "client_error",
+            "unauthorized",
+            "forbidden",
+            "rate_limited",
+            "license_blocked",
+            "server_error",
+        ]
+        | None
+    ) = None
     requests: int
 
 
 class Usage(BaseModel):
-    data: list[UsageDay]
+    data: list[UsageRow]
+
+
+USAGE_QUERY: dict[str, dict[str, Any]] = {
+    "days": {"type": "integer", "minimum": 1, "maximum": 90, "default": 30},
+    "group_by": {
+        "type": "string",
+        "description": "Comma-separated dimensions kept: any of key, day, endpoint, outcome "
+        "(default all); the others are summed away",
+        "default": "key,day,endpoint,outcome",
+    },
+}
 
 
 class ErrorBody(BaseModel):

@@ -156,9 +156,9 @@ class KeyStore:
 
     # -- keys ----------------------------------------------------------------------------
 
-    def list_keys(self, tenant_id: str) -> list[ApiKey]:
-        statement = ApiKey.for_tenant(tenant_id).order_by(ApiKey.id.desc())
-        return list(self.session.scalars(statement))
+    def list_keys(self, tenant_id: str, modes: Iterable[str] = keyformat.MODES) -> list[ApiKey]:
+        statement = ApiKey.for_tenant(tenant_id).where(ApiKey.mode.in_(list(modes)))
+        return list(self.session.scalars(statement.order_by(ApiKey.id.desc())))
 
     def get_key(self, tenant_id: str, key_id: str) -> ApiKey:
         return ApiKey.get_for_tenant(self.session, tenant_id, key_id)
@@ -171,9 +171,13 @@ class KeyStore:
         requested_scopes: Iterable[str] | None = None,
         expires_at: datetime | None = None,
         rate_limit_per_minute: int | None = None,
+        mode: str = "live",
     ) -> IssuedKey:
         self.tenant(tenant_id)
+        if mode not in keyformat.MODES:
+            raise InvalidInput("mode must be live or test", {"field": "mode"})
         fields = {
+            "mode": mode,
             "name": _clean_name(name),
             "key_scopes": scopes.normalise(requested_scopes),
             "expires_at": _future_or_none(expires_at),
@@ -187,7 +191,7 @@ class KeyStore:
             actor,
             "key.created",
             issued.record.id,
-            {"name": issued.record.name, "scopes": issued.record.scopes},
+            {"name": issued.record.name, "scopes": issued.record.scopes, "mode": mode},
         )
         self._commit()
         return issued
@@ -244,6 +248,7 @@ class KeyStore:
         old = self._changeable(tenant_id, key_id)
         now = clock.now()
         successor = {
+            "mode": old.mode,
             "name": old.name,
             "key_scopes": list(old.scopes),
             "expires_at": old.expires_at,
@@ -312,17 +317,19 @@ class KeyStore:
         tenant_id: str,
         *,
         name: str,
+        mode: str,
         key_scopes: list[str],
         lineage_id: str | None = None,
         **fields,
     ) -> IssuedKey:
-        new = keyformat.generate(self.prefix)
+        new = keyformat.generate(self.prefix, mode)
         key_id = new_id("key")
         record = ApiKey(
             id=key_id,
             lineage_id=lineage_id or key_id,
             tenant_id=tenant_id,
             name=name,
+            mode=mode,
             key_hash=key_hash(new.full_key),
             display_start=new.display_start,
             last4=new.last4,

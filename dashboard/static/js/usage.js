@@ -91,7 +91,7 @@ export function renderUsage(ctx) {
   async function load() {
     replace(container, loading("Loading usage…"));
     try {
-      const { data } = await ctx.api.get(`/console/usage?days=${DAYS}`);
+      const { data } = await ctx.api.get(`/console/usage?days=${DAYS}&group_by=key,day`);
       if (!data.length) {
         replace(container, empty("No requests yet", `Requests made with this organization's keys in the last ${DAYS} days appear here, per key and day.`));
         return;
