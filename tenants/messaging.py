@@ -84,7 +84,8 @@ def _insert_unless_present(
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = insert(model).values(**values).on_conflict_do_nothing(index_elements=unique)
-    return bool(session.execute(statement).rowcount)
+    # RETURNING rather than ``rowcount``, which an ORM-enabled insert does not report.
+    return session.scalar(statement.returning(model.id)) is not None
 
 
 def create_ticket(
