@@ -20,6 +20,9 @@ $(STAMP): pyproject.toml constraints.txt
 run: install
 	$(BIN)/flask --app app db upgrade
 	@echo "Loopwave is starting: open http://127.0.0.1:$(PORT)/ (development sign-in is on)"
+	@echo "The webhook worker runs beside it (flask --app app worker), stopped with it."
+	export WEBHOOK_ALLOW_PRIVATE=$${WEBHOOK_ALLOW_PRIVATE:-1}; \
+	$(BIN)/flask --app app worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	DEV_LOGIN=$${DEV_LOGIN:-1} $(BIN)/flask --app app run --host 127.0.0.1 --port $(PORT)
 
 serve: install
@@ -39,6 +42,7 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 # The in-process tier: no gunicorn, no browser, no fuzzing (SQLite).
 test-fast: install
@@ -81,4 +85,4 @@ bench-scale: install wrk
 	$(BIN)/python bench/scale.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .mypy_cache

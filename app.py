@@ -22,15 +22,17 @@ from core.http import LoopwaveFlask, collect_public_endpoints, install_request_p
 from core.logging import configure_logging
 from core.metrics import init_metrics
 from core.ratelimit import init_rate_limits
-from core.services import CONSOLE_AUTH, CONSOLE_TENANTS, KEYSTORE, SIGN_IN, USAGE
+from core.services import CONSOLE_AUTH, CONSOLE_TENANTS, KEYSTORE, SIGN_IN, USAGE, WEBHOOKS
 from tenants import idempotency
 from tenants.changes import CountedSignal, read_generation
 from tenants.idempotency import PURGE_EVERY_SECONDS
 from tenants.keys import KeyStore
 from tenants.redis_signal import RedisSignal
 from tenants.redis_usage import RedisUsageBuffer
+from tenants.secretbox import SecretBox
 from tenants.signal import FileSignal, Signal
 from tenants.usage import UsageBuffer
+from tenants.webhooks import WebhookStore
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -55,6 +57,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             app.config["MAX_ACTIVE_KEYS_PER_TENANT"],
         )
         app.extensions[USAGE] = _usage_buffer(app)
+        app.extensions[WEBHOOKS] = WebhookStore(
+            db.session, SecretBox(app.config["SECRET_KEY"]), app.config["WEBHOOK_ALLOW_PRIVATE"]
+        )
 
     dev_key = DevLoginKey.load_or_create(app.instance_path) if app.config["DEV_LOGIN"] else None
     app.extensions[DEV_LOGIN_KEY] = dev_key

@@ -6,19 +6,26 @@ They sit with the app wiring (they read the app's configuration and services), a
 from __future__ import annotations
 
 import getpass
+import signal
+import threading
 from datetime import datetime, timedelta
+from typing import NoReturn
 
 import click
 from flask import current_app
 from flask.cli import AppGroup
+from sqlalchemy.orm import Session
 
+from core.extensions import db
 from core.services import keystore, sign_in_settings
-from tenants import clock
+from tenants import clock, delivery
 from tenants.audit import Actor
 from tenants.changes import POLL_SECONDS
 from tenants.errors import StoreError
 from tenants.keys import KeyStore
 from tenants.models import ApiKey
+from tenants.outbound import Sender
+from tenants.secretbox import SecretBox
 
 tenants_cli = AppGroup("tenants", help="Manage tenants.")
 keys_cli = AppGroup("keys", help="Manage tenant API keys.")
@@ -29,7 +36,7 @@ def _actor() -> Actor:
     return Actor(sub=f"cli:{getpass.getuser()}")
 
 
-def _fail(exc: StoreError):
+def _fail(exc: StoreError) -> NoReturn:
     raise click.ClickException(exc.message) from exc
 
 
@@ -120,7 +127,9 @@ def list_tenants() -> None:
 @click.option("--scopes", default="", help="Comma-separated; default '*'.")
 @click.option("--expires-in", type=click.IntRange(min=1), help="Seconds until the key expires.")
 @click.option("--rate-limit", type=click.IntRange(min=0), help="Requests per minute for this key.")
-def create_key(tenant_id, name, scopes, expires_in, rate_limit) -> None:
+def create_key(
+    tenant_id: str, name: str, scopes: str, expires_in: int | None, rate_limit: int | None
+) -> None:
     """Create a key. The full key is printed once, alone on the last line."""
     expires_at = clock.now() + timedelta(seconds=expires_in) if expires_in else None
     requested = [scope.strip() for scope in scopes.split(",") if scope.strip()]
@@ -174,7 +183,9 @@ def revoke_key(key_id: str) -> None:
 @click.option("--status", type=click.Choice(["active", "expired", "revoked"]), required=True)
 @click.option("--expires-at", help="ISO 8601, e.g. 2027-01-01T00:00:00Z")
 @click.option("--enforcement", type=click.Choice(["enforce", "warn"]))
-def set_license(tenant_id, status, expires_at, enforcement) -> None:
+def set_license(
+    tenant_id: str, status: str, expires_at: str | None, enforcement: str | None
+) -> None:
     store = keystore()
     try:
         when = _parse_time(expires_at) if expires_at else None
@@ -195,4 +206,36 @@ def _parse_time(raw: str) -> datetime:
     return parsed
 
 
-COMMANDS = (tenants_cli, keys_cli, licenses_cli)
+@click.command("worker")
+@click.option("--status", is_flag=True, help="Print the delivery backlog and lag, then exit.")
+@click.option("--once", is_flag=True, help="Deliver one batch, then exit.")
+@click.option("--concurrency", type=click.IntRange(1, 256), default=32, show_default=True)
+def worker(status: bool, once: bool, concurrency: int) -> None:
+    """Deliver webhooks (and raise key.expiring events) until SIGTERM or Ctrl-C."""
+    engine = db.engine
+    if status:
+        backlog = delivery.backlog(lambda: Session(engine))
+        click.echo(
+            f"due: {backlog.due}\nin flight: {backlog.leased}\n"
+            f"lag_seconds: {backlog.lag_seconds:.1f}\nfailed: {backlog.failed}"
+        )
+        return
+    config = current_app.config
+    deliverer = delivery.Deliverer(
+        engine,
+        SecretBox(config["SECRET_KEY"]),
+        Sender(config["WEBHOOK_ALLOW_PRIVATE"], pool_size=concurrency),
+        concurrency=concurrency,
+        lease_seconds=config["WEBHOOK_LEASE_SECONDS"],
+    )
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    click.echo(f"webhook worker {deliverer.owner} started", err=True)
+    try:
+        delivery.run(deliverer, stop, once)
+    finally:
+        deliverer.close()
+
+
+COMMANDS = (tenants_cli, keys_cli, licenses_cli, worker)

@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial, wraps
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from flask import Response, after_this_request, current_app, g, request
 from flask.blueprints import BlueprintSetupState
@@ -41,6 +41,9 @@ from tenants.usage import UsageBuffer
 from tenants.verify import KeyVerifier, VerifiedKey
 
 LICENSE_WARNING = "The tenant's license is not active; writes will be blocked under enforcement"
+P = ParamSpec("P")
+R = TypeVar("R")
+
 WRONG_HEADER_MESSAGE = (
     "Send the API key in the x-tenant-api-key header; Authorization and X-API-Key are not accepted"
 )
@@ -122,12 +125,14 @@ def build_gate(state: BlueprintSetupState) -> None:
 @bp.before_request
 def authenticate() -> Response | None:
     # One context lookup each, rather than one per attribute: this runs on every request.
-    app, this_request = current_app._get_current_object(), request._get_current_object()
+    # (Flask types its proxies as the objects behind them, without ``_get_current_object``.)
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    this_request = request._get_current_object()  # type: ignore[attr-defined]
     if is_public_endpoint(app, this_request):
         return None
     gate: ApiGate = app.extensions[GATE]
     try:
-        endpoint = endpoint_label(this_request.method, this_request.url_rule.rule)  # type: ignore[union-attr]
+        endpoint = endpoint_label(this_request.method, this_request.url_rule.rule)
         g.api_key, flush_due = gate.admit(this_request.environ, endpoint)
     except (StoreError, ApiError) as exc:
         # The refusal is answered here, as the error handler would answer it: a refused key
@@ -148,35 +153,35 @@ def _flush_usage_after_response(response: Response) -> Response:
 
 def current_key() -> VerifiedKey:
     """The authenticated key of this request; raises if authentication did not run."""
-    verified = g.get("api_key")
+    verified: VerifiedKey | None = g.get("api_key")
     if verified is None:
         raise RuntimeError("no authenticated API key on this request")
     return verified
 
 
-def require_scope(scope: str) -> Callable:
+def require_scope(scope: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
     """Refuse (403) keys that lack ``scope``. ``*`` passes every check."""
 
-    def decorate(view: Callable) -> Callable:
+    def decorate(view: Callable[P, R]) -> Callable[P, R]:
         @wraps(view)
-        def wrapper(*args, **kwargs):
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
             current_key().require_scope(scope)
             return view(*args, **kwargs)
 
-        wrapper.required_scope = scope  # type: ignore[attr-defined]
+        wrapper.__dict__["required_scope"] = scope  # read by the OpenAPI builder
         return wrapper
 
     return decorate
 
 
-def license_gated(view: Callable) -> Callable:
+def license_gated(view: Callable[P, R]) -> Callable[P, R]:
     """Writes: 402 under ``enforce`` with an inactive license; a warning header under ``warn``."""
 
     @wraps(view)
-    def wrapper(*args, **kwargs):
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         if current_key().check_write_license(current_app.config["LICENSE_ENFORCEMENT"]):
             add_response_headers(request.environ, ("X-License-Warning", LICENSE_WARNING))
         return view(*args, **kwargs)
 
-    wrapper.license_gated = True  # type: ignore[attr-defined]
+    wrapper.__dict__["license_gated"] = True  # read by the OpenAPI builder
     return wrapper

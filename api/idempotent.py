@@ -6,6 +6,7 @@ import json
 import re
 from collections.abc import Callable
 from functools import wraps
+from typing import Any, ParamSpec, TypeAlias
 
 from flask import request
 from sqlalchemy.exc import IntegrityError
@@ -18,9 +19,14 @@ from tenants import idempotency
 from tenants.crypto import body_fingerprint
 
 _KEY = re.compile(r"[\x21-\x7e]{1,255}")
+P = ParamSpec("P")
+Written: TypeAlias = tuple[dict[str, Any], int]
+"""What a write view returns: its body and status."""
+Answered: TypeAlias = Written | tuple[dict[str, Any], int, dict[str, str]]
+"""What the decorated view returns: a replay also carries ``Idempotent-Replayed``."""
 
 
-def idempotent(view: Callable[..., tuple[dict, int]]) -> Callable:
+def idempotent(view: Callable[P, Written]) -> Callable[P, Answered]:
     """Run the write in one transaction; replay the first response of a retried key.
 
     The view adds objects without committing. Its result and the idempotency record are
@@ -28,7 +34,7 @@ def idempotent(view: Callable[..., tuple[dict, int]]) -> Callable:
     """
 
     @wraps(view)
-    def wrapper(*args, **kwargs):
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> Answered:
         header = request.headers.get("Idempotency-Key")
         if header is None:
             body, status = view(*args, **kwargs)
@@ -59,7 +65,7 @@ def idempotent(view: Callable[..., tuple[dict, int]]) -> Callable:
             return _replayed(*idempotency.replay(existing, fingerprint))
         return body, status
 
-    wrapper.idempotent = True  # type: ignore[attr-defined]
+    wrapper.__dict__["idempotent"] = True  # read by the OpenAPI builder
     return wrapper
 
 
@@ -74,5 +80,5 @@ def _fingerprint() -> str:
     return body_fingerprint(request.method.encode(), request.path.encode(), canonical)
 
 
-def _replayed(body: dict, status: int):
+def _replayed(body: dict[str, Any], status: int) -> Answered:
     return body, status, {"Idempotent-Replayed": "true"}

@@ -8,7 +8,7 @@ and the shapes ``api/serializers.py`` answers with.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -158,5 +158,5 @@ SPEC = DocumentSpec(
 
 @bp.get("/openapi.json")
 @public
-def openapi_document():
+def openapi_document() -> dict[str, Any]:
     return document(SPEC)

@@ -22,13 +22,12 @@ def _stripped_not_blank(value: str) -> str:
     return value.strip()
 
 
-def _text(max_length: int):
-    """Text up to ``max_length`` characters as sent (the documented maxLength), then trimmed."""
-    return Annotated[
-        str,
-        StringConstraints(min_length=1, max_length=max_length, pattern=NO_NUL),
-        AfterValidator(_stripped_not_blank),
-    ]
+# Text up to a maximum of characters as sent (the documented maxLength), then trimmed.
+_TRIMMED = AfterValidator(_stripped_not_blank)
+Text200 = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=NO_NUL), _TRIMMED]
+Text4096 = Annotated[
+    str, StringConstraints(min_length=1, max_length=4096, pattern=NO_NUL), _TRIMMED
+]
 
 
 class _Body(BaseModel):
@@ -37,22 +36,22 @@ class _Body(BaseModel):
 
 class MessageIn(_Body):
     to: E164
-    text: _text(4096)
+    text: Text4096
 
 
 class ContactIn(_Body):
-    name: _text(200)
+    name: Text200
     phone: E164
     email: Email | None = None
 
 
 class TicketIn(_Body):
-    subject: _text(200)
+    subject: Text200
     body: Annotated[str, StringConstraints(max_length=20_000, pattern=NO_NUL)] | None = None
     contact_id: ObjectId | None = None
 
 
 class BroadcastIn(_Body):
-    name: _text(200)
-    text: _text(4096)
+    name: Text200
+    text: Text4096
     contact_ids: Annotated[list[ObjectId], Field(min_length=1, max_length=10_000)]

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from sqlalchemy import Row
+
 from tenants.clock import iso
 from tenants.records import Broadcast, Chat, Contact, Message, Ticket
 
 
-def contact(row: Contact) -> dict:
+def contact(row: Contact) -> dict[str, Any]:
     return {
         "id": row.id,
         "name": row.name,
@@ -30,7 +34,7 @@ CONTACT_COLUMNS = (
 )
 
 
-def contact_row(row) -> dict:
+def contact_row(row: Row[*tuple[Any, ...]]) -> dict[str, Any]:
     """``contact`` of a row of ``CONTACT_COLUMNS``. The row is unpacked as a tuple (reading
     its fields by name goes through ``Row.__getattr__``), and ``created_at`` stays a
     datetime: orjson writes an aware datetime exactly as ``isoformat`` does, for less."""
@@ -45,7 +49,7 @@ def contact_row(row) -> dict:
     }
 
 
-def chat(row: Chat) -> dict:
+def chat(row: Chat) -> dict[str, Any]:
     return {
         "id": row.id,
         "contact_id": row.contact_id,
@@ -55,7 +59,7 @@ def chat(row: Chat) -> dict:
     }
 
 
-def message(row: Message) -> dict:
+def message(row: Message) -> dict[str, Any]:
     return {
         "id": row.id,
         "chat_id": row.chat_id,
@@ -67,7 +71,7 @@ def message(row: Message) -> dict:
     }
 
 
-def ticket(row: Ticket) -> dict:
+def ticket(row: Ticket) -> dict[str, Any]:
     return {
         "id": row.id,
         "subject": row.subject,
@@ -79,7 +83,7 @@ def ticket(row: Ticket) -> dict:
     }
 
 
-def broadcast(row: Broadcast) -> dict:
+def broadcast(row: Broadcast) -> dict[str, Any]:
     return {
         "id": row.id,
         "name": row.name,

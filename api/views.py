@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import request
 from sqlalchemy import bindparam, select
 
@@ -19,7 +21,7 @@ from tenants.usagereport import usage_report
 
 
 @bp.get("/health")
-def health():
+def health() -> dict[str, Any]:
     key = current_key()
     return {
         "status": "ok",
@@ -35,7 +37,7 @@ def health():
 
 
 @bp.get("/usage")
-def usage():
+def usage() -> dict[str, Any]:
     """The tenant's usage in the mode of the calling key: a test key sees test usage only."""
     key = current_key()
     mode = "live" if key.livemode else "test"
@@ -48,7 +50,7 @@ def usage():
 @license_gated
 @idempotent
 @accepts(MessageIn)
-def send_message(body: MessageIn):
+def send_message(body: MessageIn) -> tuple[dict[str, Any], int]:
     key = current_key()
     message = messaging.send_message(db.session, key.tenant_id, key.livemode, body.to, body.text)
     return serializers.message(message), 202
@@ -56,14 +58,14 @@ def send_message(body: MessageIn):
 
 @bp.get("/chats")
 @require_scope("chats:read")
-def list_chats():
+def list_chats() -> dict[str, Any]:
     key = current_key()
     return list_page(Chat.for_tenant(key.tenant_id, key.livemode), Chat.id, serializers.chat)
 
 
 @bp.get("/chats/<chat_id>/messages")
 @require_scope("chats:read")
-def chat_messages(chat_id: str):
+def chat_messages(chat_id: str) -> dict[str, Any]:
     key = current_key()
     thread = messaging.chat_thread_query(db.session, key.tenant_id, key.livemode, chat_id)
     return list_page(thread, Message.id, serializers.message, newest_first=False)
@@ -82,7 +84,7 @@ CONTACTS_PAGE = PageQuery(
 
 @bp.get("/contacts")
 @require_scope("contacts:read")
-def list_contacts():
+def list_contacts() -> dict[str, Any]:
     key = current_key()
     scope = {"tenant_id": key.tenant_id, "livemode": key.livemode}
     return query_page(CONTACTS_PAGE, scope, serializers.contact_row, rows=True)
@@ -93,7 +95,7 @@ def list_contacts():
 @license_gated
 @idempotent
 @accepts(ContactIn)
-def create_contact(body: ContactIn):
+def create_contact(body: ContactIn) -> tuple[dict[str, Any], int]:
     key = current_key()
     contact = messaging.create_contact(
         db.session, key.tenant_id, key.livemode, body.name, body.phone, body.email
@@ -103,7 +105,7 @@ def create_contact(body: ContactIn):
 
 @bp.get("/tickets")
 @require_scope("tickets:read")
-def list_tickets():
+def list_tickets() -> dict[str, Any]:
     key = current_key()
     return list_page(Ticket.for_tenant(key.tenant_id, key.livemode), Ticket.id, serializers.ticket)
 
@@ -113,7 +115,7 @@ def list_tickets():
 @license_gated
 @idempotent
 @accepts(TicketIn)
-def create_ticket(body: TicketIn):
+def create_ticket(body: TicketIn) -> tuple[dict[str, Any], int]:
     key = current_key()
     ticket = messaging.create_ticket(
         db.session, key.tenant_id, key.livemode, body.subject, body.body, body.contact_id
@@ -126,7 +128,7 @@ def create_ticket(body: TicketIn):
 @license_gated
 @idempotent
 @accepts(BroadcastIn)
-def create_broadcast(body: BroadcastIn):
+def create_broadcast(body: BroadcastIn) -> tuple[dict[str, Any], int]:
     key = current_key()
     broadcast = messaging.create_broadcast(
         db.session, key.tenant_id, key.livemode, body.name, body.text, body.contact_ids

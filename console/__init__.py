@@ -8,4 +8,4 @@ bp = Blueprint("console", __name__, url_prefix="/console")
 # CORS first: a preflight carries no token, so it must be answered before authentication.
 bp.before_request(apply_cors)
 
-from console import auth, openapi, views  # noqa: E402,F401  (registers the hooks and routes on bp)
+from console import auth, openapi, views, webhooks  # noqa: E402,F401  (registers the hooks and routes on bp)

@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from flask import current_app, g, request
 
@@ -28,6 +28,8 @@ from tenants.audit import Actor
 SESSION_TOKEN_HINT = (
     "The console takes a session token (Authorization: Bearer <JWT>), not a tenant API key"  # noqa: S105
 )
+P = ParamSpec("P")
+R = TypeVar("R")
 _BEARER = re.compile(r"Bearer[ \t]+(\S+)[ \t]*", re.IGNORECASE)
 
 
@@ -45,7 +47,9 @@ class ConsoleUser:
 def authenticate() -> None:
     # _get_current_object() is Flask's documented way to the objects behind its proxies
     # ("Notes On Proxies"): one context lookup each instead of one per attribute below.
-    app, this_request = current_app._get_current_object(), request._get_current_object()
+    # (Flask types its proxies as the objects behind them, without ``_get_current_object``.)
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    this_request = request._get_current_object()  # type: ignore[attr-defined]
     if is_public_endpoint(app, this_request):
         return
     token = _bearer_token(this_request.environ, app.config["API_KEY_PREFIX"])
@@ -119,7 +123,7 @@ def _bearer_token(environ: dict[str, Any], key_prefix: str) -> str:
 
 def current_user() -> ConsoleUser:
     """The signed-in user of this request; raises if authentication did not run."""
-    user = g.get("console_user")
+    user: ConsoleUser | None = g.get("console_user")
     if user is None:
         raise RuntimeError("no authenticated console user on this request")
     return user
@@ -135,16 +139,16 @@ def current_actor() -> Actor:
     return Actor(user.identity.user_id, user.tenant.issuer, request_id(), client_ip())
 
 
-def require_admin(view: Callable) -> Callable:
+def require_admin(view: Callable[P, R]) -> Callable[P, R]:
     """Refuse (403 ``AUTH_FORBIDDEN``) users who are not admins of the active organization."""
 
     @wraps(view)
-    def wrapper(*args, **kwargs):
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         if not current_user().is_admin:
             raise ApiError(
                 "AUTH_FORBIDDEN", "Only an admin of the organization can manage API keys"
             )
         return view(*args, **kwargs)
 
-    wrapper.admin_only = True  # type: ignore[attr-defined]
+    wrapper.__dict__["admin_only"] = True  # read by the OpenAPI builder
     return wrapper

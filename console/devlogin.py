@@ -95,7 +95,8 @@ def _load_or_create_pem(path: Path) -> rsa.RSAPrivateKey:
 
 
 def dev_login_key() -> DevLoginKey:
-    return current_app.extensions[EXTENSION]
+    key: DevLoginKey = current_app.extensions[EXTENSION]
+    return key
 
 
 UserId = Annotated[str, StringConstraints(pattern=r"^user_[A-Za-z0-9_-]{1,64}$")]
@@ -113,12 +114,12 @@ class TokenRequest(BaseModel):
 
 
 @bp.get("/.well-known/jwks.json")
-def jwks():
+def jwks() -> dict[str, Any]:
     return dev_login_key().jwks
 
 
 @bp.post("/token")
-def token():
+def token() -> dict[str, Any]:
     body = json_body(TokenRequest)
     now = int(time.time())
     claims: dict[str, Any] = {

@@ -24,6 +24,7 @@ from core.openapi import (
     Usage,
     document,
 )
+from tenants import events
 
 
 class MeTenant(BaseModel):
@@ -54,6 +55,7 @@ class Key(BaseModel):
     expires_at: datetime | None
     created_at: datetime
     last_used_at: datetime | None
+    rotated_from_id: str | None = Field(description="The key this one was rotated from")
 
 
 class IssuedKey(Key):
@@ -97,6 +99,84 @@ class ScopeReport(BaseModel):
     requests_by_endpoint: dict[str, int]
 
 
+class Event(BaseModel):
+    """An event of the outbox (SPEC §10): as listed here and as webhooks deliver it."""
+
+    id: str
+    type: str
+    created_at: datetime
+    livemode: bool
+    tenant_id: str
+    data: dict[str, Any] = Field(description="`object`: the object concerned, never a secret")
+
+
+class EventPage(BaseModel):
+    data: list[Event]
+    next_cursor: str | None
+
+
+class WebhookEndpoint(BaseModel):
+    """An endpoint as listed: never its signing secret."""
+
+    id: str
+    url: str
+    events: list[str] = Field(description='Event types, or `["*"]` for every type')
+    enabled: bool
+    description: str
+    disabled_reason: str | None
+    failing_since: datetime | None
+    previous_secret_until: datetime | None = Field(
+        description="Until then the previous secret signs too (after a rotation)"
+    )
+    created_at: datetime
+
+
+class CreatedWebhookEndpoint(WebhookEndpoint):
+    """An endpoint just created or re-keyed: the `whsec_` secret, this once."""
+
+    secret: str
+
+
+class WebhookEndpointList(BaseModel):
+    data: list[WebhookEndpoint]
+
+
+class DeletedWebhookEndpoint(BaseModel):
+    id: str
+    deleted: bool
+
+
+class WebhookAttempt(BaseModel):
+    started_at: datetime
+    status_code: int | None
+    duration_ms: int
+    response_excerpt: str = Field(description="The first KiB of the answer")
+    error: str | None
+
+
+class WebhookDelivery(BaseModel):
+    id: str = Field(description="The `webhook-id` of every attempt")
+    event_id: str
+    status: str = Field(description="pending, succeeded or failed")
+    attempts: int
+    next_attempt_at: datetime | None
+    last_status_code: int | None
+    completed_at: datetime | None
+    created_at: datetime
+    attempt_log: list[WebhookAttempt]
+
+
+class WebhookDeliveryPage(BaseModel):
+    data: list[WebhookDelivery]
+    next_cursor: str | None
+
+
+class QueuedDelivery(BaseModel):
+    delivery_id: str
+    event_id: str | None = None
+    status: str | None = None
+
+
 class License(BaseModel):
     status: str
     expires_at: datetime | None
@@ -129,7 +209,11 @@ SPEC = DocumentSpec(
         403: ("AUTH_NO_TENANT",),
         503: ("AUTH_PROVIDER_UNAVAILABLE", "SERVICE_UNAVAILABLE"),
     },
-    path_parameters={"key_id": {"type": "string", "pattern": ID_PATTERN.format(prefix="key")}},
+    path_parameters={
+        "key_id": {"type": "string", "pattern": ID_PATTERN.format(prefix="key")},
+        "endpoint_id": {"type": "string", "pattern": ID_PATTERN.format(prefix="whe")},
+        "delivery_id": {"type": "string", "pattern": ID_PATTERN.format(prefix="msg")},
+    },
     requirement=lambda view: "admin" if getattr(view, "admin_only", False) else None,
     requirement_extension="x-required-role",
     forbidden_code="AUTH_FORBIDDEN",
@@ -153,6 +237,44 @@ SPEC = DocumentSpec(
             "Issue a successor key; the old one lasts grace_seconds", 201, IssuedKey, errors=(409,)
         ),
         "audit_log": Operation("Every key change, newest first", 200, AuditPage, query=PAGE_QUERY),
+        "list_events": Operation(
+            "The tenant's events, newest first",
+            200,
+            EventPage,
+            query={**PAGE_QUERY, "type": {"type": "string", "enum": list(events.TYPES)}},
+        ),
+        "list_webhooks": Operation("The tenant's webhook endpoints", 200, WebhookEndpointList),
+        "create_webhook": Operation(
+            "Register an endpoint; its signing secret is in this answer only",
+            201,
+            CreatedWebhookEndpoint,
+            errors=(409,),
+        ),
+        "get_webhook": Operation("One endpoint", 200, WebhookEndpoint),
+        "update_webhook": Operation(
+            "Change an endpoint's url, events, description or enabled", 200, WebhookEndpoint
+        ),
+        "delete_webhook": Operation("Delete an endpoint", 200, DeletedWebhookEndpoint),
+        "rotate_webhook_secret": Operation(
+            "A new signing secret (shown once); the old one signs too for 24 hours",
+            200,
+            CreatedWebhookEndpoint,
+        ),
+        "test_webhook": Operation(
+            "Queue a webhook.test event for this endpoint", 202, QueuedDelivery
+        ),
+        "list_deliveries": Operation(
+            "The endpoint's deliveries with each attempt, newest first",
+            200,
+            WebhookDeliveryPage,
+            query=PAGE_QUERY,
+        ),
+        "retry_delivery": Operation(
+            "Attempt a delivery again now, with the same webhook-id",
+            202,
+            QueuedDelivery,
+            errors=(409,),
+        ),
         "usage": Operation(
             "Requests by key, day, endpoint and outcome, newest day first",
             200,
@@ -172,5 +294,5 @@ SPEC = DocumentSpec(
 
 @bp.get("/openapi.json")
 @public
-def openapi_document():
+def openapi_document() -> dict[str, Any]:
     return document(SPEC)

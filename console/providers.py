@@ -118,7 +118,7 @@ def _require_audience_check(config: dict[str, Any], provider: Provider, setting:
         )
 
 
-def _idp_entries(raw: str | list | None) -> list[dict[str, Any]]:
+def _idp_entries(raw: str | list[Any] | None) -> list[dict[str, Any]]:
     if not raw:
         return []
     try:

@@ -51,3 +51,17 @@ class KeyPatchIn(_Body):
 
 class RotateIn(_Body):
     grace_seconds: int = 0
+
+
+class WebhookCreateIn(_Body):
+    url: Name
+    events: list[str] = ["*"]
+    description: Name = ""
+    enabled: bool = True
+
+
+class WebhookPatchIn(_Body):
+    url: Name | None = None
+    events: list[str] | None = None
+    description: Name | None = None
+    enabled: bool | None = None

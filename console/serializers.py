@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from tenants.clock import iso
 from tenants.keys import IssuedKey
 from tenants.models import ApiKey, AuditEvent
 
 
-def key(row: ApiKey) -> dict:
+def key(row: ApiKey) -> dict[str, Any]:
     return {
         "id": row.id,
         "name": row.name,
@@ -20,14 +22,15 @@ def key(row: ApiKey) -> dict:
         "expires_at": iso(row.expires_at),
         "created_at": iso(row.created_at),
         "last_used_at": iso(row.last_used_at),
+        "rotated_from_id": row.rotated_from_id,
     }
 
 
-def issued_key(issued: IssuedKey) -> dict:
+def issued_key(issued: IssuedKey) -> dict[str, Any]:
     return {**key(issued.record), "key": issued.full_key}
 
 
-def audit_event(row: AuditEvent) -> dict:
+def audit_event(row: AuditEvent) -> dict[str, Any]:
     return {
         "id": row.id,
         "actor": row.actor,

@@ -264,8 +264,8 @@ def usable_keys(document: Any) -> dict[str, PyJWK]:
         raise FetchFailed("the answer is not a JWKS (no 'keys' list)")
     keys: dict[str, PyJWK] = {}
     for member in members:
-        key = _signing_key(member)
-        if key is not None and key.key_id not in keys:
+        key = _signing_key(member)  # with a ``kid``: ``_signing_key`` requires one
+        if key is not None and key.key_id is not None and key.key_id not in keys:
             keys[key.key_id] = key
     if not keys:
         raise FetchFailed("the JWKS lists no RS256 or ES256 signing key")

@@ -12,6 +12,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 from tenants.keys import KeyStore
+from tenants.models import Tenant
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +39,7 @@ class TenantDirectory:
         cached = self._cache.get(pair)
         if cached is not None and generation is not None and cached[0] == generation:
             return cached[1]
+        tenant: Tenant | None
         if auto_provision:
             tenant = self._store.provision_tenant(issuer, org_id, name)
         else:

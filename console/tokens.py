@@ -162,10 +162,12 @@ def _check_claims(claims: dict[str, Any], policy: TokenPolicy) -> None:
     # JSON number, and a provider never sends anything else.
     # A date past year 9999 (an integer too large for a float, say) is no date of any token.
     for name in NUMERIC_DATE_CLAIMS:
-        value = claims.get(name)
-        if name in claims and (isinstance(value, bool) or not isinstance(value, int | float)):
+        if name not in claims:
+            continue
+        value = claims[name]
+        if isinstance(value, bool) or not isinstance(value, int | float):
             raise InvalidToken(f"The session token's '{name}' claim must be a JSON number")
-        if name in claims and not -MAX_NUMERIC_DATE <= value <= MAX_NUMERIC_DATE:
+        if not -MAX_NUMERIC_DATE <= value <= MAX_NUMERIC_DATE:
             raise InvalidToken(f"The session token's '{name}' claim is out of range")
     subject = claims.get("sub")
     if not isinstance(subject, str) or not subject:

@@ -6,6 +6,8 @@ ones only admins may call, so the decorators read like the SPEC table.
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import current_app, request
 
 from console import bp, serializers
@@ -15,7 +17,7 @@ from core.endpoints import scopes_by_endpoint
 from core.extensions import db
 from core.http import accepts, list_page
 from core.services import keystore, usage_buffer
-from tenants import clock
+from tenants import clock, events
 from tenants.errors import InvalidInput
 from tenants.licenses import describe, license_for
 from tenants.models import AuditEvent
@@ -23,7 +25,7 @@ from tenants.usagereport import parse_modes, scope_report, usage_report
 
 
 @bp.get("/me")
-def me():
+def me() -> dict[str, Any]:
     user = current_user()
     return {
         "user_id": user.identity.user_id,
@@ -40,7 +42,7 @@ def me():
 
 @bp.get("/keys")
 @require_admin
-def list_keys():
+def list_keys() -> dict[str, Any]:
     modes = parse_modes(request.args.get("mode"))
     return {
         "data": [serializers.key(row) for row in keystore().list_keys(current_tenant().id, modes)]
@@ -50,7 +52,7 @@ def list_keys():
 @bp.post("/keys")
 @require_admin
 @accepts(KeyCreateIn)
-def create_key(body: KeyCreateIn):
+def create_key(body: KeyCreateIn) -> tuple[dict[str, Any], int]:
     issued = keystore().create_key(
         current_tenant().id,
         body.name,
@@ -65,7 +67,7 @@ def create_key(body: KeyCreateIn):
 @bp.patch("/keys/<key_id>")
 @require_admin
 @accepts(KeyPatchIn)
-def update_key(key_id: str, body: KeyPatchIn):
+def update_key(key_id: str, body: KeyPatchIn) -> dict[str, Any]:
     sent = {field: getattr(body, field) for field in body.model_fields_set}
     if not sent:
         raise InvalidInput("Send at least one of: name, enabled, scopes")
@@ -80,7 +82,7 @@ def update_key(key_id: str, body: KeyPatchIn):
 
 @bp.post("/keys/<key_id>/revoke")
 @require_admin
-def revoke_key(key_id: str):
+def revoke_key(key_id: str) -> dict[str, Any]:
     row = keystore().revoke_key(current_tenant().id, key_id, current_actor())
     return serializers.key(row)
 
@@ -88,14 +90,14 @@ def revoke_key(key_id: str):
 @bp.post("/keys/<key_id>/rotate")
 @require_admin
 @accepts(RotateIn, optional=True)
-def rotate_key(key_id: str, body: RotateIn):
+def rotate_key(key_id: str, body: RotateIn) -> tuple[dict[str, Any], int]:
     issued = keystore().rotate_key(current_tenant().id, key_id, current_actor(), body.grace_seconds)
     return serializers.issued_key(issued), 201
 
 
 @bp.get("/keys/<key_id>/scope-report")
 @require_admin
-def key_scope_report(key_id: str):
+def key_scope_report(key_id: str) -> dict[str, Any]:
     key = keystore().get_key(current_tenant().id, key_id)
     scope_of = scopes_by_endpoint(current_app)
     return scope_report(db.session, usage_buffer(), key, request.args.get("days"), scope_of)
@@ -103,19 +105,29 @@ def key_scope_report(key_id: str):
 
 @bp.get("/audit-log")
 @require_admin
-def audit_log():
+def audit_log() -> dict[str, Any]:
     statement = AuditEvent.for_tenant(current_tenant().id)
     return list_page(statement, AuditEvent.id, serializers.audit_event)
 
 
+@bp.get("/events")
+@require_admin
+def list_events() -> dict[str, Any]:
+    event_type = request.args.get("type")
+    if event_type is not None and event_type not in events.TYPES:
+        raise InvalidInput(f"type must be one of {', '.join(events.TYPES)}", {"field": "type"})
+    statement = events.for_tenant(current_tenant().id, event_type)
+    return list_page(statement, events.Event.id, events.Event.payload)
+
+
 @bp.get("/usage")
-def usage():
+def usage() -> dict[str, Any]:
     modes = parse_modes(request.args.get("mode"))
     report = usage_report(db.session, usage_buffer(), current_tenant().id, request.args, modes)
     return {"data": report}
 
 
 @bp.get("/license")
-def license_status():
+def license_status() -> dict[str, Any]:
     row = license_for(db.session, current_tenant().id)
     return describe(row, current_app.config["LICENSE_ENFORCEMENT"], clock.now())

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
-from limits import RateLimitItemPerMinute
+from limits import RateLimitItem, RateLimitItemPerMinute
 from limits.storage import storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 
@@ -71,11 +71,11 @@ class MachineWindows:
             os.close(fd)
         self._words = memoryview(self._map).cast("Q")
 
-    def test(self, item: Any, address: str) -> bool:
+    def test(self, item: RateLimitItem, address: str) -> bool:
         """True while ``address`` has failures left in this minute (a read, no lock)."""
         return self._count(address, _minute()) < item.amount
 
-    def hit(self, item: Any, address: str) -> None:
+    def hit(self, item: RateLimitItem, address: str) -> None:
         tag, minute = _tag(address), _minute()
         with open(self.path, "r+b") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
@@ -88,7 +88,7 @@ class MachineWindows:
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
-    def get_window_stats(self, item: Any, address: str) -> Any:
+    def get_window_stats(self, item: RateLimitItem, address: str) -> Any:
         return _WindowStats(reset_time=(_minute() + 1) * 60)
 
     def _count(self, address: str, minute: int) -> int:
@@ -206,7 +206,9 @@ def _counted_as(client_ip: str | None) -> str:
         return client_ip
 
 
-def _seconds_left(limiter: FixedWindowRateLimiter | MachineWindows, item, address: str) -> int:
+def _seconds_left(
+    limiter: FixedWindowRateLimiter | MachineWindows, item: RateLimitItem, address: str
+) -> int:
     try:
         reset_at = limiter.get_window_stats(item, address).reset_time
         return max(1, math.ceil(reset_at - time.time()))

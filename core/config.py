@@ -74,6 +74,9 @@ class Settings(BaseSettings):
     LOG_FORMAT: Literal["text", "json"] = "text"
     USAGE_FLUSH_SECONDS: NonNegativeInt = 5
     METRICS_TOKEN: str | None = None
+    WEBHOOK_ALLOW_PRIVATE: bool = False
+    # How long a worker's claim on a delivery lasts: far longer than one attempt (15 s).
+    WEBHOOK_LEASE_SECONDS: int = Field(default=120, ge=1)
     LOOPWAVE_INSTANCE_PATH: str | None = None
 
     # False: only the values given as arguments are read (``GivenSettings``).
@@ -242,6 +245,11 @@ def check_deployment(config: dict[str, Any]) -> None:
         raise ConfigError(
             f"SECRET_KEY is required when APP_ENV={app_env!r} (only development and test "
             "generate one)"
+        )
+    if config.get("WEBHOOK_ALLOW_PRIVATE"):
+        raise ConfigError(
+            f"WEBHOOK_ALLOW_PRIVATE runs only when APP_ENV is development or test, not "
+            f"{app_env!r}: webhooks could then reach internal addresses"
         )
     if config.get("DEV_LOGIN"):
         raise ConfigError(

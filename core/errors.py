@@ -6,9 +6,9 @@ import logging
 import traceback
 from typing import Any
 
-from flask import Flask, jsonify, request
+from flask import Flask, Response, jsonify, request
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from core.requestid import request_id
 from tenants import metrics
@@ -93,7 +93,7 @@ def error_response(
     details: dict[str, Any] | None = None,
     status: int | None = None,
     headers: dict[str, str] | None = None,
-):
+) -> Response:
     response = jsonify(envelope(request_id(), code, message, details))
     response.status_code = status or STATUS_BY_CODE.get(code, 500)
     for name, value in (headers or {}).items():
@@ -101,7 +101,7 @@ def error_response(
     return response
 
 
-def refusal_response(exc: ApiError | StoreError):
+def refusal_response(exc: ApiError | StoreError) -> Response:
     """The answer to a refused request (an ``ApiError`` or a store's domain error), counted
     for ``/metrics`` when it refuses a credential or a permission."""
     _count_refusal(exc.code)
@@ -113,19 +113,19 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(StoreError, refusal_response)
 
     @app.errorhandler(HTTPException)
-    def handle_http_exception(exc: HTTPException):
+    def handle_http_exception(exc: HTTPException) -> Response:
         status = exc.code or 500
         code = CODE_BY_STATUS.get(status, "VALIDATION_ERROR" if status < 500 else "INTERNAL_ERROR")
         message = MESSAGE_BY_CODE.get(code, exc.name)
         headers = {}
-        if status == 405 and exc.valid_methods:  # type: ignore[attr-defined]
-            headers["Allow"] = ", ".join(sorted(exc.valid_methods))  # type: ignore[attr-defined]
+        if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
+            headers["Allow"] = ", ".join(sorted(exc.valid_methods))
         if status == 431:
             message = "Request headers are too large"
         return error_response(code, message, status=status, headers=headers)
 
     @app.errorhandler(DBAPIError)
-    def handle_database_error(exc: DBAPIError):
+    def handle_database_error(exc: DBAPIError) -> Response:
         _rollback(app)
         if exc.connection_invalidated or _is_connection_error(exc):
             log.warning("database unavailable: %s", type(exc.orig).__name__)
@@ -138,7 +138,7 @@ def register_error_handlers(app: Flask) -> None:
         return error_response("INTERNAL_ERROR", MESSAGE_BY_CODE["INTERNAL_ERROR"])
 
     @app.errorhandler(Exception)
-    def handle_unexpected(exc: Exception):
+    def handle_unexpected(exc: Exception) -> Response:
         _rollback(app)
         _log_failure("unhandled error", exc)
         return error_response("INTERNAL_ERROR", MESSAGE_BY_CODE["INTERNAL_ERROR"])

@@ -8,9 +8,10 @@ configured, Redis answer (readiness; a 503 takes the instance out of rotation).
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import redis
-from flask import Flask, current_app
+from flask import Flask, Response, current_app
 from sqlalchemy import text
 
 from core.errors import MESSAGE_BY_CODE, error_response
@@ -28,11 +29,11 @@ def register_health_routes(app: Flask) -> None:
         )
 
     @app.get("/healthz")
-    def healthz():
+    def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
     @app.get("/readyz")
-    def readyz():
+    def readyz() -> dict[str, Any] | Response:
         checks = {"database": _database_ok()}
         if REDIS_PROBE in current_app.extensions:
             checks["redis"] = _redis_ok(current_app.extensions[REDIS_PROBE])

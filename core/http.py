@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
-from flask import Flask, Request, current_app, request
-from flask.sessions import NullSession, SessionInterface
+from flask import Flask, Request, Response, current_app, request
+from flask.sessions import NullSession, SessionInterface, SessionMixin
 from pydantic import BaseModel, ValidationError
 from werkzeug.routing import Map
 
@@ -19,7 +19,7 @@ from core.extensions import db
 from core.jsonprovider import OrjsonProvider
 from core.middleware import RequestPlumbing
 from tenants.keyformat import redact_keys
-from tenants.pagination import PageQuery, paginate, paginate_query, parse_limit
+from tenants.pagination import AnySelect, IdColumn, PageQuery, paginate, paginate_query, parse_limit
 
 PUBLIC_ENDPOINTS = "loopwave.public_endpoints"
 # No body of either API nests deeper than an object holding a list or an object of strings.
@@ -28,6 +28,7 @@ PUBLIC_ENDPOINTS = "loopwave.public_endpoints"
 MAX_JSON_DEPTH = 32
 Body = TypeVar("Body", bound=BaseModel)
 View = TypeVar("View", bound=Callable[..., Any])
+Result = TypeVar("Result")
 
 
 def public(view: View) -> View:
@@ -36,7 +37,7 @@ def public(view: View) -> View:
     Deny by default stays the rule; this marker is the one, greppable, exception (the OpenAPI
     documents). The OpenAPI builder reads it too and documents the operation as public.
     """
-    view.public = True  # type: ignore[attr-defined]
+    view.__dict__["public"] = True  # a function attribute, as ``functools.wraps`` copies
     return view
 
 
@@ -64,8 +65,10 @@ class NoRedirectMap(Map):
     is bound.
     """
 
-    def __init__(self, *args, merge_slashes: bool = False, strict_slashes: bool = False, **kw):
-        super().__init__(*args, merge_slashes=merge_slashes, strict_slashes=strict_slashes, **kw)
+    def __init__(self, *args: Any, **kw: Any) -> None:
+        kw.setdefault("merge_slashes", False)
+        kw.setdefault("strict_slashes", False)
+        super().__init__(*args, **kw)
 
 
 class LoopwaveFlask(Flask):
@@ -80,7 +83,7 @@ class SealedNullSession(NullSession):
     """Flask's null session, closed to ``|=`` as well (``NullSession`` refuses every other
     write), so that one instance can serve every request."""
 
-    def __ior__(self, other):
+    def __ior__(self, other: Any) -> NoReturn:  # type: ignore[misc]  # never returns, unlike dict's
         raise RuntimeError("Loopwave keeps no cookie sessions: the session cannot be written")
 
 
@@ -97,10 +100,10 @@ class StatelessSessions(SessionInterface):
         # Null sessions refuse every write, and ``save_session`` ignores them: one serves all.
         self._null_session = self.null_session_class()
 
-    def open_session(self, app, request):
+    def open_session(self, app: Flask, request: Request) -> SessionMixin:
         return self._null_session
 
-    def save_session(self, app, session, response) -> None:
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
         return None
 
 
@@ -108,26 +111,31 @@ def install_request_plumbing(app: Flask) -> None:
     """No cookie sessions; request ids, size limits, standard headers and the request log
     line in ``core.middleware``, around the whole application."""
     app.session_interface = StatelessSessions()
-    app.wsgi_app = RequestPlumbing(app.wsgi_app, app.config["MAX_CONTENT_LENGTH"])
+    # Flask's documented way to add WSGI middleware ("Application Dispatching").
+    app.wsgi_app = RequestPlumbing(  # type: ignore[method-assign]
+        app.wsgi_app, app.config["MAX_CONTENT_LENGTH"]
+    )
 
 
-def accepts(model: type[BaseModel], optional: bool = False) -> Callable[[View], View]:
+def accepts(
+    model: type[BaseModel], optional: bool = False
+) -> Callable[[Callable[..., Result]], Callable[..., Result]]:
     """Parse the JSON body into ``model`` and pass it to the view as ``body``.
 
     The model is named once, here: the OpenAPI builder reads ``request_model`` off the view
     to document the request body, so the schema is never written twice. ``optional``: an
-    empty body means the model's defaults.
+    empty body means the model's defaults. The view takes ``body`` besides its URL
+    arguments, which is all the wrapper takes: no ``ParamSpec`` can drop a keyword.
     """
 
-    def decorate(view: View) -> View:
+    def decorate(view: Callable[..., Result]) -> Callable[..., Result]:
         @wraps(view)
-        def wrapper(*args, **kwargs):
+        def wrapper(*args: Any, **kwargs: Any) -> Result:
             empty = optional and not request.content_length
             return view(*args, body=model() if empty else json_body(model), **kwargs)
 
-        wrapper.request_model = model  # type: ignore[attr-defined]
-        wrapper.request_body_required = not optional  # type: ignore[attr-defined]
-        return wrapper  # type: ignore[return-value]
+        wrapper.__dict__.update(request_model=model, request_body_required=not optional)
+        return wrapper
 
     return decorate
 
@@ -214,8 +222,12 @@ def client_ip() -> str | None:
 
 
 def list_page(
-    statement, id_column, serialize: Callable, newest_first: bool = True, rows: bool = False
-) -> dict:
+    statement: AnySelect,
+    id_column: IdColumn,
+    serialize: Callable[[Any], Any],
+    newest_first: bool = True,
+    rows: bool = False,
+) -> dict[str, Any]:
     """One page of a tenant list as ``{"data": [...], "next_cursor": ...}``, from the request's
     ``limit`` and ``cursor``: the one shape of every list of both blueprints. ``rows``: the
     statement selects columns (``tenants.pagination.paginate``)."""
@@ -226,7 +238,12 @@ def list_page(
     return {"data": [serialize(item) for item in page.items], "next_cursor": page.next_cursor}
 
 
-def query_page(query: PageQuery, params: dict[str, Any], serialize: Callable, rows: bool = False):
+def query_page(
+    query: PageQuery,
+    params: dict[str, Any],
+    serialize: Callable[[Any], Any],
+    rows: bool = False,
+) -> dict[str, Any]:
     """``list_page`` of a list whose statements are built once (``PageQuery``); ``params``
     gives the values of the query's bound parameters for this request."""
     limit, cursor = parse_limit(request.args.get("limit")), request.args.get("cursor")

@@ -19,7 +19,7 @@ from datetime import date
 from typing import Any
 
 import orjson
-from flask import Response
+from flask import Flask, Response
 from flask.json.provider import JSONProvider
 
 
@@ -58,6 +58,7 @@ class OrjsonProvider(JSONProvider):
     Flask's defaults, for any other option."""
 
     mimetype = "application/json"
+    _app: Flask  # ``JSONProvider`` declares the sans-IO ``App``; this one serves ``Flask`` apps
 
     def dumps(self, obj: Any, **kwargs: Any) -> str:
         if kwargs.keys() <= {"sort_keys", "indent"} and kwargs.get("indent") in (None, 2):

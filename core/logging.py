@@ -27,8 +27,10 @@ counts of each alternative measured):
 from __future__ import annotations
 
 import logging
+import threading
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TextIO
 
 import orjson
 from flask import Flask
@@ -102,7 +104,7 @@ def request_message(
 class _SecondsCache:
     """``time.strftime`` of the current second, formatted once per second."""
 
-    def __init__(self, render):
+    def __init__(self, render: Callable[[int], str]) -> None:
         self._render = render
         self.second = -1
         self.text = ""
@@ -233,9 +235,11 @@ class JsonFormatter(logging.Formatter):
 _FORMATTERS = (LineFormatter, JsonFormatter)
 
 
-class LogHandler(logging.StreamHandler):
+class LogHandler(logging.StreamHandler[TextIO]):
     """The handler ``configure_logging`` installs: a ``StreamHandler`` (stderr) that can also
     take a request line already formatted (``write_line``)."""
+
+    lock: threading.RLock  # ``Handler.__init__`` creates it (``createLock``)
 
     def write_line(self, line: str) -> None:
         """``emit`` of an already formatted line: one write and a flush, under the lock
@@ -257,9 +261,9 @@ def _direct_handler() -> LogHandler | None:
     This is what ``Logger.callHandlers`` walks, read rather than run: a few attribute reads
     instead of a record, a filter pass, a lock and a formatter lookup per request.
     """
-    logger: logging.Logger | None = request_log
-    if logger.disabled or logger.filters:  # type: ignore[union-attr]
+    if request_log.disabled or request_log.filters:
         return None
+    logger: logging.Logger | None = request_log
     found = None
     while logger is not None:
         handlers = logger.handlers
@@ -316,6 +320,7 @@ def log_request(environ: dict[str, Any], answered: list[str], started_ns: int) -
     key_id = None if caller is None else caller.key_id
     handler = _direct_handler()
     if handler is not None:
+        # ``_direct_handler`` returns a handler only when its formatter is one of ours.
         line = handler.formatter.request_line(  # type: ignore[union-attr]
             created, rid, method, path, status, duration_us, tenant_id, key_id
         )

@@ -28,9 +28,12 @@ from prometheus_client import (
     multiprocess,
 )
 from sqlalchemy import Engine, event
+from sqlalchemy.orm import Session
 
 from core.errors import error_response
-from tenants.metrics import LATENCY, TALLY, database_error, enable
+from core.extensions import db
+from tenants import delivery
+from tenants.metrics import LATENCY, TALLY, database_error, enable, webhook_backlog
 
 ROUTE = "loopwave.route"  # environ key: the matched rule, e.g. "/api/v1/chats/<chat_id>/messages"
 UNMATCHED = "unmatched"  # no route matched (404, 405) or refused before routing (413, 431)
@@ -48,11 +51,11 @@ class RequestMetrics:
         self.wsgi_app = wsgi_app
         self._latency: dict[str, Any] = {}  # route -> its histogram child
 
-    def __call__(self, environ: dict[str, Any], start_response: StartResponse):
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         started = time.perf_counter()
         answered: list[str] = []
 
-        def start(status: str, headers: list[tuple[str, str]], exc_info=None):
+        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
             answered.append(status[:3])
             return start_response(status, headers, exc_info)
 
@@ -88,11 +91,11 @@ def init_metrics(app: Flask) -> None:
     if not event.contains(Engine, "handle_error", database_error):
         event.listen(Engine, "handle_error", database_error)
     app.before_request(note_route)
-    app.wsgi_app = RequestMetrics(app.wsgi_app)
+    app.wsgi_app = RequestMetrics(app.wsgi_app)  # type: ignore[method-assign]  # as core.http
     expected = f"Bearer {token}".encode()
 
     @app.get("/metrics")
-    def metrics():
+    def metrics() -> Response:
         sent = request.headers.get("Authorization", "").encode()
         if not hmac.compare_digest(sent, expected):
             return error_response(
@@ -101,7 +104,15 @@ def init_metrics(app: Flask) -> None:
                 headers={"WWW-Authenticate": "Bearer"},
             )
         TALLY.flush()
+        _read_webhook_backlog()
         return Response(generate_latest(_registry()), content_type=CONTENT_TYPE_LATEST)
+
+
+def _read_webhook_backlog() -> None:
+    """The webhook worker's backlog, read from the database by the scrape (one query): the
+    workers may run anywhere, the deliveries table is where the truth is."""
+    backlog = delivery.backlog(lambda: Session(db.engine))
+    webhook_backlog(backlog.due, backlog.lag_seconds)
 
 
 def _registry() -> CollectorRegistry:

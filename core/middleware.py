@@ -93,13 +93,13 @@ class RequestPlumbing:
         self.wsgi_app = wsgi_app
         self.max_body_bytes = max_body_bytes
 
-    def __call__(self, environ: dict[str, Any], start_response: StartResponse):
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         started = time.perf_counter_ns()
         sent = environ.get("HTTP_X_REQUEST_ID")
         rid = environ[REQUEST_ID] = sent if sent and echoable(sent) else new_request_id()
         answered: list[str] = []
 
-        def start(status: str, headers: list[tuple[str, str]], exc_info=None):
+        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
             answered.append(status)
             _add_standard_headers(environ, headers, rid)
             return start_response(status, headers, exc_info)
@@ -180,7 +180,7 @@ def _add_standard_headers(
         headers.append(HSTS)
 
 
-def _refuse(start: StartResponse, rid: str, status: int, code: str, message: str):
+def _refuse(start: StartResponse, rid: str, status: int, code: str, message: str) -> list[bytes]:
     body = encode(envelope(rid, code, message), newline=True)
     start(
         f"{status} {HTTP_STATUS_CODES[status]}",

@@ -22,7 +22,7 @@ from typing import Any, Literal
 
 from flask import Flask, current_app
 from pydantic import BaseModel, ConfigDict, Field
-from pydantic.json_schema import models_json_schema
+from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from core.errors import STATUS_BY_CODE
 from tenants.pagination import MAX_LIMIT
@@ -100,6 +100,7 @@ class UsageRow(BaseModel):
 
     key_id: str | None = None
     key_name: str | None = None
+    key_last4: str | None = None
     mode: Literal["live", "test"]
     day: str | None = Field(None, description="UTC day, YYYY-MM-DD")
     endpoint: str | None = Field(
@@ -155,7 +156,7 @@ def openapi_path(rule: str) -> str:
 
 def document(spec: DocumentSpec) -> dict[str, Any]:
     """The blueprint's document, built once per app: routes do not change after start-up."""
-    built = current_app.extensions.setdefault("loopwave.openapi", {})
+    built: dict[str, dict[str, Any]] = current_app.extensions.setdefault("loopwave.openapi", {})
     if spec.blueprint not in built:
         built[spec.blueprint] = build_document(current_app, spec)
     return built[spec.blueprint]
@@ -172,7 +173,7 @@ def build_document(app: Flask, spec: DocumentSpec) -> dict[str, Any]:
         blueprint, _, endpoint = rule.endpoint.partition(".")
         if blueprint != spec.blueprint or endpoint not in spec.operations:
             continue
-        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             paths.setdefault(openapi_path(rule.rule), {})[method.lower()] = builder.operation(
                 rule.endpoint, rule.arguments, method
             )
@@ -187,8 +188,8 @@ def build_document(app: Flask, spec: DocumentSpec) -> dict[str, Any]:
     }
 
 
-def _models(app: Flask, spec: DocumentSpec) -> list[tuple[type[BaseModel], str]]:
-    models: list[tuple[type[BaseModel], str]] = [(ErrorEnvelope, "serialization")]
+def _models(app: Flask, spec: DocumentSpec) -> list[tuple[type[BaseModel], JsonSchemaMode]]:
+    models: list[tuple[type[BaseModel], JsonSchemaMode]] = [(ErrorEnvelope, "serialization")]
     for endpoint, operation in spec.operations.items():
         models.append((operation.response, "serialization"))
         view = app.view_functions.get(f"{spec.blueprint}.{endpoint}")
@@ -199,7 +200,9 @@ def _models(app: Flask, spec: DocumentSpec) -> list[tuple[type[BaseModel], str]]
 
 
 class _Builder:
-    def __init__(self, app: Flask, spec: DocumentSpec, refs: dict[type[BaseModel], dict]):
+    def __init__(
+        self, app: Flask, spec: DocumentSpec, refs: dict[type[BaseModel], dict[str, Any]]
+    ) -> None:
         self.app = app
         self.spec = spec
         self.refs = refs
@@ -233,7 +236,9 @@ class _Builder:
             }
         return operation
 
-    def _parameters(self, arguments: set[str], documented: Operation, idempotent: bool) -> list:
+    def _parameters(
+        self, arguments: set[str], documented: Operation, idempotent: bool
+    ) -> list[dict[str, Any]]:
         parameters: list[dict[str, Any]] = [
             {"name": name, "in": "path", "required": True, "schema": self._path_schema(name)}
             for name in sorted(arguments)
@@ -266,7 +271,14 @@ class _Builder:
             "content": {"application/json": {"schema": self.refs[documented.response]}},
         }
 
-    def _errors(self, view, documented, arguments, request_model, idempotent) -> dict:
+    def _errors(
+        self,
+        view: Callable[..., Any],
+        documented: Operation,
+        arguments: set[str],
+        request_model: type[BaseModel] | None,
+        idempotent: bool,
+    ) -> dict[str, Any]:
         codes: dict[int, set[str]] = {500: {"INTERNAL_ERROR"}, 503: {"SERVICE_UNAVAILABLE"}}
 
         def add(status: int, *names: str) -> None:
@@ -281,13 +293,15 @@ class _Builder:
         if getattr(view, "license_gated", False):
             add(402)
         if request_model is not None:
-            add(400), add(413), add(415)
+            for status in (400, 413, 415):
+                add(status)
         if documented.query:
             add(400)
         if arguments:
             add(404)
         if idempotent:
-            add(400), add(409)
+            for status in (400, 409):
+                add(status)
         for status in documented.errors:
             add(status)
         return {str(status): self._error(status, codes[status]) for status in sorted(codes)}
@@ -330,7 +344,7 @@ def routes_of(app: Flask, blueprint: str) -> set[tuple[str, str]]:
         (method, openapi_path(rule.rule))
         for rule in app.url_map.iter_rules()
         if rule.endpoint.partition(".")[0] == blueprint
-        for method in rule.methods - {"HEAD", "OPTIONS"}
+        for method in (rule.methods or set()) - {"HEAD", "OPTIONS"}
     }
 
 

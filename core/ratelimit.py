@@ -44,9 +44,11 @@ import math
 import threading
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import redis
 from flask import Flask
+from redis.commands.core import Script
 
 from core.errors import ApiError
 from tenants import metrics
@@ -80,7 +82,7 @@ class LocalWindows:
     """Fixed windows of this process: ``incr`` and ``get_expiry`` as in ``limits`` storages."""
 
     def __init__(self, max_windows: int = 100_000):
-        self._windows: dict[str, list] = {}  # key -> [expires_at, count]
+        self._windows: dict[str, list[Any]] = {}  # key -> [expires_at: float, count: int]
         self._max_windows = max_windows
         self._lock = threading.Lock()
 
@@ -93,7 +95,8 @@ class LocalWindows:
                     self._drop_expired(now)
                 window = self._windows[key] = [now + expiry, 0]
             window[1] += 1
-            return window[1]
+            count: int = window[1]
+            return count
 
     def get_expiry(self, key: str) -> float:
         window = self._windows.get(key)
@@ -130,7 +133,7 @@ class RateLimiter:
         self._leases: dict[str, Lease] = {}
         self._max_leases = max_leases
         self._lock = threading.Lock()
-        self._reserve = None
+        self._reserve: Script | None = None
         if redis_url:
             client = redis.Redis.from_url(
                 redis_url, socket_connect_timeout=0.25, socket_timeout=0.5
@@ -146,7 +149,7 @@ class RateLimiter:
         if limit <= 0:
             return None
         if self._reserve is not None:
-            answer = self._hit_leased(bucket_id, limit)
+            answer = self._hit_leased(self._reserve, bucket_id, limit)
             if answer is not None:
                 return answer
         # The usual single-instance case (one dictionary update), and Redis being down.
@@ -156,7 +159,7 @@ class RateLimiter:
             raise _limited(limit, _seconds_left(self._memory.get_expiry(window) - time.time()))
         return ("X-RateLimit-Limit", str(limit)), ("X-RateLimit-Remaining", str(limit - count))
 
-    def _hit_leased(self, bucket_id: str, limit: int) -> QuotaHeaders | None:
+    def _hit_leased(self, reserve: Script, bucket_id: str, limit: int) -> QuotaHeaders | None:
         """Take a token of this process's lease, reserving a new one when it is spent;
         ``None`` when Redis cannot be asked (the caller counts in memory instead)."""
         now = time.monotonic()
@@ -175,7 +178,7 @@ class RateLimiter:
             return None
         wanted = max(1, min(limit // LEASE_DIVISOR, (limit - used_before) // NEAR_END_DIVISOR))
         try:
-            granted, used, ttl_ms = self._reserve(
+            granted, used, ttl_ms = reserve(
                 keys=[self._window_prefix + bucket_id],
                 args=[limit, wanted, WINDOW_SECONDS * 1000],
             )

@@ -7,22 +7,31 @@ from flask import current_app
 from core.signin import SignInSettings
 from tenants.keys import KeyStore
 from tenants.usage import UsageBuffer
+from tenants.webhooks import WebhookStore
 
 KEYSTORE = "loopwave.keystore"
 USAGE = "loopwave.usage"
 CONSOLE_AUTH = "loopwave.console_auth"
 CONSOLE_TENANTS = "loopwave.console_tenants"
 SIGN_IN = "loopwave.sign_in"
+WEBHOOKS = "loopwave.webhooks"
 
 
 def keystore() -> KeyStore:
-    return current_app.extensions[KEYSTORE]
+    store: KeyStore = current_app.extensions[KEYSTORE]
+    return store
 
 
 def usage_buffer() -> UsageBuffer:
-    return current_app.extensions[USAGE]
+    buffer: UsageBuffer = current_app.extensions[USAGE]
+    return buffer
+
+
+def webhooks() -> WebhookStore:
+    return current_app.extensions[WEBHOOKS]
 
 
 def sign_in_settings() -> SignInSettings:
     """What the dashboard needs to sign people in (dev sign-in on? Clerk publishable key?)."""
-    return current_app.extensions[SIGN_IN]
+    settings: SignInSettings = current_app.extensions[SIGN_IN]
+    return settings

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, abort, current_app, redirect, render_template, url_for
+from flask import Blueprint, Response, abort, current_app, redirect, render_template, url_for
 from flask.blueprints import BlueprintSetupState
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from core.services import sign_in_settings
 from dashboard.security import (
@@ -55,7 +56,7 @@ def _resolve_clerk_host(state: BlueprintSetupState) -> None:
 
 
 @bp.after_request
-def _security_headers(response):
+def _security_headers(response: Response) -> Response:
     response.headers.update(page_headers(current_app.extensions.get(CLERK_HOST)))
     if response.mimetype == "text/html":
         response.headers["Cache-Control"] = "no-store"
@@ -64,12 +65,12 @@ def _security_headers(response):
 
 @bp.get("/")
 @bp.get("/dashboard/")
-def index():
+def index() -> WerkzeugResponse:
     return redirect(url_for("dashboard.page", slug="keys"))
 
 
 @bp.get("/dashboard/<slug>")
-def page(slug: str):
+def page(slug: str) -> str:
     if slug not in PAGES:
         abort(404)
     title, admin_only = PAGES[slug]

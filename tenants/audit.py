@@ -5,9 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.orm import Session
-
 from tenants.models import AuditEvent
+from tenants.sessions import DbSession
 
 
 @dataclass(frozen=True)
@@ -21,7 +20,7 @@ class Actor:
 
 
 def record(
-    session: Session,
+    session: DbSession,
     tenant_id: str,
     actor: Actor,
     action: str,

@@ -27,12 +27,12 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from typing import Protocol
+from typing import Any, Protocol, cast
 
-from sqlalchemy import Engine, insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import CursorResult, Engine, insert, select, update
 
 from tenants.models import KeyStoreChanges
+from tenants.sessions import DbSession
 
 log = logging.getLogger("loopwave.signal")
 
@@ -40,13 +40,16 @@ POLL_SECONDS = 1.0
 _ROW = 1
 
 
-def record_change(session: Session) -> None:
+def record_change(session: DbSession) -> None:
     """Bump the counter in the caller's transaction, as its last statement: the row lock it
     takes is then held only for the commit, and never waited for while holding another."""
-    bumped = session.execute(
-        update(KeyStoreChanges)
-        .where(KeyStoreChanges.id == _ROW)
-        .values(generation=KeyStoreChanges.generation + 1)
+    bumped = cast(  # an UPDATE's result is a CursorResult: its rowcount
+        "CursorResult[Any]",
+        session.execute(
+            update(KeyStoreChanges)
+            .where(KeyStoreChanges.id == _ROW)
+            .values(generation=KeyStoreChanges.generation + 1)
+        ),
     )
     if bumped.rowcount == 0:  # the migration seeds the row; a database restored without it
         session.execute(insert(KeyStoreChanges).values(id=_ROW, generation=1))

@@ -7,15 +7,16 @@ never by the text itself, which is not stored.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import CursorResult, Engine, delete, select
 from sqlalchemy.orm import Session
 
 from tenants import clock
 from tenants.crypto import idempotency_key_digest
 from tenants.errors import Conflict
 from tenants.models import IdempotencyRecord
+from tenants.sessions import DbSession
 
 RETENTION = timedelta(hours=24)
 # Every process purges this often (``UsageBuffer.add_periodic``), a bounded batch at a time.
@@ -25,7 +26,7 @@ PURGE_MAX_BATCHES = 100
 
 
 def find(
-    session: Session, tenant_id: str, livemode: bool, idempotency_key: str
+    session: DbSession, tenant_id: str, livemode: bool, idempotency_key: str
 ) -> IdempotencyRecord | None:
     """The unexpired record for this key in this tenant and mode; an expired one is deleted
     and treated as absent."""
@@ -54,7 +55,7 @@ def replay(record: IdempotencyRecord, request_hash: str) -> tuple[dict[str, Any]
 
 
 def save(
-    session: Session,
+    session: DbSession,
     tenant_id: str,
     livemode: bool,
     idempotency_key: str,
@@ -93,10 +94,13 @@ def purge_expired(
             .limit(batch_size)
         )
         with Session(engine) as session, session.begin():
-            result = session.execute(
-                delete(IdempotencyRecord)
-                .where(IdempotencyRecord.id.in_(oldest.scalar_subquery()))
-                .execution_options(synchronize_session=False)
+            result = cast(
+                "CursorResult[Any]",
+                session.execute(
+                    delete(IdempotencyRecord)
+                    .where(IdempotencyRecord.id.in_(oldest.scalar_subquery()))
+                    .execution_options(synchronize_session=False)
+                ),
             )
         deleted = result.rowcount or 0
         purged += deleted

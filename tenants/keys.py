@@ -1,8 +1,9 @@
 """Key management: issue, list, rename, enable/disable, re-scope, revoke, rotate.
 
-Every change is committed together with its audit event and a bump of the change counter
-(``tenants.changes``), then announced through the invalidation signal, so every process
-refuses or re-reads the key on its next request.
+Every change is committed together with its audit entry, its event (``tenants.events``, the
+outbox webhooks are delivered from) and a bump of the change counter (``tenants.changes``),
+then announced through the invalidation signal, so every process refuses or re-reads the key
+on its next request.
 """
 
 from __future__ import annotations
@@ -10,12 +11,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, scoped_session
 
-from tenants import audit, clock, keyformat, scopes
+from tenants import audit, clock, events, keyformat, scopes
 from tenants.audit import Actor
 from tenants.changes import record_change
 from tenants.crypto import key_hash
@@ -23,6 +24,7 @@ from tenants.errors import Conflict, InvalidInput, KeyRevoked, NotFound
 from tenants.ids import new_id
 from tenants.licenses import set_license
 from tenants.models import ApiKey, License, Organization, Tenant
+from tenants.sessions import DbSession
 from tenants.signal import Signal
 from tenants.verify import KeyVerifier
 
@@ -42,7 +44,7 @@ class IssuedKey:
 class KeyStore:
     def __init__(
         self,
-        session: scoped_session[Session] | Session,
+        session: DbSession,
         signal: Signal,
         prefix: str,
         max_active_keys: int = 200,
@@ -148,9 +150,12 @@ class KeyStore:
         )
         return self.session.scalars(statement).one()
 
-    def set_license(self, tenant_id: str, status: str, **fields) -> License:
+    def set_license(self, tenant_id: str, status: str, **fields: Any) -> License:
         self.tenant(tenant_id)
         row = set_license(self.session, tenant_id, status, **fields)
+        events.emit(
+            self.session, tenant_id, "license.updated", {"object": events.license_object(row)}
+        )
         self._commit()
         return row
 
@@ -176,7 +181,7 @@ class KeyStore:
         self.tenant(tenant_id)
         if mode not in keyformat.MODES:
             raise InvalidInput("mode must be live or test", {"field": "mode"})
-        fields = {
+        fields: dict[str, Any] = {
             "mode": mode,
             "name": _clean_name(name),
             "key_scopes": scopes.normalise(requested_scopes),
@@ -193,6 +198,9 @@ class KeyStore:
             issued.record.id,
             {"name": issued.record.name, "scopes": issued.record.scopes, "mode": mode},
         )
+        events.emit(
+            self.session, tenant_id, "key.created", {"object": events.key_object(issued.record)}
+        )
         self._commit()
         return issued
 
@@ -202,12 +210,12 @@ class KeyStore:
         key_id: str,
         actor: Actor,
         *,
-        name=UNSET,
-        enabled=UNSET,
-        key_scopes=UNSET,
+        name: Any = UNSET,
+        enabled: Any = UNSET,
+        key_scopes: Any = UNSET,
     ) -> ApiKey:
         key = self._changeable(tenant_id, key_id)
-        changes: dict[str, object] = {}
+        changes: dict[str, list[Any]] = {}
         if name is not UNSET and _clean_name(name) != key.name:
             changes["name"] = [key.name, _clean_name(name)]
             key.name = _clean_name(name)
@@ -226,6 +234,9 @@ class KeyStore:
                 key.scopes = normalised
         if changes:
             audit.record(self.session, tenant_id, actor, _update_action(changes), key.id, changes)
+            previous = {field: values[0] for field, values in changes.items()}
+            data = {"object": events.key_object(key), "previous_attributes": previous}
+            events.emit(self.session, tenant_id, "key.updated", data)
             self._commit()
         return key
 
@@ -233,6 +244,7 @@ class KeyStore:
         key = self._changeable(tenant_id, key_id)
         key.revoked_at = clock.now()
         audit.record(self.session, tenant_id, actor, "key.revoked", key.id)
+        events.emit(self.session, tenant_id, "key.revoked", {"object": events.key_object(key)})
         self._commit()
         return key
 
@@ -247,7 +259,7 @@ class KeyStore:
             )
         old = self._changeable(tenant_id, key_id)
         now = clock.now()
-        successor = {
+        successor: dict[str, Any] = {
             "mode": old.mode,
             "name": old.name,
             "key_scopes": list(old.scopes),
@@ -273,6 +285,12 @@ class KeyStore:
             old.id,
             {"new_key_id": issued.record.id, "grace_seconds": grace_seconds},
         )
+        data = {
+            "object": events.key_object(issued.record),
+            "previous_key": events.key_object(old),
+            "grace_seconds": grace_seconds,
+        }
+        events.emit(self.session, tenant_id, "key.rotated", data)
         self._commit()
         return issued
 
@@ -294,7 +312,7 @@ class KeyStore:
             .values(name=Tenant.name)
             .execution_options(synchronize_session=False)
         )
-        active = self.session.scalar(
+        active = self.session.execute(
             select(func.count())
             .select_from(ApiKey)
             .where(
@@ -302,7 +320,7 @@ class KeyStore:
                 ApiKey.revoked_at.is_(None),
                 or_(ApiKey.expires_at.is_(None), ApiKey.expires_at > clock.now()),
             )
-        )
+        ).scalar_one()
         if active >= self.max_active_keys:
             # Release the lock now, and undo what the caller changed (a rotated key's revoke).
             self.session.rollback()
@@ -320,7 +338,7 @@ class KeyStore:
         mode: str,
         key_scopes: list[str],
         lineage_id: str | None = None,
-        **fields,
+        **fields: Any,
     ) -> IssuedKey:
         new = keyformat.generate(self.prefix, mode)
         key_id = new_id("key")
@@ -376,13 +394,18 @@ def _clean_name(name: object) -> str:
 
 def _rate_limit(per_minute: object) -> int | None:
     """``None``: the configured default; ``0``: unlimited; otherwise requests per minute."""
-    valid = isinstance(per_minute, int) and not isinstance(per_minute, bool)
-    if per_minute is not None and not (valid and 0 <= per_minute <= MAX_RATE_LIMIT):
+    if per_minute is None:
+        return None
+    if (
+        isinstance(per_minute, bool)
+        or not isinstance(per_minute, int)
+        or not 0 <= per_minute <= MAX_RATE_LIMIT
+    ):
         raise InvalidInput(
             f"rate_limit_per_minute must be an integer from 0 to {MAX_RATE_LIMIT}",
             {"field": "rate_limit_per_minute"},
         )
-    return per_minute  # type: ignore[return-value]
+    return per_minute
 
 
 def _future_or_none(expires_at: datetime | None) -> datetime | None:
@@ -391,9 +414,9 @@ def _future_or_none(expires_at: datetime | None) -> datetime | None:
     return expires_at
 
 
-def _update_action(changes: dict[str, object]) -> str:
+def _update_action(changes: dict[str, list[Any]]) -> str:
     if set(changes) == {"enabled"}:
-        return "key.enabled" if changes["enabled"][1] else "key.disabled"  # type: ignore[index]
+        return "key.enabled" if changes["enabled"][1] else "key.disabled"
     if set(changes) == {"name"}:
         return "key.renamed"
     if set(changes) == {"scopes"}:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-
-from sqlalchemy.orm import Session
+from typing import Any
 
 from tenants.errors import InvalidInput
 from tenants.models import License
+from tenants.sessions import DbSession
 
 STATUSES = ("active", "expired", "revoked")
 ENFORCEMENTS = ("enforce", "warn")
@@ -17,14 +17,14 @@ def is_active(status: str, expires_at: datetime | None, now: datetime) -> bool:
     return status == "active" and (expires_at is None or expires_at > now)
 
 
-def license_for(session: Session, tenant_id: str) -> License:
+def license_for(session: DbSession, tenant_id: str) -> License:
     """The tenant's license; a tenant without a row has an active, unlimited one."""
     return session.get(License, tenant_id) or License(
         tenant_id=tenant_id, status="active", expires_at=None, enforcement=None
     )
 
 
-def describe(license_row: License, default_enforcement: str, now: datetime) -> dict:
+def describe(license_row: License, default_enforcement: str, now: datetime) -> dict[str, Any]:
     return {
         "status": license_row.status,
         "expires_at": license_row.expires_at.isoformat() if license_row.expires_at else None,
@@ -34,7 +34,7 @@ def describe(license_row: License, default_enforcement: str, now: datetime) -> d
 
 
 def set_license(
-    session: Session,
+    session: DbSession,
     tenant_id: str,
     status: str,
     expires_at: datetime | None = None,

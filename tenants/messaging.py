@@ -8,19 +8,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from sqlalchemy import Select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
 
 from tenants import clock
 from tenants.errors import Conflict, NotFound
 from tenants.records import Broadcast, Chat, Contact, Message, Ticket
+from tenants.sessions import DbSession
 
 CONTACT_UNIQUE = ["tenant_id", "livemode", "phone"]  # the unique constraints of the tables
 CHAT_UNIQUE = ["tenant_id", "contact_id"]  # a contact lives in one mode
 
 
 def create_contact(
-    session: Session, tenant_id: str, livemode: bool, name: str, phone: str, email: str | None
+    session: DbSession, tenant_id: str, livemode: bool, name: str, phone: str, email: str | None
 ) -> Contact:
     """A new contact; a phone number the tenant already has in this mode is a ``Conflict``,
     also when another request adds it at the same moment."""
@@ -31,12 +32,12 @@ def create_contact(
 
 
 def contact_by_phone(
-    session: Session, tenant_id: str, livemode: bool, phone: str
+    session: DbSession, tenant_id: str, livemode: bool, phone: str
 ) -> Contact | None:
     return session.scalar(Contact.for_tenant(tenant_id, livemode).where(Contact.phone == phone))
 
 
-def send_message(session: Session, tenant_id: str, livemode: bool, to: str, text: str) -> Message:
+def send_message(session: DbSession, tenant_id: str, livemode: bool, to: str, text: str) -> Message:
     """Queue ``text`` in the chat with the contact at ``to``, creating both when new.
 
     Concurrent first messages to one new number create one contact and one chat: each insert
@@ -69,12 +70,12 @@ def _mode_values(tenant_id: str, livemode: bool, **values: Any) -> dict[str, Any
     return {"tenant_id": tenant_id, "livemode": livemode, **values}
 
 
-def _chat_with(session: Session, tenant_id: str, livemode: bool, contact_id: str) -> Chat | None:
+def _chat_with(session: DbSession, tenant_id: str, livemode: bool, contact_id: str) -> Chat | None:
     return session.scalar(Chat.for_tenant(tenant_id, livemode).where(Chat.contact_id == contact_id))
 
 
 def _insert_unless_present(
-    session: Session, model: type[Contact] | type[Chat], values: dict[str, Any], unique: list[str]
+    session: DbSession, model: type[Contact] | type[Chat], values: dict[str, Any], unique: list[str]
 ) -> bool:
     """``INSERT ... ON CONFLICT (unique) DO NOTHING``: True when this call inserted the row.
 
@@ -89,7 +90,7 @@ def _insert_unless_present(
 
 
 def create_ticket(
-    session: Session,
+    session: DbSession,
     tenant_id: str,
     livemode: bool,
     subject: str,
@@ -107,7 +108,7 @@ def create_ticket(
 
 
 def create_broadcast(
-    session: Session,
+    session: DbSession,
     tenant_id: str,
     livemode: bool,
     name: str,
@@ -134,7 +135,9 @@ def create_broadcast(
     return broadcast
 
 
-def chat_thread_query(session: Session, tenant_id: str, livemode: bool, chat_id: str):
+def chat_thread_query(
+    session: DbSession, tenant_id: str, livemode: bool, chat_id: str
+) -> Select[Message]:
     """The chat's messages (404 for a chat of another tenant or mode)."""
     chat = Chat.get_for_tenant(session, tenant_id, livemode, chat_id)
     return Message.for_tenant(tenant_id, livemode).where(Message.chat_id == chat.id)

@@ -62,6 +62,16 @@ USAGE_BACKLOG = Gauge(
     "Requests counted by the workers and not yet written out (sum over live workers)",
     multiprocess_mode="livesum",
 )
+WEBHOOK_DUE = Gauge(
+    "loopwave_webhook_backlog_deliveries",
+    "Webhook deliveries due and not claimed by a worker, read at scrape time",
+    multiprocess_mode="mostrecent",
+)
+WEBHOOK_LAG = Gauge(
+    "loopwave_webhook_lag_seconds",
+    "How long the oldest due webhook delivery has waited, read at scrape time",
+    multiprocess_mode="mostrecent",
+)
 USAGE_FLUSH_FAILURES = Counter(
     "loopwave_usage_flush_failures", "Usage flushes that failed (the counts are kept)"
 )
@@ -162,3 +172,8 @@ def database_error(context: Any) -> None:
     """SQLAlchemy's ``handle_error`` event."""
     if _enabled:
         DATABASE_ERRORS.labels("disconnect" if context.is_disconnect else "other").inc()
+
+
+def webhook_backlog(due: int, lag_seconds: float) -> None:
+    WEBHOOK_DUE.set(due)
+    WEBHOOK_LAG.set(lag_seconds)

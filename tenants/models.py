@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Self
 
 from sqlalchemy import (
     JSON,
@@ -19,12 +19,13 @@ from sqlalchemy import (
     select,
     true,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, registry
+from sqlalchemy.orm import DeclarativeBase, Mapped, MappedColumn, mapped_column, registry
 from sqlalchemy.sql import Select
 
 from tenants import clock
 from tenants.errors import NotFound
 from tenants.ids import ID_SHAPE, new_id
+from tenants.sessions import DbSession
 from tenants.types import UTCDateTime
 
 NAMING_CONVENTION = {
@@ -43,6 +44,17 @@ class Base(DeclarativeBase):
     )
 
 
+def _check_id_shape(model: type, object_id: str) -> None:
+    """An id that cannot be one of ours (wrong shape, a NUL byte PostgreSQL would refuse) is
+    not found without a query."""
+    if not ID_SHAPE.fullmatch(object_id):
+        raise NotFound(f"No {model.__name__.lower()} with this id")
+
+
+def _not_found(model: type, object_id: str) -> NotFound:
+    return NotFound(f"No {model.__name__.lower()} with id '{object_id}'")
+
+
 class TenantScoped:
     """Mixin for tenant data: every query for it starts from ``for_tenant``."""
 
@@ -50,17 +62,17 @@ class TenantScoped:
     id: Mapped[str]
 
     @classmethod
-    def for_tenant(cls, tenant_id: str) -> Select:
+    def for_tenant(cls, tenant_id: str) -> Select[Self]:
         return select(cls).where(cls.tenant_id == tenant_id)
 
     @classmethod
-    def get_for_tenant(cls, session: Session, tenant_id: str, object_id: str):
-        """The tenant's object with this id; another tenant's object is simply not found.
-
-        An id that cannot be one of ours (wrong shape, a NUL byte PostgreSQL would refuse) is
-        not found without a query.
-        """
-        return _one_by_id(session, cls, cls.for_tenant(tenant_id), object_id)
+    def get_for_tenant(cls, session: DbSession, tenant_id: str, object_id: str) -> Self:
+        """The tenant's object with this id; another tenant's object is simply not found."""
+        _check_id_shape(cls, object_id)
+        found = session.scalar(cls.for_tenant(tenant_id).where(cls.id == object_id))
+        if found is None:
+            raise _not_found(cls, object_id)
+        return found
 
 
 class ModeScoped:
@@ -74,40 +86,35 @@ class ModeScoped:
     id: Mapped[str]
 
     @classmethod
-    def for_tenant(cls, tenant_id: str, livemode: bool) -> Select:
+    def for_tenant(cls, tenant_id: str, livemode: bool) -> Select[Self]:
         return select(cls).where(cls.tenant_id == tenant_id, cls.livemode == livemode)
 
     @classmethod
-    def get_for_tenant(cls, session: Session, tenant_id: str, livemode: bool, object_id: str):
+    def get_for_tenant(
+        cls, session: DbSession, tenant_id: str, livemode: bool, object_id: str
+    ) -> Self:
         """The object with this id of the tenant in this mode; any other is not found."""
-        return _one_by_id(session, cls, cls.for_tenant(tenant_id, livemode), object_id)
-
-
-def _one_by_id(session: Session, model: Any, scoped: Select, object_id: str):
-    """The object of ``scoped`` with this id, or ``NotFound``. An id that cannot be one of
-    ours (wrong shape, a NUL byte PostgreSQL would refuse) is not found without a query."""
-    if not ID_SHAPE.fullmatch(object_id):
-        raise NotFound(f"No {model.__name__.lower()} with this id")
-    found = session.scalar(scoped.where(model.id == object_id))
-    if found is None:
-        raise NotFound(f"No {model.__name__.lower()} with id '{object_id}'")
-    return found
+        _check_id_shape(cls, object_id)
+        found = session.scalar(cls.for_tenant(tenant_id, livemode).where(cls.id == object_id))
+        if found is None:
+            raise _not_found(cls, object_id)
+        return found
 
 
 ID_PREFIX = "id_prefix"  # the column's ``info`` names the prefix of its ids (pagination)
 
 
-def _id(prefix: str):
+def _id(prefix: str) -> MappedColumn[str]:
     return mapped_column(
         String(40), primary_key=True, default=lambda: new_id(prefix), info={ID_PREFIX: prefix}
     )
 
 
-def _tenant_fk():
+def _tenant_fk() -> MappedColumn[str]:
     return mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
 
 
-def _livemode():
+def _livemode() -> MappedColumn[bool]:
     """``livemode`` of tenant API data: rows written before test mode existed are live."""
     return mapped_column(Boolean, default=True, server_default=true())
 

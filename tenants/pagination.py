@@ -4,25 +4,31 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeAlias
 
 from sqlalchemy import Integer, bindparam
-from sqlalchemy.orm import Session
-from sqlalchemy.sql import Select
+from sqlalchemy.orm import QueryableAttribute
+from sqlalchemy.sql import ColumnElement, Select
 
 from tenants.errors import InvalidInput
 from tenants.ids import ID_SHAPE
 from tenants.models import ID_PREFIX
 from tenants.numbers import bounded_int
+from tenants.sessions import DbSession
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
 
+AnySelect: TypeAlias = Select[*tuple[Any, ...]]
+IdColumn: TypeAlias = QueryableAttribute[str] | ColumnElement[Any]
+"""The id column a list is ordered by: a model's attribute, or a table's column."""
+
 
 @dataclass(frozen=True)
 class Page:
-    items: list[Any]
+    items: Sequence[Any]
     next_cursor: str | None
 
 
@@ -68,7 +74,7 @@ class PageQuery:
     The SQL and its parameters are those ``paginate`` would build.
     """
 
-    def __init__(self, statement: Select, id_column, newest_first: bool = True):
+    def __init__(self, statement: AnySelect, id_column: IdColumn, newest_first: bool = True):
         self.id_column = id_column
         order = id_column.desc() if newest_first else id_column.asc()
         limit = bindparam("page_limit", type_=Integer)
@@ -82,7 +88,7 @@ class PageQuery:
 
 
 def paginate_query(
-    session: Session,
+    session: DbSession,
     query: PageQuery,
     params: dict[str, Any],
     limit: int,
@@ -99,7 +105,7 @@ def paginate_query(
     return _page(result.all() if rows else result.scalars().all(), limit)
 
 
-def _page(found: list[Any], limit: int) -> Page:
+def _page(found: Sequence[Any], limit: int) -> Page:
     """The page of ``found`` (up to ``limit + 1`` items: one more tells a next page exists)."""
     items = found[:limit]
     next_cursor = encode_cursor(items[-1].id) if len(found) > limit else None
@@ -107,9 +113,9 @@ def _page(found: list[Any], limit: int) -> Page:
 
 
 def paginate(
-    session: Session,
-    statement: Select,
-    id_column,
+    session: DbSession,
+    statement: AnySelect,
+    id_column: IdColumn,
     limit: int,
     cursor: str | None,
     newest_first: bool = True,

@@ -41,14 +41,28 @@ CHANNEL = "keystore:changed"  # under the deployment's namespace
 HEARTBEAT_SECONDS = 2.0
 ANNOUNCE_RETRY_SECONDS = 60.0
 _MAX_BACKOFF = 5.0
+_SOCKET_TIMEOUT = 0.5
 _CLIENT_OPTIONS = {
     "socket_connect_timeout": 0.25,
-    "socket_timeout": 0.5,
+    "socket_timeout": _SOCKET_TIMEOUT,
     "retry": Retry(NoBackoff(), 0),
 }
 
 
 class RedisSignal:
+    # Per process: set by ``_forget_parent_connections`` (at start and after a fork).
+    _client: redis.Redis
+    _subscriber: PubSub | None
+    _alive_at: float
+    _pinged_at: float | None
+    _subscribe_failures: int
+    _retry_at: float
+    _announced: threading.Condition
+    _announce_failures: int
+    _unannounced_since: float
+    _announce_covered: int
+    _retrier: threading.Thread | None
+
     def __init__(self, url: str, namespace: str):
         self.url = url
         self.channel = f"{namespace}:{CHANNEL}"
@@ -225,29 +239,31 @@ class RedisSignal:
         """After a fork, never touch the parent's sockets or threads: start afresh."""
         self._pid = os.getpid()
         self._client = redis.Redis.from_url(self.url, **_CLIENT_OPTIONS)
-        self._subscriber: PubSub | None = None
+        self._subscriber = None
         self._alive_at = 0.0
-        self._pinged_at: float | None = None
+        self._pinged_at = None
         self._subscribe_failures = 0
         self._retry_at = 0.0
         self._announced = threading.Condition()
         self._announce_failures = 0  # announcements that failed
         self._unannounced_since = math.inf  # commit time of the oldest one not yet announced
         self._announce_covered = 0  # of those, how many a later announcement stood in for
-        self._retrier: threading.Thread | None = None
+        self._retrier = None
 
 
 def _report_lag(data: object) -> None:
     """An announcement carries the time of the change it announces (see ``_announce``)."""
+    if not isinstance(data, str | bytes):
+        return
     try:
-        committed_at = float(data)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
+        committed_at = float(data)
+    except ValueError:
         return
     metrics.invalidation_lag(time.time() - committed_at)
 
 
 def _await_confirmation(subscriber: PubSub) -> None:
-    deadline = time.monotonic() + _CLIENT_OPTIONS["socket_timeout"]
+    deadline = time.monotonic() + _SOCKET_TIMEOUT
     while (left := deadline - time.monotonic()) > 0:
         message = subscriber.get_message(timeout=left)
         if message is not None and message.get("type") == "subscribe":

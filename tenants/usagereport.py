@@ -8,12 +8,12 @@ from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
 from tenants import clock, scopes
 from tenants.errors import InvalidInput
 from tenants.models import ApiKey, KeyUsage
 from tenants.numbers import bounded_int
+from tenants.sessions import DbSession
 from tenants.usage import UsageBuffer
 
 MAX_REPORT_DAYS = 90
@@ -57,7 +57,7 @@ def parse_modes(raw: str | None) -> tuple[str, ...]:
 
 
 def usage_report(
-    session: Session,
+    session: DbSession,
     buffer: UsageBuffer,
     tenant_id: str,
     query: Mapping[str, str],
@@ -74,7 +74,7 @@ def usage_report(
 
 
 _COLUMNS = {
-    "key": (KeyUsage.key_id, ApiKey.name),
+    "key": (KeyUsage.key_id, ApiKey.name, ApiKey.last4),
     "day": (KeyUsage.day,),
     "endpoint": (KeyUsage.endpoint,),
     "outcome": (KeyUsage.outcome,),
@@ -88,7 +88,7 @@ _ORDER = {
 
 
 def usage_rows(
-    session: Session,
+    session: DbSession,
     tenant_id: str,
     since: date,
     groups: tuple[str, ...] = GROUPS,
@@ -111,14 +111,14 @@ def usage_rows(
     return [_row(groups, tuple(found)) for found in session.execute(statement)]
 
 
-def _row(groups: tuple[str, ...], found: tuple) -> dict[str, Any]:
+def _row(groups: tuple[str, ...], found: tuple[Any, ...]) -> dict[str, Any]:
     mode, *values, requests = found
     row: dict[str, Any] = {}
     position = 0
     for group in groups:
         if group == "key":
-            row["key_id"], row["key_name"] = values[position], values[position + 1]
-            position += 2
+            row["key_id"], row["key_name"], row["key_last4"] = values[position : position + 3]
+            position += 3
             continue
         value = values[position]
         row[group] = value.isoformat() if group == "day" else value
@@ -129,7 +129,7 @@ def _row(groups: tuple[str, ...], found: tuple) -> dict[str, Any]:
 
 
 def scope_report(
-    session: Session,
+    session: DbSession,
     buffer: UsageBuffer,
     key: ApiKey,
     raw_days: str | None,

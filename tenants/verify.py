@@ -22,13 +22,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from tenants import clock, keyformat, metrics, scopes
 from tenants.crypto import cache_digest, key_hash
 from tenants.errors import InsufficientScope, InvalidKey, LicenseInactive
 from tenants.licenses import is_active
 from tenants.models import ApiKey, License, Tenant
+from tenants.sessions import DbSession
 from tenants.signal import Signal
 
 
@@ -80,7 +80,7 @@ class _Entry:
 class KeyVerifier:
     def __init__(
         self,
-        session_factory: Callable[[], Session],
+        session_factory: Callable[[], DbSession],
         signal: Signal,
         prefix: str,
         cache_size: int = 50_000,
@@ -104,7 +104,7 @@ class KeyVerifier:
         entry = self._cache.get(cached_as)
         if entry is not None and generation is not None and entry.generation == generation:
             metrics.key_cache(hit=True)
-            verified = entry.key
+            verified: VerifiedKey | None = entry.key
         else:
             metrics.key_cache(hit=False)
             if not self._shape.is_well_formed(presented):

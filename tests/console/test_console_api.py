@@ -85,6 +85,7 @@ def test_create_shows_the_secret_once_and_list_never(client, admin_token):
 
 
 KEY_FIELDS = {
+    "rotated_from_id",
     "id",
     "name",
     "start",

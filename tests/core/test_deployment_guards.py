@@ -29,7 +29,9 @@ def _start(tmp_path: Path, **env: str) -> subprocess.CompletedProcess:
     environment = {
         name: value
         for name, value in os.environ.items()
-        if not name.startswith(("CONSOLE_", "DEV_LOGIN", "APP_ENV", "FLASK_ENV", "SECRET_KEY"))
+        if not name.startswith(
+            ("CONSOLE_", "DEV_LOGIN", "APP_ENV", "FLASK_ENV", "SECRET_KEY", "WEBHOOK_")
+        )
     }
     environment.update(
         LOOPWAVE_IGNORE_DOTENV="1",
@@ -113,3 +115,9 @@ def test_lenient_providers_start_in_development(tmp_path):
         tmp_path, APP_ENV="development", CONSOLE_ISSUER=ISSUER, CONSOLE_IDPS=json.dumps([lenient])
     )
     assert started.returncode == 0, started.stderr
+
+
+def test_webhooks_to_private_addresses_refuse_to_start_in_production(tmp_path):
+    started = _start(tmp_path, APP_ENV="production", SECRET_KEY="s" * 40, WEBHOOK_ALLOW_PRIVATE="1")
+    assert started.returncode != 0
+    assert "ConfigError" in started.stderr and "WEBHOOK_ALLOW_PRIVATE" in started.stderr

@@ -57,7 +57,7 @@ def test_json_responses_may_run_nothing_and_are_not_cached(client):
         assert name not in response.headers
 
 
-@pytest.mark.parametrize("path", ["/docs", "/docs/docs.js"])
+@pytest.mark.parametrize("path", ["/docs", "/docs/docs.css"])
 def test_documents_also_carry_the_page_policies_once(client, path):
     response = client.get(path)
     assert response.status_code == 200

@@ -141,3 +141,19 @@ def test_the_signal_reports_channel_health_and_the_lag_of_each_announcement(clie
     assert value(after, "loopwave_invalidation_lag_seconds_count") == lags_before + 1
     assert reader.heard() is False  # the subscription's connection is gone
     assert value(scrape(client), "loopwave_invalidation_channel_healthy") == 0
+
+
+def test_the_webhook_backlog_and_lag_are_read_at_scrape_time(client, clock):
+    from core.services import keystore, webhooks
+    from tests.conftest import TEST_ACTOR
+
+    tenant = keystore().create_tenant("Acme")
+    assert value(scrape(client), "loopwave_webhook_backlog_deliveries") == 0
+    webhooks().allow_private = True
+    endpoint = webhooks().create(tenant.id, TEST_ACTOR, "http://127.0.0.1:9/", ["*"]).endpoint
+    webhooks().send_test(tenant.id, endpoint.id)
+    webhooks().send_test(tenant.id, endpoint.id)
+    clock.advance(seconds=30)
+    samples = scrape(client)
+    assert value(samples, "loopwave_webhook_backlog_deliveries") == 2
+    assert value(samples, "loopwave_webhook_lag_seconds") == 30

@@ -50,7 +50,9 @@ class Dashboard:
     def create_key(self, name: str, scopes: list[str] | None = None) -> str:
         """Create a key through the dialog; return the secret read from the show-once dialog."""
         self.open_create_dialog(name, scopes).get_by_role("button", name="Create key").click()
-        return self.read_and_close_secret()
+        secret = self.read_and_close_secret()
+        expect(self.row(name).first).to_be_visible()  # the list has been refreshed
+        return secret
 
     def read_and_close_secret(self) -> str:
         secret_dialog = self.page.locator("dialog.dialog-secret")
@@ -59,9 +61,12 @@ class Dashboard:
         expect(self.page.locator("dialog")).to_have_count(0)
         return secret
 
+    def menu_button(self, name: str) -> Locator:
+        return self.row(name).get_by_role("button", name=f"Actions for {name}")
+
     def action(self, name: str, label: str) -> None:
-        self.row(name).locator("summary").click()
-        self.row(name).get_by_role("button", name=label).click()
+        self.menu_button(name).click()
+        self.row(name).get_by_role("menuitem", name=label).click()
 
     def confirm(self, label: str) -> None:
         self.page.get_by_role("dialog").get_by_role("button", name=label).click()

@@ -103,8 +103,8 @@ def test_rotate_immediately_and_revoke_stop_the_key(dashboard, org_id):
     assert dashboard.health(new).status_code == 200
 
     active = page.locator("#keys-table tbody tr[data-status=active]")
-    active.locator("summary").click()
-    active.get_by_role("button", name="Revoke…").click()
+    active.get_by_role("button", name="Actions for nightly export").click()
+    active.get_by_role("menuitem", name="Revoke…").click()
     confirm = page.get_by_role("dialog", name="Revoke “nightly export”?")
     expect(confirm).to_contain_text("cannot be enabled again")
     dashboard.confirm("Revoke “nightly export”")

@@ -61,7 +61,7 @@ export function renderAudit(ctx) {
   async function loadKeyNames() {
     try {
       const { data } = await ctx.api.get("/console/keys");
-      for (const key of data) keyNames.set(key.id, key.name);
+      for (const key of data) keyNames.set(key.id, key);
     } catch (error) {
       // Names are a convenience; the log still shows key ids.
     }
@@ -80,17 +80,23 @@ export function renderAudit(ctx) {
   function row(event) {
     const at = event.created_at || event.time || event.at;
     const keyId = event.key_id;
-    const name = keyNames.get(keyId);
+    const name = keyNames.get(keyId) || null;
     return h(
       "tr",
       {},
       h("td", { "data-label": "Time" }, timeEl(at), h("span", { class: "visually-hidden" }, ` (${formatExact(at)})`)),
-      h("td", { "data-label": "Actor" }, h("code", {}, event.actor || "—")),
+      h("td", { "data-label": "Actor" }, h("code", { class: "break" }, event.actor || "—")),
       h("td", { "data-label": "Action" }, h("span", { title: changesText(event.changes) || null }, actionLabel(event.action))),
-      h("td", { "data-label": "Key" }, keyId ? h("span", {}, name ? `${name} ` : "", h("code", { class: "muted" }, keyId)) : "—"),
-      h("td", { "data-label": "Request id" }, event.request_id ? h("code", {}, event.request_id) : "—"),
+      h("td", { "data-label": "Key" }, keyId ? keyCell(keyId, name) : "—"),
+      h("td", { "data-label": "Request id" }, event.request_id ? h("code", { class: "break" }, event.request_id) : "—"),
       h("td", { "data-label": "Source IP" }, event.source_ip || "—"),
     );
+  }
+
+  // The key as people know it: its name and …last4; the id in the tooltip.
+  function keyCell(keyId, key) {
+    if (!key) return h("code", { class: "muted break" }, keyId);
+    return h("span", { class: "key-label", title: keyId }, h("span", { class: "truncate" }, key.name), h("code", { class: "muted" }, ` …${key.last4}`));
   }
 
   more.addEventListener("click", load);

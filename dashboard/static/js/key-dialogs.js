@@ -14,10 +14,20 @@ const GRACE_CHOICES = [
   [7 * DAY, "In 7 days", "The longest overlap allowed."],
 ];
 
-function expiryValue(choice, customDate) {
+// The expiry the form asks for: null (never), an ISO instant, or { problem } in plain words.
+export function expiryValue(choice, customDate, now = new Date()) {
   if (choice === "never") return null;
-  if (choice === "custom") return customDate ? new Date(`${customDate}T23:59:59`).toISOString() : undefined;
-  return new Date(Date.now() + Number(choice) * DAY * 1000).toISOString();
+  if (choice !== "custom") return new Date(now.getTime() + Number(choice) * DAY * 1000).toISOString();
+  if (!customDate) return { problem: "Choose the day the key stops working." };
+  const end = new Date(`${customDate}T23:59:59`);
+  if (Number.isNaN(end.getTime())) return { problem: "That is not a date. Pick one from the calendar." };
+  if (end <= now) return { problem: "The expiry date has passed. Choose today or a later day." };
+  if (end.getTime() - now.getTime() > 5 * 365 * DAY * 1000) return { problem: "Choose a date within the next five years." };
+  return end.toISOString();
+}
+
+function isoDate(date) {
+  return `${date.getFullYear()}-${String(date.getMonth() + 1).padStart(2, "0")}-${String(date.getDate()).padStart(2, "0")}`;
 }
 
 // A <form method="dialog"> whose submit runs `action`; errors stay in the dialog.
@@ -58,8 +68,11 @@ export function createKeyDialog(ctx, onDone) {
       const name = h("input", { id: "key-name", name: "name", required: true, maxlength: "100", autocomplete: "off", placeholder: "e.g. Production server" });
       const picker = scopePicker(ctx.config.scopes);
       const expiry = h("select", { id: "key-expiry", name: "expiry" }, EXPIRY_CHOICES.map(([v, label]) => h("option", { value: v }, label)));
-      const customDate = h("input", { type: "date", id: "key-expiry-date", name: "expiry-date", hidden: true, "aria-label": "Expiry date" });
-      expiry.addEventListener("change", () => { customDate.hidden = expiry.value !== "custom"; });
+      const customDate = h("input", { type: "date", id: "key-expiry-date", name: "expiry-date", hidden: true, "aria-label": "Expiry date", min: isoDate(new Date()) });
+      expiry.addEventListener("change", () => {
+        customDate.hidden = expiry.value !== "custom";
+        if (!customDate.hidden) customDate.focus();
+      });
       const form = dialogForm(dialog, [
         h("div", { class: "field" }, h("label", { for: name.id }, "Name"), name, h("p", { class: "hint" }, "Who or what uses this key, so you recognise it later.")),
         picker.element,
@@ -69,7 +82,7 @@ export function createKeyDialog(ctx, onDone) {
         const expiresAt = expiryValue(expiry.value, customDate.value);
         if (!name.value.trim()) return showLocal(errorSlot, "Give the key a name.", name);
         if (!scopes.length) return showLocal(errorSlot, "Choose at least one scope, or all scopes.");
-        if (expiresAt === undefined) return showLocal(errorSlot, "Choose the expiry date.", customDate);
+        if (expiresAt && expiresAt.problem) return showLocal(errorSlot, expiresAt.problem, customDate);
         const body = { name: name.value.trim(), scopes };
         if (expiresAt) body.expires_at = expiresAt;
         const issued = await ctx.api.post("/console/keys", body);
@@ -87,12 +100,14 @@ function showLocal(slot, message, focus) {
 }
 
 // The full key, shown once. Closing the dialog removes it — and the key — from the page.
+// Escape does not close it silently: unless the key was copied, the dialog asks first.
 export function secretDialog(issued, title, onDone) {
   let secret = issued.key;
+  let copiedOnce = false;
   openDialog({
     title,
     className: "dialog-secret",
-    onClose: () => { secret = null; onDone(); },
+    onClose: () => { secret = null; delete issued.key; onDone(issued); },
     build: (dialog) => {
       const field = h("input", { id: "new-key-value", class: "secret", readonly: true, "aria-label": `New key for ${issued.name}`, spellcheck: "false", "data-testid": "new-key" });
       field.value = secret; // a property, never a value="" attribute in the markup
@@ -104,14 +119,31 @@ export function secretDialog(issued, title, onDone) {
           field.select();
           document.execCommand("copy");
         }
+        copiedOnce = true;
         copied.textContent = "Copied to the clipboard.";
       } }, "Copy key");
+      const check = h("div", { class: "check-copied", role: "alertdialog", "aria-labelledby": "copied-check-title", hidden: true },
+        h("p", { id: "copied-check-title", class: "check-copied-title" }, "Have you copied it?"),
+        h("p", {}, "Once this dialog closes, the key cannot be shown again; a lost key must be rotated."),
+        h("div", { class: "dialog-actions" },
+          h("button", { type: "button", class: "button", "data-check": "back", onclick: () => { check.hidden = true; copy.focus(); } }, "Go back to the key"),
+          h("button", { type: "button", class: "button button-danger", onclick: () => dialog.close() }, "Close without copying")));
+      const askFirst = (event) => {
+        if (copiedOnce) return; // Escape closes a dialog whose key was copied
+        event.preventDefault();
+        check.hidden = false;
+        check.querySelector("[data-check=back]").focus();
+      };
+      // keydown first: Chrome lets a page refuse only one cancel per user activation.
+      dialog.addEventListener("keydown", (event) => { if (event.key === "Escape") askFirst(event); });
+      dialog.addEventListener("cancel", askFirst);
       dialog.addEventListener("close", () => { field.value = ""; });
       return [
         h("p", { class: "warning", role: "note" }, h("strong", {}, "This is the only time this key is shown. "), "Copy it now and store it somewhere safe, such as your secret manager. If you lose it, rotate the key to get a new one."),
-        h("p", {}, "Key ", h("strong", {}, issued.name)),
+        h("p", {}, "Key ", h("strong", { class: "break" }, issued.name), " ", h("code", {}, `…${issued.last4}`)),
         h("div", { class: "secret-row" }, field, copy),
         copied,
+        check,
         h("div", { class: "dialog-actions" }, h("button", { type: "button", class: "button", onclick: () => dialog.close() }, "Done, I have stored it")),
       ];
     },
@@ -131,7 +163,7 @@ export function scopesDialog(ctx, key, onDone) {
         if (!scopes.length) return showLocal(errorSlot, "Choose at least one scope, or all scopes.");
         await ctx.api.patch(`/console/keys/${encodeURIComponent(key.id)}`, { scopes });
         dialog.close();
-        notify(`Scopes of “${key.name}” updated.`);
+        notify(`Scopes of “${key.name}” (…${key.last4}) updated.`);
         onDone();
       })];
     },
@@ -154,7 +186,7 @@ export function rotateDialog(ctx, key, onDone) {
         const issued = await ctx.api.post(`/console/keys/${encodeURIComponent(key.id)}/rotate`, { grace_seconds: Number(chosen.value) });
         dialog.close();
         secretDialog(issued, "Your rotated API key", onDone);
-      }, true)];
+      })];
     },
   });
 }

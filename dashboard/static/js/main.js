@@ -54,9 +54,9 @@ async function showSession() {
   showLicenseBanner(api);
   const admin = roleOf(me) === "admin";
   if (config.adminOnly && !admin) {
-    return replace(page, h("div", { class: "state state-empty" },
-      h("p", { class: "state-title" }, "Only organization admins can see this page."),
-      h("p", { class: "muted" }, "Ask an admin of your organization if you need an API key. ", h("a", { href: "/dashboard/usage" }, "See usage"), ".")));
+    // Members never land on an admin-only page: they go to the first page they may see.
+    window.location.replace("/dashboard/usage");
+    return undefined;
   }
   const context = {
     api, me, config, isAdmin: admin, container: page,
@@ -143,11 +143,6 @@ async function boot() {
     showSignIn();
   });
   window.addEventListener("lw:sign-in-required", (event) => showSignIn(event.detail));
-  document.addEventListener("click", (event) => {
-    for (const menu of document.querySelectorAll("details.menu[open]")) {
-      if (!menu.contains(event.target)) menu.open = false;
-    }
-  });
   let signedIn = false;
   try {
     signedIn = await auth.start();

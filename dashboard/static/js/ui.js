@@ -27,10 +27,7 @@ export function errorBox(error, retry) {
 }
 
 export function notify(message) {
-  const region = document.getElementById("notice") || document.body.appendChild(h("div", { id: "notice", class: "notice", role: "status", "aria-live": "polite" }));
-  region.textContent = message;
-  clearTimeout(notify.timer);
-  notify.timer = setTimeout(() => { region.textContent = ""; }, 6000);
+  return toast(message);
 }
 
 // A modal dialog. `build(dialog)` returns its body nodes; the dialog is removed on close.
@@ -82,7 +79,7 @@ export function formError(error) {
     "div",
     { class: "form-error", role: "alert" },
     h("p", {}, error.message),
-    fields.length ? h("ul", {}, fields.map((f) => h("li", {}, `${f.field}: ${f.message}`))) : null,
+    fields.length ? h("ul", {}, fields.map((f) => h("li", {}, `${fieldLabel(f.field)}: ${f.message}`))) : null,
     error.requestId ? h("p", { class: "muted" }, "Request id: ", h("code", { class: "request-id" }, error.requestId)) : null,
   );
 }
@@ -90,4 +87,103 @@ export function formError(error) {
 // Ask the shell to show the sign-in again (a 401 that a fresh token did not cure).
 export function requireSignIn(error) {
   window.dispatchEvent(new CustomEvent("lw:sign-in-required", { detail: error.message }));
+}
+
+// Field names of the API, in the words of the forms.
+const FIELD_LABELS = { name: "Name", scopes: "Scopes", expires_at: "Expiry date", enabled: "Enabled", grace_seconds: "Old key stops working", days: "Range" };
+
+export function fieldLabel(field) {
+  return FIELD_LABELS[field] || String(field).replace(/_/g, " ").replace(/^./, (c) => c.toUpperCase());
+}
+
+// Toasts: the outcome of an action, success or failure, in one corner of the page. A failure
+// names what it was about and carries the request id; the page behind it stays as it was.
+// The toast can take focus (tabindex -1) when nothing better is left to focus.
+export function toast(message, { error = null, title = null } = {}) {
+  let stack = document.getElementById("toasts");
+  if (!stack) {
+    stack = h("div", { id: "toasts", class: "toasts" });
+    document.body.append(stack);
+  }
+  const failed = Boolean(error);
+  const close = h("button", { type: "button", class: "toast-close", "aria-label": "Dismiss" }, "×");
+  const item = h(
+    "div",
+    { class: failed ? "toast toast-error" : "toast", role: failed ? "alert" : "status", tabindex: "-1" },
+    h("div", { class: "toast-body" },
+      title ? h("p", { class: "toast-title" }, title) : null,
+      h("p", {}, message),
+      failed && error.requestId ? h("p", { class: "toast-meta" }, "Request id ", h("code", { class: "request-id" }, error.requestId)) : null),
+    close,
+  );
+  const remove = () => {
+    const hadFocus = item.contains(document.activeElement);
+    item.remove();
+    if (hadFocus) document.getElementById("main").focus();
+  };
+  close.addEventListener("click", remove);
+  item.addEventListener("keydown", (event) => { if (event.key === "Escape") remove(); });
+  stack.append(item);
+  // Successes fade; failures stay until dismissed (they carry a request id to quote).
+  if (!failed) setTimeout(() => { if (!item.contains(document.activeElement)) item.remove(); }, 6000);
+  return item;
+}
+
+// A menu button (WAI-ARIA menu pattern): Enter, Space or ArrowDown open it on the first item,
+// ArrowUp on the last; arrows, Home and End move; Escape closes it back to the button; Tab
+// or a click elsewhere closes it.
+export function menuButton({ label, items, text = "⋯" }) {
+  const menuId = `menu-${Math.random().toString(36).slice(2)}`;
+  const button = h("button", {
+    type: "button", class: "button button-icon menu-button", "aria-haspopup": "menu", "aria-expanded": "false",
+    "aria-controls": menuId, "aria-label": label, title: label, "data-focus": "menu",
+  }, h("span", { "aria-hidden": "true" }, text));
+  const entries = items.map(({ label: itemLabel, onSelect, danger }) =>
+    h("button", { type: "button", role: "menuitem", tabindex: "-1", class: danger ? "menu-item menu-item-danger" : "menu-item", dataset: { action: itemLabel } }, itemLabel));
+  const list = h("div", { role: "menu", id: menuId, class: "menu-list", "aria-label": label, hidden: true }, entries);
+  const wrapper = h("div", { class: "menu" }, button, list);
+
+  const isOpen = () => !list.hidden;
+  function open(index) {
+    list.hidden = false;
+    button.setAttribute("aria-expanded", "true");
+    entries[(index + entries.length) % entries.length].focus();
+  }
+  function close(focusButton) {
+    if (!isOpen()) return;
+    list.hidden = true;
+    button.setAttribute("aria-expanded", "false");
+    if (focusButton) button.focus();
+  }
+  button.addEventListener("click", () => (isOpen() ? close(true) : open(0)));
+  button.addEventListener("keydown", (event) => {
+    if (event.key === "ArrowDown") { event.preventDefault(); open(0); }
+    if (event.key === "ArrowUp") { event.preventDefault(); open(-1); }
+  });
+  list.addEventListener("keydown", (event) => {
+    const index = entries.indexOf(document.activeElement);
+    const moves = { ArrowDown: index + 1, ArrowUp: index - 1, Home: 0, End: -1 };
+    if (event.key in moves) {
+      event.preventDefault();
+      entries[(moves[event.key] + entries.length) % entries.length].focus();
+    } else if (event.key === "Escape") {
+      event.preventDefault();
+      event.stopPropagation();
+      close(true);
+    } else if (event.key === "Tab") {
+      close(false);
+    } else if (event.key.length === 1 && /\S/.test(event.key)) {
+      const next = entries.find((entry, i) => i > index && entry.textContent.toLowerCase().startsWith(event.key.toLowerCase()))
+        || entries.find((entry) => entry.textContent.toLowerCase().startsWith(event.key.toLowerCase()));
+      if (next) next.focus();
+    }
+  });
+  wrapper.addEventListener("focusout", (event) => {
+    if (!wrapper.contains(event.relatedTarget)) close(false);
+  });
+  entries.forEach((entry, index) => entry.addEventListener("click", () => {
+    close(true);
+    items[index].onSelect();
+  }));
+  return wrapper;
 }

@@ -1,0 +1,186 @@
+"""Outbound HTTP to tenant-chosen URLs, safe against server-side request forgery (SPEC §10).
+
+A webhook URL is the tenant's text; the server then connects where it says. So, unless
+``WEBHOOK_ALLOW_PRIVATE`` (development and tests):
+
+- only ``https://`` URLs are accepted, without credentials in them;
+- the host name is resolved **at delivery time**, every address it resolves to must be a
+  public (globally routable) one — no loopback, private, link-local (the cloud metadata
+  service at 169.254.169.254 included), carrier-grade NAT, multicast or reserved address,
+  IPv4-mapped IPv6 forms included — and the connection goes to that checked address, with
+  the URL's host name in ``Host`` and in TLS (SNI and certificate check). A name that
+  resolves to a public address when checked and to 127.0.0.1 a moment later (DNS
+  rebinding) cannot redirect the delivery, since nothing resolves the name again.
+- redirects are never followed (a 3xx is a failed attempt).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+import threading
+import time
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import certifi
+import urllib3
+
+CONNECT_TIMEOUT = 5.0
+READ_TIMEOUT = 10.0
+EXCERPT_BYTES = 1024
+
+
+class UnsafeDestination(ValueError):
+    """The URL may not be called: its scheme, form, or the address its host resolves to."""
+
+
+@dataclass(frozen=True)
+class Target:
+    scheme: str
+    host: str
+    port: int
+    path: str  # with the query
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int | None  # None: no HTTP answer (refused, timed out, unsafe)
+    duration_ms: int
+    excerpt: str  # the first KiB of the body, or what went wrong
+    error: str | None = None
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status is not None and 200 <= self.status < 300
+
+
+def parse_url(url: str, allow_private: bool) -> Target:
+    """The URL's parts, or ``UnsafeDestination`` naming what is wrong (checked when saved,
+    and again when delivering)."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise UnsafeDestination("the URL is not valid") from exc
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise UnsafeDestination("the URL must be https://host/...")
+    if parts.scheme != "https" and not allow_private:
+        raise UnsafeDestination("webhook URLs must use https://")
+    if parts.username is not None or parts.password is not None:
+        raise UnsafeDestination("webhook URLs may not carry credentials")
+    if not allow_private:
+        literal = _literal_address(parts.hostname)
+        if literal is not None:
+            check_address(literal)
+        elif parts.hostname.rstrip(".").lower() == "localhost" or parts.hostname.endswith(
+            ".localhost"
+        ):
+            raise UnsafeDestination("webhook URLs may not point at localhost")
+    path = parts.path or "/"
+    if parts.query:
+        path += "?" + parts.query
+    default_port = 443 if parts.scheme == "https" else 80
+    return Target(parts.scheme, parts.hostname, port or default_port, path)
+
+
+def check_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> None:
+    """Refuse anything but a public unicast address."""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    if not address.is_global or address.is_multicast:
+        raise UnsafeDestination(f"the URL's host resolves to a non-public address ({address})")
+
+
+def resolve(target: Target, allow_private: bool) -> str:
+    """The address to connect to: the first the host resolves to, after checking all."""
+    literal = _literal_address(target.host)
+    if literal is not None:
+        addresses = [literal]
+    else:
+        try:
+            found = socket.getaddrinfo(target.host, target.port, type=socket.SOCK_STREAM)
+        except OSError as exc:
+            raise UnsafeDestination("the URL's host does not resolve") from exc
+        addresses = [ipaddress.ip_address(entry[4][0].split("%")[0]) for entry in found]
+    if not addresses:
+        raise UnsafeDestination("the URL's host does not resolve")
+    if not allow_private:
+        for address in addresses:
+            check_address(address)
+    return str(addresses[0])
+
+
+def _literal_address(host: str):
+    try:
+        return ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return None
+
+
+class Sender:
+    """POSTs to checked addresses, keeping a connection pool per (address, host) so
+    consecutive deliveries to one endpoint reuse their connection. Thread-safe."""
+
+    def __init__(self, allow_private: bool, pool_size: int = 8):
+        self.allow_private = allow_private
+        self._pool_size = pool_size
+        self._pools: dict[tuple[str, str, int, str], urllib3.HTTPConnectionPool] = {}
+        self._lock = threading.Lock()
+
+    def post(self, url: str, body: bytes, headers: dict[str, str]) -> Answer:
+        started = time.perf_counter()
+        try:
+            target = parse_url(url, self.allow_private)
+            address = resolve(target, self.allow_private)
+        except UnsafeDestination as exc:
+            return Answer(None, _elapsed_ms(started), "", f"refused: {exc}")
+        pool = self._pool(target, address)
+        host_header = target.host if target.port in (80, 443) else f"{target.host}:{target.port}"
+        try:
+            response = pool.urlopen(
+                "POST",
+                target.path,
+                body=body,
+                headers={**headers, "host": host_header},
+                redirect=False,
+                retries=False,
+                preload_content=False,
+                timeout=urllib3.Timeout(connect=CONNECT_TIMEOUT, read=READ_TIMEOUT),
+            )
+            try:
+                excerpt = response.read(EXCERPT_BYTES)
+            finally:
+                response.drain_conn()
+                response.release_conn()
+        except urllib3.exceptions.HTTPError as exc:
+            return Answer(None, _elapsed_ms(started), "", f"{type(exc).__name__}")
+        return Answer(
+            response.status, _elapsed_ms(started), excerpt.decode("utf-8", errors="replace")
+        )
+
+    def _pool(self, target: Target, address: str) -> urllib3.HTTPConnectionPool:
+        name = (target.scheme, address, target.port, target.host)
+        with self._lock:
+            pool = self._pools.get(name)
+            if pool is None:
+                pool = self._new_pool(target, address)
+                self._pools[name] = pool
+            return pool
+
+    def _new_pool(self, target: Target, address: str) -> urllib3.HTTPConnectionPool:
+        if target.scheme == "https":
+            return urllib3.HTTPSConnectionPool(
+                address,
+                target.port,
+                maxsize=self._pool_size,
+                server_hostname=target.host,
+                assert_hostname=target.host,
+                cert_reqs="CERT_REQUIRED",
+                ca_certs=certifi.where(),
+            )
+        return urllib3.HTTPConnectionPool(address, target.port, maxsize=self._pool_size)
+
+
+def _elapsed_ms(started: float) -> int:
+    return int((time.perf_counter() - started) * 1000)

@@ -1,0 +1,283 @@
+"""Webhook endpoints and their deliveries (SPEC §10): the tenant-facing store.
+
+Every emitted event fans out, in the emitting transaction, into one ``WebhookDelivery`` per
+enabled endpoint subscribed to its type; the delivery's id is the ``webhook-id`` the receiver
+sees on every attempt, so it can drop duplicates (delivery is at-least-once). The worker
+(``tenants.delivery``) sends them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+
+from tenants import audit, clock, events
+from tenants.audit import Actor
+from tenants.errors import Conflict, InvalidInput
+from tenants.events import Event
+from tenants.ids import new_id
+from tenants.keyformat import redact_keys
+from tenants.models import Base, TenantScoped, _id
+from tenants.outbound import UnsafeDestination, parse_url
+from tenants.secretbox import SecretBox, new_signing_secret
+
+PREVIOUS_SECRET_HOURS = 24
+MAX_ENDPOINTS_PER_TENANT = 16
+EVERY_TYPE = "*"
+# Types an endpoint may subscribe to: ``webhook.test`` goes only to the endpoint tested.
+SUBSCRIBABLE = tuple(t for t in events.TYPES if t != "webhook.test")
+
+
+class WebhookEndpoint(TenantScoped, Base):
+    __tablename__ = "webhook_endpoints"
+
+    id: Mapped[str] = _id("whe")
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    description: Mapped[str] = mapped_column(String(200), default="")
+    event_types: Mapped[list[str]] = mapped_column(JSON)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    secret_sealed: Mapped[str] = mapped_column(String(200))
+    previous_secret_sealed: Mapped[str | None] = mapped_column(String(200))
+    previous_secret_until: Mapped[datetime | None]
+    # Since when every attempt has failed (None: the last one succeeded); 3 days: disabled.
+    failing_since: Mapped[datetime | None]
+    disabled_reason: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+
+    def wants(self, event_type: str) -> bool:
+        return EVERY_TYPE in self.event_types or event_type in self.event_types
+
+
+class WebhookDelivery(TenantScoped, Base):
+    """One event for one endpoint: its id is the ``webhook-id`` of every attempt."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        UniqueConstraint("event_id", "endpoint_id"),
+        Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
+        Index("ix_webhook_deliveries_endpoint", "endpoint_id", "id"),
+    )
+
+    id: Mapped[str] = _id("msg")
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    endpoint_id: Mapped[str] = mapped_column(ForeignKey("webhook_endpoints.id", ondelete="CASCADE"))
+    event_id: Mapped[str] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(20), default="pending")  # succeeded, failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=clock.now)
+    # A worker's claim: nobody else takes the delivery before ``lease_until``; a worker that
+    # dies holding it loses nothing, the lease simply runs out.
+    lease_until: Mapped[datetime | None]
+    lease_owner: Mapped[str | None] = mapped_column(String(40))
+    last_status_code: Mapped[int | None] = mapped_column(Integer)
+    completed_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+
+    attempt_log: Mapped[list[WebhookAttempt]] = relationship(
+        order_by="WebhookAttempt.id", lazy="raise", passive_deletes=True
+    )
+
+
+class WebhookAttempt(Base):
+    __tablename__ = "webhook_attempts"
+
+    id: Mapped[str] = _id("wha")
+    delivery_id: Mapped[str] = mapped_column(
+        ForeignKey("webhook_deliveries.id", ondelete="CASCADE"), index=True
+    )
+    started_at: Mapped[datetime] = mapped_column(default=clock.now)
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    duration_ms: Mapped[int] = mapped_column(Integer)
+    response_excerpt: Mapped[str] = mapped_column(Text, default="")
+    error: Mapped[str | None] = mapped_column(String(200))
+
+
+@dataclass(frozen=True)
+class CreatedEndpoint:
+    """An endpoint just created or re-keyed: ``secret`` exists only here."""
+
+    endpoint: WebhookEndpoint
+    secret: str
+
+
+def fan_out(session: Session, event: Event) -> None:
+    """Queue ``event`` for every enabled endpoint of its tenant that wants it."""
+    if event.type == "webhook.test":
+        return
+    endpoints = session.scalars(
+        WebhookEndpoint.for_tenant(event.tenant_id).where(WebhookEndpoint.enabled.is_(True))
+    )
+    for endpoint in endpoints:
+        if endpoint.wants(event.type):
+            session.add(_delivery(event, endpoint))
+
+
+events.on_emit(fan_out)
+
+
+def _delivery(event: Event, endpoint: WebhookEndpoint) -> WebhookDelivery:
+    return WebhookDelivery(
+        id=new_id("msg"),
+        tenant_id=event.tenant_id,
+        endpoint_id=endpoint.id,
+        event_id=event.id,
+        status="pending",
+        attempts=0,
+        next_attempt_at=clock.now(),
+    )
+
+
+class WebhookStore:
+    def __init__(self, session: Any, box: SecretBox, allow_private: bool):
+        self.session = session
+        self.box = box
+        self.allow_private = allow_private
+
+    def list(self, tenant_id: str) -> list[WebhookEndpoint]:
+        statement = WebhookEndpoint.for_tenant(tenant_id).order_by(WebhookEndpoint.id.desc())
+        return list(self.session.scalars(statement))
+
+    def get(self, tenant_id: str, endpoint_id: str) -> WebhookEndpoint:
+        return WebhookEndpoint.get_for_tenant(self.session, tenant_id, endpoint_id)
+
+    def create(
+        self,
+        tenant_id: str,
+        actor: Actor,
+        url: str,
+        event_types: list[str],
+        description: str = "",
+        enabled: bool = True,
+    ) -> CreatedEndpoint:
+        count = len(self.list(tenant_id))
+        if count >= MAX_ENDPOINTS_PER_TENANT:
+            raise Conflict(f"A tenant may have at most {MAX_ENDPOINTS_PER_TENANT} endpoints")
+        secret = new_signing_secret()
+        endpoint = WebhookEndpoint(
+            id=new_id("whe"),
+            tenant_id=tenant_id,
+            url=self._checked_url(url),
+            event_types=_checked_types(event_types),
+            description=_description(description),
+            enabled=bool(enabled),
+        )
+        endpoint.secret_sealed = self.box.seal(secret, endpoint.id)
+        self.session.add(endpoint)
+        audit.record(self.session, tenant_id, actor, "webhook.created", None, _shown(endpoint))
+        self.session.commit()
+        return CreatedEndpoint(endpoint, secret)
+
+    def update(self, tenant_id: str, endpoint_id: str, actor: Actor, **fields) -> WebhookEndpoint:
+        endpoint = self.get(tenant_id, endpoint_id)
+        if "url" in fields:
+            endpoint.url = self._checked_url(fields["url"])
+        if "event_types" in fields:
+            endpoint.event_types = _checked_types(fields["event_types"])
+        if "description" in fields:
+            endpoint.description = _description(fields["description"])
+        if "enabled" in fields:
+            endpoint.enabled = bool(fields["enabled"])
+            if endpoint.enabled:
+                endpoint.failing_since = None
+                endpoint.disabled_reason = None
+        audit.record(self.session, tenant_id, actor, "webhook.updated", None, _shown(endpoint))
+        self.session.commit()
+        return endpoint
+
+    def delete(self, tenant_id: str, endpoint_id: str, actor: Actor) -> None:
+        endpoint = self.get(tenant_id, endpoint_id)
+        audit.record(self.session, tenant_id, actor, "webhook.deleted", None, _shown(endpoint))
+        self.session.delete(endpoint)
+        self.session.commit()
+
+    def rotate_secret(self, tenant_id: str, endpoint_id: str, actor: Actor) -> CreatedEndpoint:
+        """A new secret; the old one keeps signing (beside it) for 24 hours."""
+        endpoint = self.get(tenant_id, endpoint_id)
+        secret = new_signing_secret()
+        endpoint.previous_secret_sealed = endpoint.secret_sealed
+        endpoint.previous_secret_until = clock.now() + timedelta(hours=PREVIOUS_SECRET_HOURS)
+        endpoint.secret_sealed = self.box.seal(secret, endpoint.id)
+        audit.record(
+            self.session, tenant_id, actor, "webhook.secret_rotated", None, {"id": endpoint.id}
+        )
+        self.session.commit()
+        return CreatedEndpoint(endpoint, secret)
+
+    def send_test(self, tenant_id: str, endpoint_id: str) -> WebhookDelivery:
+        """A ``webhook.test`` event, queued for this endpoint only (even when disabled)."""
+        endpoint = self.get(tenant_id, endpoint_id)
+        data = {"object": {"object": "webhook_endpoint", "id": endpoint.id, "url": endpoint.url}}
+        event = events.emit(self.session, tenant_id, "webhook.test", data)
+        delivery = _delivery(event, endpoint)
+        self.session.add(delivery)
+        self.session.commit()
+        return delivery
+
+    def deliveries(self, tenant_id: str, endpoint_id: str):
+        """The endpoint's deliveries, with their attempts (a statement to paginate)."""
+        from sqlalchemy.orm import selectinload
+
+        self.get(tenant_id, endpoint_id)
+        return (
+            WebhookDelivery.for_tenant(tenant_id)
+            .where(WebhookDelivery.endpoint_id == endpoint_id)
+            .options(selectinload(WebhookDelivery.attempt_log))
+        )
+
+    def retry(self, tenant_id: str, endpoint_id: str, delivery_id: str) -> WebhookDelivery:
+        """Send this delivery again now, with its ``webhook-id``; 409 while one is under way."""
+        self.get(tenant_id, endpoint_id)
+        delivery = WebhookDelivery.get_for_tenant(self.session, tenant_id, delivery_id)
+        if delivery.endpoint_id != endpoint_id:
+            raise InvalidInput("The delivery belongs to another endpoint")
+        now = clock.now()
+        if delivery.lease_until is not None and delivery.lease_until > now:
+            raise Conflict("The delivery is being attempted right now")
+        delivery.status = "pending"
+        delivery.next_attempt_at = now
+        delivery.completed_at = None
+        self.session.commit()
+        return delivery
+
+    def _checked_url(self, url: object) -> str:
+        if not isinstance(url, str) or not url or len(url) > 2000 or "\x00" in url:
+            raise InvalidInput("url must be a URL of at most 2000 characters", {"field": "url"})
+        try:
+            parse_url(url, self.allow_private)
+        except UnsafeDestination as exc:
+            raise InvalidInput(f"url: {exc}", {"field": "url"}) from exc
+        return url
+
+
+def _checked_types(event_types: object) -> list[str]:
+    valid = (
+        isinstance(event_types, list)
+        and event_types
+        and all(isinstance(t, str) and (t == EVERY_TYPE or t in SUBSCRIBABLE) for t in event_types)
+    )
+    if not valid:
+        raise InvalidInput(
+            f'events must be ["*"] or a list of: {", ".join(SUBSCRIBABLE)}', {"field": "events"}
+        )
+    return sorted(set(event_types))  # type: ignore[arg-type]
+
+
+def _description(text: object) -> str:
+    if not isinstance(text, str) or len(text) > 200 or "\x00" in text:
+        raise InvalidInput("description must be at most 200 characters", {"field": "description"})
+    return redact_keys(text)
+
+
+def _shown(endpoint: WebhookEndpoint) -> dict[str, Any]:
+    """What the audit log keeps of an endpoint: never its secret."""
+    return {
+        "id": endpoint.id,
+        "url": endpoint.url,
+        "events": endpoint.event_types,
+        "enabled": endpoint.enabled,
+    }
