@@ -125,9 +125,9 @@ def build_gate(state: BlueprintSetupState) -> None:
 @bp.before_request
 def authenticate() -> Response | None:
     # One context lookup each, rather than one per attribute: this runs on every request.
-    # (Flask types its proxies as the objects behind them, without ``_get_current_object``.)
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    this_request = request._get_current_object()  # type: ignore[attr-defined]
+    # Flask types its proxies as the objects behind them, without ``_get_current_object``:
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # typed as Flask
+    this_request = request._get_current_object()  # type: ignore[attr-defined]  # as Request
     if is_public_endpoint(app, this_request):
         return None
     gate: ApiGate = app.extensions[GATE]

@@ -47,9 +47,9 @@ class ConsoleUser:
 def authenticate() -> None:
     # _get_current_object() is Flask's documented way to the objects behind its proxies
     # ("Notes On Proxies"): one context lookup each instead of one per attribute below.
-    # (Flask types its proxies as the objects behind them, without ``_get_current_object``.)
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    this_request = request._get_current_object()  # type: ignore[attr-defined]
+    # Flask types its proxies as the objects behind them, without ``_get_current_object``:
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # typed as Flask
+    this_request = request._get_current_object()  # type: ignore[attr-defined]  # as Request
     if is_public_endpoint(app, this_request):
         return
     token = _bearer_token(this_request.environ, app.config["API_KEY_PREFIX"])

@@ -12,12 +12,16 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from html import escape
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from flask import Blueprint, Response, current_app, send_from_directory
 from markdown_it import MarkdownIt
+from markdown_it.renderer import RendererHTML
+from markdown_it.token import Token
+from markdown_it.utils import EnvType, OptionsDict
 
 STATIC = Path(__file__).with_name("docs_static")
 PAGE_CSP = (
@@ -74,8 +78,8 @@ def _send(name: str) -> Response:
 
 
 @bp.get("/docs")
-def page():
-    html = current_app.extensions.get(RENDERED)
+def page() -> tuple[str, int, dict[str, str]]:
+    html: str | None = current_app.extensions.get(RENDERED)
     if html is None:
         html = current_app.extensions[RENDERED] = render_page()
     return (
@@ -90,7 +94,7 @@ def page():
 
 
 @bp.get("/docs/<any('docs.css'):asset>")
-def asset(asset: str):
+def asset(asset: str) -> Response:
     return _send(asset)
 
 
@@ -106,7 +110,9 @@ def operation_anchor(method: str, path: str) -> str:
     return slug(f"{method} {path.replace('{', '').replace('}', '')}")
 
 
-def reference_markdown(documents: dict[str, dict], anchors: list[str] | None = None) -> str:
+def reference_markdown(
+    documents: dict[str, dict[str, Any]], anchors: list[str] | None = None
+) -> str:
     """The guide, then every operation of every document grouped by resource.
 
     ``anchors`` receives each operation's anchor, in the order of the operations' headings.
@@ -134,7 +140,7 @@ def reference_markdown(documents: dict[str, dict], anchors: list[str] | None = N
     return "\n".join(parts)
 
 
-def _operations(spec: dict) -> list[tuple[str, str, str, dict]]:
+def _operations(spec: dict[str, Any]) -> list[tuple[str, str, str, dict[str, Any]]]:
     found = []
     for path, methods in spec["paths"].items():
         segments = [s for s in path.split("/") if s and s not in ("api", "v1", "console")]
@@ -143,7 +149,9 @@ def _operations(spec: dict) -> list[tuple[str, str, str, dict]]:
     return found
 
 
-def _operation_markdown(spec: dict, method: str, path: str, operation: dict, api: str) -> str:
+def _operation_markdown(
+    spec: dict[str, Any], method: str, path: str, operation: dict[str, Any], api: str
+) -> str:
     summary = operation.get("summary") or operation.get("operationId", path)
     link = operation_anchor(method, path)
     lines = [f"#### {summary}\n", f"`{method} {path}` · [link](#{link})\n"]
@@ -192,7 +200,9 @@ def _operation_markdown(spec: dict, method: str, path: str, operation: dict, api
     return "\n".join(lines)
 
 
-def _curl(spec: dict, method: str, path: str, operation: dict, body: Any, api: str) -> str:
+def _curl(
+    spec: dict[str, Any], method: str, path: str, operation: dict[str, Any], body: Any, api: str
+) -> str:
     url = path
     for param in operation.get("parameters", []):
         if param.get("in") == "path":
@@ -211,18 +221,21 @@ def _curl(spec: dict, method: str, path: str, operation: dict, body: Any, api: s
     return " \\\n  ".join(command)
 
 
-def _json_schema(holder: dict) -> dict | None:
-    return holder.get("content", {}).get("application/json", {}).get("schema")
+def _json_schema(holder: dict[str, Any]) -> dict[str, Any] | None:
+    schema: dict[str, Any] | None = (
+        holder.get("content", {}).get("application/json", {}).get("schema")
+    )
+    return schema
 
 
-def _success(operation: dict) -> tuple[str, dict | None]:
+def _success(operation: dict[str, Any]) -> tuple[str, dict[str, Any] | None]:
     for status, response in operation.get("responses", {}).items():
         if status.startswith("2"):
             return status, _json_schema(response)
     return "200", None
 
 
-def _resolve(spec: dict, schema: dict | None) -> dict:
+def _resolve(spec: dict[str, Any], schema: dict[str, Any] | None) -> dict[str, Any]:
     seen = 0
     while schema and "$ref" in schema and seen < 10:
         schema = spec["components"]["schemas"][schema["$ref"].split("/")[-1]]
@@ -230,9 +243,10 @@ def _resolve(spec: dict, schema: dict | None) -> dict:
     return schema or {}
 
 
-def _type(spec: dict, schema: dict) -> str:
+def _type(spec: dict[str, Any], schema: dict[str, Any]) -> str:
     if "$ref" in schema:
-        return schema["$ref"].split("/")[-1]
+        name: str = schema["$ref"].split("/")[-1]
+        return name
     if "anyOf" in schema:
         return " or ".join(_type(spec, s) for s in schema["anyOf"])
     if "enum" in schema:
@@ -244,7 +258,7 @@ def _type(spec: dict, schema: dict) -> str:
     return str(schema.get("type", "object"))
 
 
-def _constraints(schema: dict) -> str:
+def _constraints(schema: dict[str, Any]) -> str:
     if "anyOf" in schema:
         schema = next((s for s in schema["anyOf"] if s.get("type") != "null"), {})
     names = {
@@ -276,13 +290,15 @@ _STRINGS = {
 }  # fmt: skip
 
 
-def _sample(spec: dict, schema: dict | None, name: str = "", depth: int = 0) -> Any:
+def _sample(
+    spec: dict[str, Any], schema: dict[str, Any] | None, name: str = "", depth: int = 0
+) -> Any:
     if schema is None or depth > 8:
         return None
     if "$ref" in schema:
         return _sample(spec, _resolve(spec, schema), name, depth + 1)
     if "allOf" in schema:
-        merged: dict = {}
+        merged: dict[str, Any] = {}
         for part in schema["allOf"]:
             merged.update(_resolve(spec, part))
         return _sample(spec, merged, name, depth + 1)
@@ -326,7 +342,7 @@ def _named(title: str, field: str) -> str:
     return next((name for part, name in _OWNERS if part in title), "id")
 
 
-def _scalar(schema: dict, kind: str | None, name: str) -> Any:
+def _scalar(schema: dict[str, Any], kind: str | None, name: str) -> Any:
     if kind == "integer":
         return schema.get(
             "default", max(schema.get("minimum", 0), 3600 if "seconds" in name else 3)
@@ -355,7 +371,13 @@ def _markdown() -> MarkdownIt:
     renderer = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
     used: dict[str, int] = {}
 
-    def heading_open(self, tokens, index, options, env):
+    def heading_open(
+        self: RendererHTML,
+        tokens: Sequence[Token],
+        index: int,
+        options: OptionsDict,
+        env: EnvType,
+    ) -> str:
         token = tokens[index]
         pending = env.get("anchors") or []
         anchor = (
@@ -388,10 +410,13 @@ def _toc(entries: list[tuple[int, str, str]]) -> str:
 
 
 def render_page() -> str:
-    documents = {view: current_app.view_functions[view]() for view, _t, _g in DOCUMENTS}
+    documents = {
+        view: cast("dict[str, Any]", current_app.view_functions[view]())  # the OpenAPI views
+        for view, _t, _g in DOCUMENTS
+    }
     anchors: list[str] = []
     text = reference_markdown(documents, anchors)
-    env: dict = {"anchors": anchors}
+    env: dict[str, Any] = {"anchors": anchors}
     body = _markdown().render(text, env)
     template = (STATIC / "index.html").read_text(encoding="utf-8")
     return template.replace("{{ toc }}", _toc(env.get("toc", []))).replace("{{ body }}", body)

@@ -28,7 +28,8 @@ def usage_buffer() -> UsageBuffer:
 
 
 def webhooks() -> WebhookStore:
-    return current_app.extensions[WEBHOOKS]
+    store: WebhookStore = current_app.extensions[WEBHOOKS]
+    return store
 
 
 def sign_in_settings() -> SignInSettings:

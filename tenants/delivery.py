@@ -23,9 +23,10 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, cast
 
 import orjson
-from sqlalchemy import Engine, bindparam, func, or_, select, update
+from sqlalchemy import ColumnElement, Engine, Table, bindparam, func, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -179,7 +180,7 @@ class Deliverer:
                 )
                 for job, answer in results
             )
-            table = WebhookDelivery.__table__
+            table = cast(Table, WebhookDelivery.__table__)  # a declarative model's: a Table
             statement = (
                 update(table)
                 .where(table.c.id == bindparam("b_id"), table.c.lease_owner == self.owner)
@@ -197,7 +198,7 @@ class Deliverer:
             self._endpoint_health(session, results, now)
             session.commit()
 
-    def _outcome(self, job: Job, answer: Answer, now: datetime) -> dict:
+    def _outcome(self, job: Job, answer: Answer, now: datetime) -> dict[str, Any]:
         attempts = job.attempts + 1
         if answer.succeeded:
             status, following, done = "succeeded", now, now
@@ -260,7 +261,7 @@ class Deliverer:
         log.warning("webhook endpoint %s disabled: failing for 3 days", endpoint.id)
 
 
-def _unleased(now: datetime):
+def _unleased(now: datetime) -> ColumnElement[bool]:
     return or_(WebhookDelivery.lease_until.is_(None), WebhookDelivery.lease_until < now)
 
 

@@ -102,7 +102,7 @@ def resolve(target: Target, allow_private: bool) -> str:
             found = socket.getaddrinfo(target.host, target.port, type=socket.SOCK_STREAM)
         except OSError as exc:
             raise UnsafeDestination("the URL's host does not resolve") from exc
-        addresses = [ipaddress.ip_address(entry[4][0].split("%")[0]) for entry in found]
+        addresses = [ipaddress.ip_address(str(entry[4][0]).split("%")[0]) for entry in found]
     if not addresses:
         raise UnsafeDestination("the URL's host does not resolve")
     if not allow_private:
@@ -111,7 +111,7 @@ def resolve(target: Target, allow_private: bool) -> str:
     return str(addresses[0])
 
 
-def _literal_address(host: str):
+def _literal_address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     try:
         return ipaddress.ip_address(host.strip("[]"))
     except ValueError:

@@ -8,12 +8,23 @@ sees on every attempt, so it can drop duplicates (delivery is at-least-once). Th
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    Select,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tenants import audit, clock, events
 from tenants.audit import Actor
@@ -24,6 +35,7 @@ from tenants.keyformat import redact_keys
 from tenants.models import Base, TenantScoped, _id
 from tenants.outbound import UnsafeDestination, parse_url
 from tenants.secretbox import SecretBox, new_signing_secret
+from tenants.sessions import DbSession
 
 PREVIOUS_SECRET_HOURS = 24
 MAX_ENDPOINTS_PER_TENANT = 16
@@ -105,7 +117,7 @@ class CreatedEndpoint:
     secret: str
 
 
-def fan_out(session: Session, event: Event) -> None:
+def fan_out(session: DbSession, event: Event) -> None:
     """Queue ``event`` for every enabled endpoint of its tenant that wants it."""
     if event.type == "webhook.test":
         return
@@ -150,7 +162,7 @@ class WebhookStore:
         tenant_id: str,
         actor: Actor,
         url: str,
-        event_types: list[str],
+        event_types: builtins.list[str],  # ``list`` is the method below, in this class
         description: str = "",
         enabled: bool = True,
     ) -> CreatedEndpoint:
@@ -172,7 +184,9 @@ class WebhookStore:
         self.session.commit()
         return CreatedEndpoint(endpoint, secret)
 
-    def update(self, tenant_id: str, endpoint_id: str, actor: Actor, **fields) -> WebhookEndpoint:
+    def update(
+        self, tenant_id: str, endpoint_id: str, actor: Actor, **fields: Any
+    ) -> WebhookEndpoint:
         endpoint = self.get(tenant_id, endpoint_id)
         if "url" in fields:
             endpoint.url = self._checked_url(fields["url"])
@@ -218,7 +232,7 @@ class WebhookStore:
         self.session.commit()
         return delivery
 
-    def deliveries(self, tenant_id: str, endpoint_id: str):
+    def deliveries(self, tenant_id: str, endpoint_id: str) -> Select[WebhookDelivery]:
         """The endpoint's deliveries, with their attempts (a statement to paginate)."""
         from sqlalchemy.orm import selectinload
 
@@ -255,16 +269,17 @@ class WebhookStore:
 
 
 def _checked_types(event_types: object) -> list[str]:
-    valid = (
-        isinstance(event_types, list)
-        and event_types
-        and all(isinstance(t, str) and (t == EVERY_TYPE or t in SUBSCRIBABLE) for t in event_types)
-    )
-    if not valid:
+    if (
+        not isinstance(event_types, list)
+        or not event_types
+        or not all(
+            isinstance(t, str) and (t == EVERY_TYPE or t in SUBSCRIBABLE) for t in event_types
+        )
+    ):
         raise InvalidInput(
             f'events must be ["*"] or a list of: {", ".join(SUBSCRIBABLE)}', {"field": "events"}
         )
-    return sorted(set(event_types))  # type: ignore[arg-type]
+    return sorted(set(event_types))
 
 
 def _description(text: object) -> str:
