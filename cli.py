@@ -127,8 +127,14 @@ def list_tenants() -> None:
 @click.option("--scopes", default="", help="Comma-separated; default '*'.")
 @click.option("--expires-in", type=click.IntRange(min=1), help="Seconds until the key expires.")
 @click.option("--rate-limit", type=click.IntRange(min=0), help="Requests per minute for this key.")
+@click.option("--mode", type=click.Choice(["live", "test"]), default="live", show_default=True)
 def create_key(
-    tenant_id: str, name: str, scopes: str, expires_in: int | None, rate_limit: int | None
+    tenant_id: str,
+    name: str,
+    scopes: str,
+    expires_in: int | None,
+    rate_limit: int | None,
+    mode: str,
 ) -> None:
     """Create a key. The full key is printed once, alone on the last line."""
     expires_at = clock.now() + timedelta(seconds=expires_in) if expires_in else None
@@ -136,13 +142,22 @@ def create_key(
     store = keystore()
     try:
         issued = store.create_key(
-            tenant_id, name, _actor(), requested, expires_at, rate_limit_per_minute=rate_limit
+            tenant_id,
+            name,
+            _actor(),
+            requested,
+            expires_at,
+            rate_limit_per_minute=rate_limit,
+            mode=mode,
         )
     except StoreError as exc:
         _fail(exc)
     _report_announcement(store)
     key = issued.record
-    click.echo(f"id: {key.id}\nname: {key.name}\nscopes: {','.join(key.scopes)}", err=False)
+    click.echo(
+        f"id: {key.id}\nname: {key.name}\nmode: {key.mode}\nscopes: {','.join(key.scopes)}",
+        err=False,
+    )
     click.echo("Store this key now; it cannot be shown again:", err=True)
     click.echo(issued.full_key)
 
@@ -159,7 +174,7 @@ def list_keys(tenant_id: str) -> None:
         status = "revoked" if key.revoked_at else ("enabled" if key.enabled else "disabled")
         click.echo(
             f"{key.id}\t{key.name}\t{key.display_start}...{key.last4}\t"
-            f"{','.join(key.scopes)}\t{status}"
+            f"{','.join(key.scopes)}\t{status}\t{key.mode}"
         )
 
 
