@@ -99,7 +99,7 @@ def test_group_by_sums_the_other_dimensions_away(client, api_key):
     ]
     by_key = _usage(client, second, "?group_by=key")
     assert {row["key_name"]: row["requests"] for row in by_key} == {"first": 3, "second": 2}
-    assert set(by_key[0]) == {"key_id", "key_name", "mode", "requests"}
+    assert set(by_key[0]) == {"key_id", "key_name", "key_last4", "mode", "requests"}
     by_endpoint_day = _usage(client, second, "?group_by=endpoint,day")
     assert {row["endpoint"]: row["requests"] for row in by_endpoint_day} == {
         "GET /api/v1/health": 3,
