@@ -15,6 +15,7 @@ from api.auth import current_key
 from core.errors import ApiError
 from core.extensions import db
 from core.http import parse_json
+from core.jsonprovider import encode
 from tenants import idempotency
 from tenants.crypto import body_fingerprint
 
@@ -53,7 +54,9 @@ def idempotent(view: Callable[P, Written]) -> Callable[P, Answered]:
         if existing is not None:
             return _replayed(*idempotency.replay(existing, fingerprint))
         body, status = view(*args, **kwargs)
-        idempotency.save(db.session, *scope, header, fingerprint, status, body)
+        # Stored as the client received it (datetimes as RFC 3339 text), for the replay.
+        stored = json.loads(encode(body))
+        idempotency.save(db.session, *scope, header, fingerprint, status, stored)
         try:
             db.session.commit()
         except IntegrityError:

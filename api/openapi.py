@@ -1,18 +1,27 @@
 """The tenant API's OpenAPI document, served publicly at ``/api/v1/openapi.json``.
 
 Request bodies, scopes, license gating and idempotency are read off the views by
-``core.openapi``; this module states only what code cannot tell: summaries, success statuses
-and the shapes ``api/serializers.py`` answers with.
+``core.openapi``, the response shapes from ``api/resources.py``, the models the views answer
+through; this module states only what code cannot tell: summaries, success statuses and
+which model each operation answers with.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, Literal
-
-from pydantic import BaseModel, Field
+from typing import Any
 
 from api import bp
+from api.resources import (
+    Broadcast,
+    ChatPage,
+    Contact,
+    ContactPage,
+    Health,
+    Message,
+    MessagePage,
+    Ticket,
+    TicketPage,
+)
 from core.http import public
 from core.openapi import (
     ID_PATTERN,
@@ -21,97 +30,9 @@ from core.openapi import (
     DocumentSpec,
     OpenApiDocument,
     Operation,
-    Usage,
     document,
 )
-
-
-class Contact(BaseModel):
-    id: str
-    livemode: bool = Field(description="false: written with a test key, seen by test keys only")
-    name: str
-    phone: str
-    email: str | None
-    created_at: datetime
-
-
-class Chat(BaseModel):
-    id: str
-    livemode: bool = Field(description="false: written with a test key, seen by test keys only")
-    contact_id: str
-    created_at: datetime
-    last_message_at: datetime | None
-
-
-class Message(BaseModel):
-    id: str
-    livemode: bool = Field(description="false: written with a test key, seen by test keys only")
-    chat_id: str
-    direction: str
-    text: str
-    status: str
-    created_at: datetime
-
-
-class Ticket(BaseModel):
-    id: str
-    livemode: bool = Field(description="false: written with a test key, seen by test keys only")
-    subject: str
-    body: str | None
-    contact_id: str | None
-    status: str
-    created_at: datetime
-
-
-class Broadcast(BaseModel):
-    id: str
-    livemode: bool = Field(description="false: written with a test key, seen by test keys only")
-    name: str
-    text: str
-    contact_ids: list[str]
-    recipients: int
-    status: str
-    created_at: datetime
-
-
-class ContactPage(BaseModel):
-    data: list[Contact]
-    next_cursor: str | None
-
-
-class ChatPage(BaseModel):
-    data: list[Chat]
-    next_cursor: str | None
-
-
-class MessagePage(BaseModel):
-    data: list[Message]
-    next_cursor: str | None
-
-
-class TicketPage(BaseModel):
-    data: list[Ticket]
-    next_cursor: str | None
-
-
-class HealthTenant(BaseModel):
-    id: str
-    name: str
-
-
-class HealthKey(BaseModel):
-    id: str
-    name: str
-    mode: Literal["live", "test"]
-    scopes: list[str]
-
-
-class Health(BaseModel):
-    status: str
-    livemode: bool
-    tenant: HealthTenant
-    key: HealthKey
-
+from core.resources import Usage
 
 SPEC = DocumentSpec(
     blueprint="api",

@@ -1,18 +1,32 @@
 """The console API's OpenAPI document, served publicly at ``/console/openapi.json``.
 
 Request bodies come from the views' ``@accepts`` models and the admin requirement from
-``@require_admin`` (``core.openapi`` reads both off the views); this module states summaries,
-success statuses and the shapes ``console/serializers.py`` answers with.
+``@require_admin`` (``core.openapi`` reads both off the views), the response shapes from
+``console/resources.py``, the models the views answer through; this module states summaries,
+success statuses and which model each operation answers with.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, Literal
-
-from pydantic import BaseModel, Field
+from typing import Any
 
 from console import bp
+from console.resources import (
+    AuditPage,
+    CreatedWebhookEndpoint,
+    DeletedWebhookEndpoint,
+    EventPage,
+    IssuedKey,
+    Key,
+    KeyList,
+    License,
+    Me,
+    QueuedDelivery,
+    ScopeReport,
+    WebhookDeliveryPage,
+    WebhookEndpoint,
+    WebhookEndpointList,
+)
 from core.http import public
 from core.openapi import (
     ID_PATTERN,
@@ -21,168 +35,10 @@ from core.openapi import (
     DocumentSpec,
     OpenApiDocument,
     Operation,
-    Usage,
     document,
 )
+from core.resources import Usage
 from tenants import events
-
-
-class MeTenant(BaseModel):
-    id: str
-    name: str
-    external_id: str = Field(description="The organization id, at `issuer`, that reached it")
-
-
-class Me(BaseModel):
-    user_id: str
-    issuer: str = Field(description="The identity provider (`iss`) of the session token")
-    session_id: str | None
-    tenant: MeTenant
-    role: str
-
-
-class Key(BaseModel):
-    """A key as listed: never the secret."""
-
-    id: str
-    name: str
-    mode: Literal["live", "test"]
-    start: str
-    last4: str
-    scopes: list[str]
-    enabled: bool
-    revoked_at: datetime | None
-    expires_at: datetime | None
-    created_at: datetime
-    last_used_at: datetime | None
-    rotated_from_id: str | None = Field(description="The key this one was rotated from")
-
-
-class IssuedKey(Key):
-    """A key just created or rotated: the full secret, this once."""
-
-    key: str
-
-
-class KeyList(BaseModel):
-    data: list[Key]
-
-
-class AuditEvent(BaseModel):
-    id: str
-    actor: str = Field(description="The token's `sub`, `cli:<user>`, or a system actor")
-    actor_issuer: str | None = Field(description="The actor's identity provider (`iss`)")
-    action: str
-    key_id: str | None
-    changes: dict[str, Any] | None
-    request_id: str | None
-    source_ip: str | None
-    created_at: datetime
-
-
-class AuditPage(BaseModel):
-    data: list[AuditEvent]
-    next_cursor: str | None
-
-
-class ScopeReport(BaseModel):
-    """The scopes a key's traffic needed (SPEC §9.4): ``suggested_scopes`` is the narrowest
-    grant that would have served every request it was not refused."""
-
-    key_id: str
-    days: int
-    granted: list[str]
-    used: list[str]
-    unused: list[str]
-    suggested_scopes: list[str]
-    requests_by_scope: dict[str, int]
-    requests_by_endpoint: dict[str, int]
-
-
-class Event(BaseModel):
-    """An event of the outbox (SPEC §10): as listed here and as webhooks deliver it."""
-
-    id: str
-    type: str
-    created_at: datetime
-    livemode: bool
-    tenant_id: str
-    data: dict[str, Any] = Field(description="`object`: the object concerned, never a secret")
-
-
-class EventPage(BaseModel):
-    data: list[Event]
-    next_cursor: str | None
-
-
-class WebhookEndpoint(BaseModel):
-    """An endpoint as listed: never its signing secret."""
-
-    id: str
-    url: str
-    events: list[str] = Field(description='Event types, or `["*"]` for every type')
-    enabled: bool
-    description: str
-    disabled_reason: str | None
-    failing_since: datetime | None
-    previous_secret_until: datetime | None = Field(
-        description="Until then the previous secret signs too (after a rotation)"
-    )
-    created_at: datetime
-
-
-class CreatedWebhookEndpoint(WebhookEndpoint):
-    """An endpoint just created or re-keyed: the `whsec_` secret, this once."""
-
-    secret: str
-
-
-class WebhookEndpointList(BaseModel):
-    data: list[WebhookEndpoint]
-
-
-class DeletedWebhookEndpoint(BaseModel):
-    id: str
-    deleted: bool
-
-
-class WebhookAttempt(BaseModel):
-    started_at: datetime
-    status_code: int | None
-    duration_ms: int
-    response_excerpt: str = Field(description="The first KiB of the answer")
-    error: str | None
-
-
-class WebhookDelivery(BaseModel):
-    id: str = Field(description="The `webhook-id` of every attempt")
-    event_id: str
-    status: str = Field(description="pending, succeeded or failed")
-    attempts: int
-    next_attempt_at: datetime | None
-    last_status_code: int | None
-    completed_at: datetime | None
-    created_at: datetime
-    attempt_log: list[WebhookAttempt]
-
-
-class WebhookDeliveryPage(BaseModel):
-    data: list[WebhookDelivery]
-    next_cursor: str | None
-
-
-class QueuedDelivery(BaseModel):
-    delivery_id: str
-    event_id: str | None = None
-    status: str | None = None
-
-
-class License(BaseModel):
-    status: str
-    expires_at: datetime | None
-    enforcement: str
-    active: bool
-
 
 MODE_QUERY: dict[str, dict[str, Any]] = {
     "mode": {"type": "string", "enum": ["live", "test"], "description": "default: both"}

@@ -10,43 +10,52 @@ from typing import Any
 
 from flask import current_app, request
 
-from console import bp, serializers
+from console import bp
 from console.auth import current_actor, current_tenant, current_user, require_admin
+from console.resources import (
+    AuditEvent,
+    Event,
+    IssuedKey,
+    Key,
+    KeyList,
+    License,
+    Me,
+    MeTenant,
+    ScopeReport,
+)
 from console.schemas import KeyCreateIn, KeyPatchIn, RotateIn
 from core.endpoints import scopes_by_endpoint
 from core.extensions import db
 from core.http import accepts, list_page
+from core.resources import Usage
 from core.services import keystore, usage_buffer
-from tenants import clock, events
+from tenants import clock, events, models
 from tenants.errors import InvalidInput
 from tenants.licenses import describe, license_for
-from tenants.models import AuditEvent
 from tenants.usagereport import parse_modes, scope_report, usage_report
 
 
 @bp.get("/me")
 def me() -> dict[str, Any]:
     user = current_user()
-    return {
-        "user_id": user.identity.user_id,
-        "issuer": user.tenant.issuer,
-        "session_id": user.identity.session_id,
-        "tenant": {
-            "id": user.tenant.id,
-            "name": user.tenant.name,
-            "external_id": user.tenant.external_id,
-        },
-        "role": user.identity.role,
-    }
+    return Me.build(
+        user_id=user.identity.user_id,
+        issuer=user.tenant.issuer,
+        session_id=user.identity.session_id,
+        tenant=MeTenant.build(
+            id=user.tenant.id, name=user.tenant.name, external_id=user.tenant.external_id
+        ),
+        role=user.identity.role,
+    )
 
 
 @bp.get("/keys")
 @require_admin
 def list_keys() -> dict[str, Any]:
     modes = parse_modes(request.args.get("mode"))
-    return {
-        "data": [serializers.key(row) for row in keystore().list_keys(current_tenant().id, modes)]
-    }
+    return KeyList.build(
+        data=[Key.of(row) for row in keystore().list_keys(current_tenant().id, modes)]
+    )
 
 
 @bp.post("/keys")
@@ -61,7 +70,7 @@ def create_key(body: KeyCreateIn) -> tuple[dict[str, Any], int]:
         body.expires_at,
         mode=body.mode,
     )
-    return serializers.issued_key(issued), 201
+    return IssuedKey.of(issued), 201
 
 
 @bp.patch("/keys/<key_id>")
@@ -77,14 +86,14 @@ def update_key(key_id: str, body: KeyPatchIn) -> dict[str, Any]:
     if "scopes" in sent:
         sent["key_scopes"] = sent.pop("scopes")
     row = keystore().update_key(current_tenant().id, key_id, current_actor(), **sent)
-    return serializers.key(row)
+    return Key.of(row)
 
 
 @bp.post("/keys/<key_id>/revoke")
 @require_admin
 def revoke_key(key_id: str) -> dict[str, Any]:
     row = keystore().revoke_key(current_tenant().id, key_id, current_actor())
-    return serializers.key(row)
+    return Key.of(row)
 
 
 @bp.post("/keys/<key_id>/rotate")
@@ -92,7 +101,7 @@ def revoke_key(key_id: str) -> dict[str, Any]:
 @accepts(RotateIn, optional=True)
 def rotate_key(key_id: str, body: RotateIn) -> tuple[dict[str, Any], int]:
     issued = keystore().rotate_key(current_tenant().id, key_id, current_actor(), body.grace_seconds)
-    return serializers.issued_key(issued), 201
+    return IssuedKey.of(issued), 201
 
 
 @bp.get("/keys/<key_id>/scope-report")
@@ -100,14 +109,15 @@ def rotate_key(key_id: str, body: RotateIn) -> tuple[dict[str, Any], int]:
 def key_scope_report(key_id: str) -> dict[str, Any]:
     key = keystore().get_key(current_tenant().id, key_id)
     scope_of = scopes_by_endpoint(current_app)
-    return scope_report(db.session, usage_buffer(), key, request.args.get("days"), scope_of)
+    report = scope_report(db.session, usage_buffer(), key, request.args.get("days"), scope_of)
+    return ScopeReport.build(**report)
 
 
 @bp.get("/audit-log")
 @require_admin
 def audit_log() -> dict[str, Any]:
-    statement = AuditEvent.for_tenant(current_tenant().id)
-    return list_page(statement, AuditEvent.id, serializers.audit_event)
+    statement = models.AuditEvent.for_tenant(current_tenant().id)
+    return list_page(statement, models.AuditEvent.id, AuditEvent.of)
 
 
 @bp.get("/events")
@@ -117,17 +127,17 @@ def list_events() -> dict[str, Any]:
     if event_type is not None and event_type not in events.TYPES:
         raise InvalidInput(f"type must be one of {', '.join(events.TYPES)}", {"field": "type"})
     statement = events.for_tenant(current_tenant().id, event_type)
-    return list_page(statement, events.Event.id, events.Event.payload)
+    return list_page(statement, events.Event.id, Event.of)
 
 
 @bp.get("/usage")
 def usage() -> dict[str, Any]:
     modes = parse_modes(request.args.get("mode"))
     report = usage_report(db.session, usage_buffer(), current_tenant().id, request.args, modes)
-    return {"data": report}
+    return Usage.build(data=report)
 
 
 @bp.get("/license")
 def license_status() -> dict[str, Any]:
     row = license_for(db.session, current_tenant().id)
-    return describe(row, current_app.config["LICENSE_ENFORCEMENT"], clock.now())
+    return License.build(**describe(row, current_app.config["LICENSE_ENFORCEMENT"], clock.now()))

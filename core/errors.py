@@ -11,6 +11,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from core.requestid import request_id
+from core.resources import ErrorBody, ErrorEnvelope
 from tenants import metrics
 from tenants.errors import StoreError
 from tenants.keyformat import redact_keys
@@ -84,7 +85,7 @@ def envelope(
     error: dict[str, Any] = {"code": code, "message": message}
     if details:
         error["details"] = details
-    return {"request_id": rid, "error": error}
+    return ErrorEnvelope.build(request_id=rid, error=ErrorBody.build(**error))
 
 
 def error_response(

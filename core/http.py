@@ -18,6 +18,7 @@ from core.errors import ApiError
 from core.extensions import db
 from core.jsonprovider import OrjsonProvider
 from core.middleware import RequestPlumbing
+from core.resources import Page
 from tenants.keyformat import redact_keys
 from tenants.pagination import AnySelect, IdColumn, PageQuery, paginate, paginate_query, parse_limit
 
@@ -224,18 +225,18 @@ def client_ip() -> str | None:
 def list_page(
     statement: AnySelect,
     id_column: IdColumn,
-    serialize: Callable[[Any], Any],
+    serialize: Callable[[Any], dict[str, Any]],
     newest_first: bool = True,
     rows: bool = False,
 ) -> dict[str, Any]:
-    """One page of a tenant list as ``{"data": [...], "next_cursor": ...}``, from the request's
-    ``limit`` and ``cursor``: the one shape of every list of both blueprints. ``rows``: the
-    statement selects columns (``tenants.pagination.paginate``)."""
+    """One page of a tenant list (``core.resources.Page``), from the request's ``limit`` and
+    ``cursor``, each item shaped by ``serialize`` (a resource's ``of``, or ``of_row`` when
+    ``rows``: the statement selects columns, ``tenants.pagination.paginate``)."""
     limit, cursor = parse_limit(request.args.get("limit")), request.args.get("cursor")
     page = read_only(
         lambda: paginate(db.session, statement, id_column, limit, cursor, newest_first, rows)
     )
-    return {"data": [serialize(item) for item in page.items], "next_cursor": page.next_cursor}
+    return Page.build(data=[serialize(item) for item in page.items], next_cursor=page.next_cursor)
 
 
 def query_page(
@@ -248,4 +249,4 @@ def query_page(
     gives the values of the query's bound parameters for this request."""
     limit, cursor = parse_limit(request.args.get("limit")), request.args.get("cursor")
     page = read_only(lambda: paginate_query(db.session, query, params, limit, cursor, rows))
-    return {"data": [serialize(item) for item in page.items], "next_cursor": page.next_cursor}
+    return Page.build(data=[serialize(item) for item in page.items], next_cursor=page.next_cursor)

@@ -10,7 +10,8 @@ What is derived, never restated:
 - error envelopes and their codes from ``core.errors.STATUS_BY_CODE``.
 
 What each blueprint writes once in its ``openapi.py``: a summary, the success status and the
-response model of each operation, the schemas of path parameters, its security scheme.
+response model of each operation (a ``core.resources.Resource``, the very class its view
+answers through), the schemas of path parameters, its security scheme.
 """
 
 from __future__ import annotations
@@ -18,13 +19,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 from flask import Flask, current_app
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from core.errors import STATUS_BY_CODE
+from core.resources import ErrorEnvelope
 from tenants.pagination import MAX_LIMIT
 
 REF = "#/components/schemas/{model}"
@@ -85,46 +87,6 @@ PAGE_QUERY: dict[str, dict[str, Any]] = {
     "limit": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": 50},
     "cursor": {"type": "string", "description": "next_cursor of the previous page"},
 }
-
-
-class OpenApiDocument(BaseModel):
-    """This very document."""
-
-    model_config = ConfigDict(extra="allow")
-    openapi: str
-
-
-class UsageRow(BaseModel):
-    """Requests of one key, day, endpoint and outcome (SPEC §9.4); ``group_by`` keeps some of
-    these dimensions and sums the others away, so a row carries only the kept ones."""
-
-    key_id: str | None = None
-    key_name: str | None = None
-    key_last4: str | None = None
-    mode: Literal["live", "test"]
-    day: str | None = Field(None, description="UTC day, YYYY-MM-DD")
-    endpoint: str | None = Field(
-        None, description="Method and route template, e.g. `POST /api/v1/messages`"
-    )
-    outcome: (
-        Literal[
-            "success",
-            "client_error",
-            "unauthorized",
-            "forbidden",
-            "rate_limited",
-            "license_blocked",
-            "server_error",
-        ]
-        | None
-    ) = None
-    requests: int
-
-
-class Usage(BaseModel):
-    data: list[UsageRow]
-
-
 USAGE_QUERY: dict[str, dict[str, Any]] = {
     "days": {"type": "integer", "minimum": 1, "maximum": 90, "default": 30},
     "group_by": {
@@ -136,17 +98,11 @@ USAGE_QUERY: dict[str, dict[str, Any]] = {
 }
 
 
-class ErrorBody(BaseModel):
-    code: str
-    message: str
-    details: dict[str, Any] | None = None
+class OpenApiDocument(BaseModel):
+    """This very document."""
 
-
-class ErrorEnvelope(BaseModel):
-    """SPEC §4: every error of either blueprint, any status."""
-
-    request_id: str
-    error: ErrorBody
+    model_config = ConfigDict(extra="allow")
+    openapi: str
 
 
 def openapi_path(rule: str) -> str:
