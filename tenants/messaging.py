@@ -28,7 +28,9 @@ def create_contact(
     values = _mode_values(tenant_id, livemode, name=name, phone=phone, email=email)
     if not _insert_unless_present(session, Contact, values, CONTACT_UNIQUE):
         raise Conflict("A contact with this phone number already exists", {"field": "phone"})
-    return contact_by_phone(session, tenant_id, livemode, phone)  # type: ignore[return-value]
+    contact = contact_by_phone(session, tenant_id, livemode, phone)
+    assert contact is not None  # inserted by this transaction just above
+    return contact
 
 
 def contact_by_phone(
