@@ -128,6 +128,13 @@ def list_tenants() -> None:
 @click.option("--expires-in", type=click.IntRange(min=1), help="Seconds until the key expires.")
 @click.option("--rate-limit", type=click.IntRange(min=0), help="Requests per minute for this key.")
 @click.option("--mode", type=click.Choice(["live", "test"]), default="live", show_default=True)
+@click.option("--description", default="", help="A note on what the key is for.")
+@click.option(
+    "--allowed-ip",
+    "allowed_ips",
+    multiple=True,
+    help="An address or CIDR the key may be used from (repeat); default: anywhere.",
+)
 def create_key(
     tenant_id: str,
     name: str,
@@ -135,6 +142,8 @@ def create_key(
     expires_in: int | None,
     rate_limit: int | None,
     mode: str,
+    description: str,
+    allowed_ips: tuple[str, ...],
 ) -> None:
     """Create a key. The full key is printed once, alone on the last line."""
     expires_at = clock.now() + timedelta(seconds=expires_in) if expires_in else None
@@ -149,6 +158,8 @@ def create_key(
             expires_at,
             rate_limit_per_minute=rate_limit,
             mode=mode,
+            description=description,
+            allowed_ips=list(allowed_ips),
         )
     except StoreError as exc:
         _fail(exc)
@@ -176,6 +187,53 @@ def list_keys(tenant_id: str) -> None:
             f"{key.id}\t{key.name}\t{key.display_start}...{key.last4}\t"
             f"{','.join(key.scopes)}\t{status}\t{key.mode}"
         )
+
+
+@keys_cli.command("update")
+@click.argument("key_id")
+@click.option("--description", help="A note on what the key is for.")
+@click.option(
+    "--allowed-ip",
+    "allowed_ips",
+    multiple=True,
+    help="An address or CIDR the key may be used from (repeat); replaces the list.",
+)
+@click.option("--any-ip", is_flag=True, help="Clear the allow-list: usable from anywhere.")
+@click.option("--rate-limit", type=click.IntRange(min=0), help="Requests per minute; 0: none.")
+@click.option("--default-rate-limit", is_flag=True, help="Use RATE_LIMIT_PER_MINUTE again.")
+def update_key(
+    key_id: str,
+    description: str | None,
+    allowed_ips: tuple[str, ...],
+    any_ip: bool,
+    rate_limit: int | None,
+    default_rate_limit: bool,
+) -> None:
+    """Change a key's description, IP allow-list or rate limit (audited as the console is)."""
+    if allowed_ips and any_ip:
+        raise click.UsageError("--allowed-ip and --any-ip exclude each other")
+    if rate_limit is not None and default_rate_limit:
+        raise click.UsageError("--rate-limit and --default-rate-limit exclude each other")
+    changes: dict[str, object] = {}
+    if description is not None:
+        changes["description"] = description
+    if allowed_ips or any_ip:
+        changes["allowed_ips"] = list(allowed_ips)
+    if rate_limit is not None or default_rate_limit:
+        changes["rate_limit_per_minute"] = rate_limit
+    if not changes:
+        raise click.UsageError("Nothing to change: give at least one option")
+    store = keystore()
+    key = store.session.get(ApiKey, key_id)
+    if key is None:
+        raise click.ClickException(f"No key with id '{key_id}'")
+    try:
+        key = store.update_key(key.tenant_id, key_id, _actor(), **changes)
+    except StoreError as exc:
+        _fail(exc)
+    _report_announcement(store)
+    limit = "default" if key.rate_limit_per_minute is None else key.rate_limit_per_minute
+    click.echo(f"{key.id}\tallowed_ips: {','.join(key.allowed_ips) or 'any'}\trate_limit: {limit}")
 
 
 @keys_cli.command("revoke")

@@ -2,7 +2,10 @@
 
 Order of checks (cheapest first, none skipped): key missing -> shape and checksum (no
 database) -> failed authentications of the client IP (429, no database) -> lookup ->
-disabled/revoked/expired -> rate limit (per rotation lineage) -> scope -> license.
+disabled/revoked/expired -> the key's IP allow-list (403, only for keys that have one) ->
+rate limit (per rotation lineage) -> scope -> license.
+A request refused by the allow-list is neither counted as usage nor against the key's rate
+limit: whoever holds a key elsewhere cannot spend its owner's quota.
 A key this worker has verified before is answered from its cache, which only ever held keys
 that passed the shape and checksum test (``tenants.verify``).
 
@@ -90,10 +93,19 @@ class ApiGate:
             if looked_up:
                 self.failures.record(self._client_ip(environ))
             if refused.identified is not None:
-                self._count_when_answered(environ, refused.identified, endpoint, now)
+                self._count_when_answered(environ, refused.identified, endpoint, now, used=False)
             raise
         note_caller(environ, verified)
-        self._count_when_answered(environ, verified, endpoint, now)
+        # The socket peer is the client unless proxies are trusted: no call for the common case.
+        proxied = self.trusted_proxies
+        client_ip = self._client_ip(environ) if proxied else environ.get("REMOTE_ADDR")
+        if verified.allowed_networks is not None:
+            try:
+                verified.require_allowed_ip(client_ip)
+            except StoreError:
+                self._count_when_answered(environ, verified, endpoint, now, used=False)
+                raise
+        self._count_when_answered(environ, verified, endpoint, now, client_ip)
         flush_due = self.usage.flush_due(now)
         quota_headers = self.limiter.hit(verified.rate_limit_bucket, verified.rate_limit_per_minute)
         if quota_headers is not None:
@@ -101,9 +113,24 @@ class ApiGate:
         return verified, flush_due
 
     def _count_when_answered(
-        self, environ: dict[str, Any], key: VerifiedKey, endpoint: str, now: float
+        self,
+        environ: dict[str, Any],
+        key: VerifiedKey,
+        endpoint: str,
+        now: float,
+        client_ip: str | None = None,
+        used: bool = True,
     ) -> None:
-        record = partial(self.usage.record, key.tenant_id, key.key_id, endpoint, now)
+        """Count the request once answered; ``used``: it may move ``last_used_at``."""
+        record = partial(
+            self.usage.record,
+            key.tenant_id,
+            key.key_id,
+            endpoint,
+            now,
+            client_ip=client_ip,
+            used=used,
+        )
         when_answered(environ, record)
 
     def _client_ip(self, environ: dict[str, Any]) -> str | None:

@@ -1,7 +1,7 @@
-"""Authentication of every console route (deny by default) and the admin check on top.
+"""Authentication of every console route (deny by default) and the permission check on top.
 
 Order: bearer token present -> verified by its provider (401 / 503) -> identity and active
-organization (401 pending session, 403 no tenant) -> ``@require_admin`` (403).
+organization (401 pending session, 403 no tenant) -> ``@require_permission`` (403).
 """
 
 from __future__ import annotations
@@ -41,6 +41,11 @@ class ConsoleUser:
     @property
     def is_admin(self) -> bool:
         return self.identity.is_admin
+
+    @property
+    def permissions(self) -> tuple[str, ...]:
+        """The console permissions held (``console.permissions``)."""
+        return self.identity.permissions
 
 
 @bp.before_request
@@ -139,16 +144,22 @@ def current_actor() -> Actor:
     return Actor(user.identity.user_id, user.tenant.issuer, request_id(), client_ip())
 
 
-def require_admin(view: Callable[P, R]) -> Callable[P, R]:
-    """Refuse (403 ``AUTH_FORBIDDEN``) users who are not admins of the active organization."""
+def require_permission(permission: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Refuse (403 ``AUTH_FORBIDDEN``, naming the permission) users who do not hold
+    ``permission`` (``console.permissions``; admins hold all)."""
 
-    @wraps(view)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        if not current_user().is_admin:
-            raise ApiError(
-                "AUTH_FORBIDDEN", "Only an admin of the organization can manage API keys"
-            )
-        return view(*args, **kwargs)
+    def decorate(view: Callable[P, R]) -> Callable[P, R]:
+        @wraps(view)
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+            if permission not in current_user().permissions:
+                raise ApiError(
+                    "AUTH_FORBIDDEN",
+                    f"This needs the organization permission '{permission}' (or the admin role)",
+                    {"required_permission": permission},
+                )
+            return view(*args, **kwargs)
 
-    wrapper.__dict__["admin_only"] = True  # read by the OpenAPI builder
-    return wrapper
+        wrapper.__dict__["required_permission"] = permission  # read by the OpenAPI builder
+        return wrapper
+
+    return decorate

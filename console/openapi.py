@@ -1,7 +1,7 @@
 """The console API's OpenAPI document, served publicly at ``/console/openapi.json``.
 
 Request bodies come from the views' ``@accepts`` models and the admin requirement from
-``@require_admin`` (``core.openapi`` reads both off the views), the response shapes from
+``@require_permission`` (``core.openapi`` reads both off the views), the response shapes from
 ``console/resources.py``, the models the views answer through; this module states summaries,
 success statuses and which model each operation answers with.
 """
@@ -51,7 +51,9 @@ SPEC = DocumentSpec(
     description=(
         "The browser dashboard's API. Authenticate with `Authorization: Bearer <session JWT>` "
         "from the identity provider; the token's active organization is the tenant. "
-        "Operations marked `x-required-role: admin` need an organization admin."
+        "Operations marked `x-required-permission` need that organization permission "
+        "(`org:api_keys:read`, `org:api_keys:manage`, `org:webhooks:manage`) in the session "
+        "token, or the admin role, which holds them all; `GET /console/me` lists the ones held."
     ),
     scheme_name="consoleSession",
     scheme={
@@ -70,8 +72,8 @@ SPEC = DocumentSpec(
         "endpoint_id": {"type": "string", "pattern": ID_PATTERN.format(prefix="whe")},
         "delivery_id": {"type": "string", "pattern": ID_PATTERN.format(prefix="msg")},
     },
-    requirement=lambda view: "admin" if getattr(view, "admin_only", False) else None,
-    requirement_extension="x-required-role",
+    requirement=lambda view: getattr(view, "required_permission", None),
+    requirement_extension="x-required-permission",
     forbidden_code="AUTH_FORBIDDEN",
     operations={
         "openapi_document": Operation("This OpenAPI document (public)", 200, OpenApiDocument),
@@ -86,7 +88,10 @@ SPEC = DocumentSpec(
             errors=(409,),
         ),
         "update_key": Operation(
-            "Rename, enable/disable or re-scope a key", 200, Key, errors=(409,)
+            "Change a key's name, state, scopes, notes, allow-list, rate limit or expiry",
+            200,
+            Key,
+            errors=(409,),
         ),
         "revoke_key": Operation("Revoke a key, for good", 200, Key, errors=(409,)),
         "rotate_key": Operation(

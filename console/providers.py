@@ -30,6 +30,7 @@ IDP_FIELDS = {
     "audience",
     "tenant_claim",
     "role_claim",
+    "permissions_claim",
     "admin_roles",
     "auto_provision",
 }
@@ -145,7 +146,7 @@ def _idp(entry: dict[str, Any], interval: int) -> Provider:
     for name, value in (("authorized_parties", parties), ("admin_roles", admin_roles)):
         if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
             raise ConfigError(f"CONSOLE_IDPS[{issuer}]: {name} must be a list of strings")
-    for name in ("jwks_url", "audience", "tenant_claim", "role_claim"):
+    for name in ("jwks_url", "audience", "tenant_claim", "role_claim", "permissions_claim"):
         if entry.get(name) is not None and not isinstance(entry[name], str):
             raise ConfigError(f"CONSOLE_IDPS[{issuer}]: {name} must be a string")
     auto_provision = entry.get("auto_provision", True)
@@ -154,7 +155,12 @@ def _idp(entry: dict[str, Any], interval: int) -> Provider:
     keys = _keys("CONSOLE_IDPS.jwks_url", entry.get("jwks_url"), issuer, interval)
     return Provider(
         TokenPolicy(issuer, keys, tuple(parties), entry.get("audience")),
-        ClaimsMapping(entry.get("tenant_claim"), entry.get("role_claim"), tuple(admin_roles)),
+        ClaimsMapping(
+            entry.get("tenant_claim"),
+            entry.get("role_claim"),
+            tuple(admin_roles),
+            entry.get("permissions_claim"),
+        ),
         auto_provision,
     )
 

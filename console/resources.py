@@ -25,6 +25,12 @@ class Me(Resource):
     session_id: str | None
     tenant: MeTenant
     role: str
+    permissions: list[str] = Field(
+        description=(
+            "The console permissions held (`org:api_keys:read`, `org:api_keys:manage`, "
+            "`org:webhooks:manage`): admins hold all, others what their token grants"
+        )
+    )
 
 
 class Key(Resource):
@@ -41,6 +47,15 @@ class Key(Resource):
     expires_at: datetime | None
     created_at: datetime
     last_used_at: datetime | None
+    last_used_ip: str | None = Field(description="Client address of the last recorded use")
+    description: str
+    metadata: dict[str, str]
+    allowed_ips: list[str] = Field(description="Addresses and CIDRs; empty: anywhere")
+    rate_limit_per_minute: int | None = Field(
+        description="Requests per minute; null: the deployment default; 0: unlimited"
+    )
+    rotated_from_id: str | None = Field(description="The key this one was rotated from")
+    replaced_by_id: str | None = Field(description="The key a rotation of this one issued")
 
     @classmethod
     def of(cls, obj: ApiKey) -> dict[str, Any]:
@@ -56,6 +71,13 @@ class Key(Resource):
             expires_at=obj.expires_at,
             created_at=obj.created_at,
             last_used_at=obj.last_used_at,
+            last_used_ip=obj.last_used_ip,
+            description=obj.description,
+            metadata=dict(obj.key_metadata or {}),
+            allowed_ips=list(obj.allowed_ips or []),
+            rate_limit_per_minute=obj.rate_limit_per_minute,
+            rotated_from_id=obj.rotated_from_id,
+            replaced_by_id=obj.replaced_by_id,
         )
 
 

@@ -10,6 +10,7 @@ from pydantic import (
     AwareDatetime,
     BaseModel,
     ConfigDict,
+    Field,
     Strict,
     StringConstraints,
 )
@@ -36,17 +37,53 @@ class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
 
+# The key's notes and limits (SPEC §9.2); the store checks them again, for the CLI too.
+Description = Annotated[str, Field(max_length=500, description="Free text, ≤ 500 characters")]
+Metadata = Annotated[
+    dict[str, str],
+    Field(max_length=20, description="≤ 20 string keys of ≤ 40 characters → strings ≤ 500"),
+]
+AllowedIps = Annotated[
+    list[str],
+    Field(
+        max_length=50,
+        description="IPv4/IPv6 addresses or CIDRs the key may be used from; empty: anywhere",
+    ),
+]
+RateLimit = Annotated[
+    int,
+    Field(ge=0, le=1_000_000, description="Requests per minute; 0: unlimited"),
+]
+
+
 class KeyCreateIn(_Body):
     name: Name
     scopes: list[str] | None = None
     expires_at: Instant | None = None
     mode: Literal["live", "test"] = "live"
+    description: Description = ""
+    metadata: Metadata | None = None
+    allowed_ips: AllowedIps | None = None
+    rate_limit_per_minute: RateLimit | None = Field(
+        None, description="Requests per minute; null: the deployment default; 0: unlimited"
+    )
 
 
 class KeyPatchIn(_Body):
+    """Only the fields sent change. ``null`` clears ``expires_at`` (no expiry) and
+    ``rate_limit_per_minute`` (the deployment default); other fields cannot be null."""
+
     name: Name | None = None
     enabled: bool | None = None
     scopes: list[str] | None = None
+    description: Description | None = None
+    metadata: Metadata | None = None
+    allowed_ips: AllowedIps | None = None
+    rate_limit_per_minute: RateLimit | None = None
+    expires_at: Instant | None = None
+
+
+PATCH_NULLABLE = frozenset({"expires_at", "rate_limit_per_minute"})
 
 
 class RotateIn(_Body):

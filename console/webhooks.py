@@ -1,11 +1,13 @@
-"""Webhook endpoints of the console API (SPEC §10). Admins only; the store does the work."""
+"""Webhook endpoints of the console API (SPEC §10). Every route needs ``org:webhooks:manage``
+(SPEC §9.3; admins hold it); the store does the work."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from console import bp
-from console.auth import current_actor, current_tenant, require_admin
+from console.auth import current_actor, current_tenant, require_permission
+from console.permissions import WEBHOOKS_MANAGE
 from console.resources import (
     CreatedWebhookEndpoint,
     DeletedWebhookEndpoint,
@@ -22,14 +24,14 @@ from tenants.webhooks import WebhookDelivery as DeliveryRecord
 
 
 @bp.get("/webhooks")
-@require_admin
+@require_permission(WEBHOOKS_MANAGE)
 def list_webhooks() -> dict[str, Any]:
     endpoints = webhooks().list(current_tenant().id)
     return WebhookEndpointList.build(data=[WebhookEndpoint.of(row) for row in endpoints])
 
 
 @bp.post("/webhooks")
-@require_admin
+@require_permission(WEBHOOKS_MANAGE)
 @accepts(WebhookCreateIn)
 def create_webhook(body: WebhookCreateIn) -> tuple[dict[str, Any], int]:
     created = webhooks().create(
@@ -39,13 +41,13 @@ def create_webhook(body: WebhookCreateIn) -> tuple[dict[str, Any], int]:
 
 
 @bp.get("/webhooks/<endpoint_id>")
-@require_admin
+@require_permission(WEBHOOKS_MANAGE)
 def get_webhook(endpoint_id: str) -> dict[str, Any]:
     return WebhookEndpoint.of(webhooks().get(current_tenant().id, endpoint_id))
 
 
 @bp.patch("/webhooks/<endpoint_id>")
-@require_admin
+@require_permission(WEBHOOKS_MANAGE)
 @accepts(WebhookPatchIn)
 def update_webhook(endpoint_id: str, body: WebhookPatchIn) -> dict[str, Any]:
     sent = {field: getattr(body, field) for field in body.model_fields_set}
@@ -61,35 +63,35 @@ def update_webhook(endpoint_id: str, body: WebhookPatchIn) -> dict[str, Any]:
 
 
 @bp.delete("/webhooks/<endpoint_id>")
-@require_admin
+@require_permission(WEBHOOKS_MANAGE)
 def delete_webhook(endpoint_id: str) -> dict[str, Any]:
     webhooks().delete(current_tenant().id, endpoint_id, current_actor())
     return DeletedWebhookEndpoint.build(id=endpoint_id, deleted=True)
 
 
 @bp.post("/webhooks/<endpoint_id>/rotate-secret")
-@require_admin
+@require_permission(WEBHOOKS_MANAGE)
 def rotate_webhook_secret(endpoint_id: str) -> dict[str, Any]:
     created = webhooks().rotate_secret(current_tenant().id, endpoint_id, current_actor())
     return CreatedWebhookEndpoint.of(created)
 
 
 @bp.post("/webhooks/<endpoint_id>/test")
-@require_admin
+@require_permission(WEBHOOKS_MANAGE)
 def test_webhook(endpoint_id: str) -> tuple[dict[str, Any], int]:
     delivery = webhooks().send_test(current_tenant().id, endpoint_id)
     return QueuedDelivery.build(delivery_id=delivery.id, event_id=delivery.event_id), 202
 
 
 @bp.get("/webhooks/<endpoint_id>/deliveries")
-@require_admin
+@require_permission(WEBHOOKS_MANAGE)
 def list_deliveries(endpoint_id: str) -> dict[str, Any]:
     statement = webhooks().deliveries(current_tenant().id, endpoint_id)
     return list_page(statement, DeliveryRecord.id, WebhookDelivery.of)
 
 
 @bp.post("/webhooks/<endpoint_id>/deliveries/<delivery_id>/retry")
-@require_admin
+@require_permission(WEBHOOKS_MANAGE)
 def retry_delivery(endpoint_id: str, delivery_id: str) -> tuple[dict[str, Any], int]:
     delivery = webhooks().retry(current_tenant().id, endpoint_id, delivery_id)
     return QueuedDelivery.build(delivery_id=delivery.id, status=delivery.status), 202

@@ -94,7 +94,9 @@ class UsageRow(Resource):
 
     key_id: str | None = None
     key_name: str | None = None
-    key_last4: str | None = None
+    key_last4: str | None = Field(
+        None, description="The key's last four characters, to tell keys of one name apart"
+    )
     mode: Literal["live", "test"]
     day: str | None = Field(None, description="UTC day, YYYY-MM-DD")
     endpoint: str | None = Field(

@@ -54,6 +54,11 @@ class InsufficientScope(StoreError):
         )
 
 
+class IpNotAllowed(StoreError):
+    code = "AUTH_IP_NOT_ALLOWED"
+    message = "The API key may not be used from this IP address (see its allowed_ips)"
+
+
 class LicenseInactive(StoreError):
     code = "LICENSE_INACTIVE"
     message = "The tenant's license is not active; writes are blocked until it is renewed"

@@ -116,6 +116,11 @@ def key_object(key: ApiKey) -> dict[str, Any]:
         "expires_at": iso(key.expires_at),
         "created_at": iso(key.created_at),
         "rotated_from_id": key.rotated_from_id,
+        "replaced_by_id": key.replaced_by_id,
+        "description": key.description,
+        "metadata": dict(key.key_metadata or {}),
+        "allowed_ips": list(key.allowed_ips or []),
+        "rate_limit_per_minute": key.rate_limit_per_minute,
     }
 
 

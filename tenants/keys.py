@@ -1,4 +1,5 @@
-"""Key management: issue, list, rename, enable/disable, re-scope, revoke, rotate.
+"""Key management: issue, list, change (name, state, scopes, notes, allow-list, limit,
+expiry), revoke, rotate.
 
 Every change is committed together with its audit entry, its event (``tenants.events``, the
 outbox webhooks are delivered from) and a bump of the change counter (``tenants.changes``),
@@ -16,7 +17,7 @@ from typing import Any
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from tenants import audit, clock, events, keyformat, scopes
+from tenants import allowlist, audit, clock, events, keyfields, keyformat, scopes
 from tenants.audit import Actor
 from tenants.changes import record_change
 from tenants.crypto import key_hash
@@ -176,7 +177,11 @@ class KeyStore:
         requested_scopes: Iterable[str] | None = None,
         expires_at: datetime | None = None,
         rate_limit_per_minute: int | None = None,
+        *,
         mode: str = "live",
+        description: str = "",
+        metadata: dict[str, str] | None = None,
+        allowed_ips: list[str] | None = None,
     ) -> IssuedKey:
         self.tenant(tenant_id)
         if mode not in keyformat.MODES:
@@ -187,20 +192,20 @@ class KeyStore:
             "key_scopes": scopes.normalise(requested_scopes),
             "expires_at": _future_or_none(expires_at),
             "rate_limit_per_minute": _rate_limit(rate_limit_per_minute),
+            "description": keyfields.description(description),
+            "key_metadata": keyfields.metadata(metadata or {}),
+            "allowed_ips": allowlist.normalise(allowed_ips or []),
         }
         self._hold_room_for_one_more(tenant_id)
         issued = self._issue(tenant_id, **fields)
-        audit.record(
-            self.session,
-            tenant_id,
-            actor,
-            "key.created",
-            issued.record.id,
-            {"name": issued.record.name, "scopes": issued.record.scopes, "mode": mode},
-        )
-        events.emit(
-            self.session, tenant_id, "key.created", {"object": events.key_object(issued.record)}
-        )
+        record = issued.record
+        created: dict[str, object] = {"name": record.name, "scopes": record.scopes}
+        created["mode"] = record.mode
+        for field, value in _audited(record).items():
+            if value not in (None, "", [], {}):
+                created[field] = value
+        audit.record(self.session, tenant_id, actor, "key.created", record.id, created)
+        events.emit(self.session, tenant_id, "key.created", {"object": events.key_object(record)})
         self._commit()
         return issued
 
@@ -213,8 +218,29 @@ class KeyStore:
         name: Any = UNSET,
         enabled: Any = UNSET,
         key_scopes: Any = UNSET,
+        description: Any = UNSET,
+        metadata: Any = UNSET,
+        allowed_ips: Any = UNSET,
+        rate_limit_per_minute: Any = UNSET,
+        expires_at: Any = UNSET,
     ) -> ApiKey:
+        """Change what is given (``UNSET`` leaves a field alone); each change is audited with
+        its old and new value. Nothing changes when any value is refused."""
         key = self._changeable(tenant_id, key_id)
+        before = _audited(key)
+        wanted: dict[str, object] = {}
+        if description is not UNSET:
+            wanted["description"] = keyfields.description(description)
+        if metadata is not UNSET:
+            wanted["key_metadata"] = keyfields.metadata(metadata)
+        if allowed_ips is not UNSET:
+            wanted["allowed_ips"] = allowlist.normalise(allowed_ips)
+        if rate_limit_per_minute is not UNSET:
+            wanted["rate_limit_per_minute"] = _rate_limit(rate_limit_per_minute)
+        if expires_at is not UNSET:
+            wanted["expires_at"] = _new_expiry(key, expires_at)
+        if name is not UNSET:
+            _clean_name(name)  # refused before anything is changed
         changes: dict[str, list[Any]] = {}
         if name is not UNSET and _clean_name(name) != key.name:
             changes["name"] = [key.name, _clean_name(name)]
@@ -232,6 +258,12 @@ class KeyStore:
             if normalised != key.scopes:
                 changes["scopes"] = [key.scopes, normalised]
                 key.scopes = normalised
+        for attribute, value in wanted.items():
+            setattr(key, attribute, value)
+        after = _audited(key)
+        changes.update(
+            {field: [before[field], new] for field, new in after.items() if new != before[field]}
+        )
         if changes:
             audit.record(self.session, tenant_id, actor, _update_action(changes), key.id, changes)
             previous = {field: values[0] for field, values in changes.items()}
@@ -268,6 +300,9 @@ class KeyStore:
             "enabled": old.enabled,
             "rotated_from_id": old.id,
             "lineage_id": old.lineage_id,
+            "description": old.description,
+            "key_metadata": dict(old.key_metadata),
+            "allowed_ips": list(old.allowed_ips),
         }
         if grace_seconds == 0:
             old.revoked_at = now
@@ -277,6 +312,7 @@ class KeyStore:
         # Counted after the old key's change: rotating without grace never adds an active key.
         self._hold_room_for_one_more(tenant_id)
         issued = self._issue(tenant_id, **successor)
+        old.replaced_by_id = issued.record.id
         audit.record(
             self.session,
             tenant_id,
@@ -406,6 +442,30 @@ def _rate_limit(per_minute: object) -> int | None:
             {"field": "rate_limit_per_minute"},
         )
     return per_minute
+
+
+def _audited(key: ApiKey) -> dict[str, object]:
+    """The §9.2 fields of ``key`` as the audit log keeps them (JSON: times as ISO text)."""
+    return {
+        "description": key.description,
+        "metadata": dict(key.key_metadata or {}),
+        "allowed_ips": list(key.allowed_ips or []),
+        "rate_limit_per_minute": key.rate_limit_per_minute,
+        "expires_at": clock.iso(key.expires_at),
+    }
+
+
+def _new_expiry(key: ApiKey, expires_at: datetime | None) -> datetime | None:
+    """A future expiry, or ``None`` for none. An expired key stays expired (like a revoked
+    one), and a rotated key's expiry is its grace period, which its successor ends."""
+    if key.replaced_by_id is not None:
+        raise Conflict(
+            f"This key was rotated into {key.replaced_by_id}; its expiry ends the grace period",
+            {"field": "expires_at"},
+        )
+    if key.expires_at is not None and key.expires_at <= clock.now():
+        raise Conflict("This key has expired; issue a new one", {"field": "expires_at"})
+    return _future_or_none(expires_at)
 
 
 def _future_or_none(expires_at: datetime | None) -> datetime | None:

@@ -162,7 +162,15 @@ class ApiKey(TenantScoped, Base):
     revoked_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
     last_used_at: Mapped[datetime | None]
+    # The client address of the use that last moved ``last_used_at`` (SPEC §9.2).
+    last_used_ip: Mapped[str | None] = mapped_column(String(64))
+    description: Mapped[str] = mapped_column(String(500), default="")
+    # ``metadata`` is taken by the declarative base: the column keeps the API's name.
+    key_metadata: Mapped[dict[str, Any]] = mapped_column("metadata", JSON, default=dict)
+    # Addresses and CIDRs (normalised text, ``tenants.allowlist``); empty: anywhere.
+    allowed_ips: Mapped[list[str]] = mapped_column(JSON, default=list)
     rotated_from_id: Mapped[str | None] = mapped_column(String(40))
+    replaced_by_id: Mapped[str | None] = mapped_column(String(40))
     # The first key of this key's rotation lineage (its own id unless it was rotated from
     # another): the lineage shares one rate-limit window, so rotating never resets it.
     lineage_id: Mapped[str] = mapped_column(String(40))

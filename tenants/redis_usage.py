@@ -22,7 +22,7 @@ import redis
 from sqlalchemy import Engine
 
 from tenants import metrics
-from tenants.usage import Counts, UsageBuffer, write_usage
+from tenants.usage import Counts, LastUses, UsageBuffer, write_usage
 
 log = logging.getLogger("loopwave.usage")
 
@@ -70,27 +70,24 @@ class RedisUsageBuffer(UsageBuffer):
             self._give_back(taken_counts, taken_last_used)
             raise
 
-    def _push(self, counts: Counts, last_used: dict[str, datetime]) -> None:
+    def _push(self, counts: Counts, last_used: LastUses) -> None:
         pipe = self._redis.pipeline(transaction=False)
         for (tenant_id, key_id, day, endpoint, outcome), requests in counts.items():
             field = f"{tenant_id}|{key_id}|{day.isoformat()}|{endpoint}|{outcome}"
             pipe.hincrby(self.counts_key, field, requests)
-        for key_id, used_at in last_used.items():
-            pipe.hset(self.last_used_key, key_id, used_at.timestamp())
+        for key_id, (used_at, client_ip) in last_used.items():
+            pipe.hset(self.last_used_key, key_id, f"{used_at.timestamp()}|{client_ip or ''}")
         pipe.execute()
 
-    def _take_shared(self) -> tuple[Counts, dict[str, datetime]]:
+    def _take_shared(self) -> tuple[Counts, LastUses]:
         raw_counts, raw_last_used = self._redis.eval(_TAKE, 2, self.counts_key, self.last_used_key)
         counts: Counts = Counter()
         for field, value in _pairs(raw_counts):
             counts[_counted(field)] += int(value)
-        last_used = {
-            key_id: datetime.fromtimestamp(float(value), UTC)
-            for key_id, value in _pairs(raw_last_used)
-        }
+        last_used = {key_id: _last_use(value) for key_id, value in _pairs(raw_last_used)}
         return counts, last_used
 
-    def _give_back(self, counts: Counts, last_used: dict[str, datetime]) -> None:
+    def _give_back(self, counts: Counts, last_used: LastUses) -> None:
         try:
             self._push(counts, last_used)
         except redis.RedisError:
@@ -109,6 +106,12 @@ def _counted(field: str) -> tuple[str, str, date, str, str]:
     tenant_id, key_id, day, *rest = field.split("|", 4)
     endpoint, outcome = rest if len(rest) == 2 else ("*", "success")
     return tenant_id, key_id, date.fromisoformat(day), endpoint, outcome
+
+
+def _last_use(value: str) -> tuple[datetime, str | None]:
+    """``<epoch seconds>|<client address>`` (the address may be empty) as pushed above."""
+    at, _, client_ip = value.partition("|")
+    return datetime.fromtimestamp(float(at), UTC), client_ip or None
 
 
 def _pairs(flat: list[bytes]) -> list[tuple[str, str]]:

@@ -6,7 +6,8 @@ memory and writes them out every ``flush_seconds``: after a response once that m
 passed, and from a small daemon thread when the process serves nothing more. That thread
 also runs the process's periodic housekeeping (``add_periodic``).
 ``last_used_at`` is written at most once per key per minute across all processes: the update
-itself only matches rows whose value is older than that.
+itself only matches rows whose value is older than that. ``last_used_ip``, the client address
+of the last use a process saw, is written with it.
 """
 
 from __future__ import annotations
@@ -55,6 +56,9 @@ def outcome_of(status: int | None) -> str:
     return _OUTCOME_BY_STATUS.get(status, "client_error")
 
 
+LastUses = dict[str, tuple[datetime, str | None]]  # key id -> (used at, client address)
+
+
 log = logging.getLogger("loopwave.usage")
 
 
@@ -63,7 +67,7 @@ class UsageBuffer:
         self._engine = engine
         self._flush_after = float(flush_seconds)
         self._counts: Counts = Counter()
-        self._last_used: dict[str, float] = {}  # key id -> epoch seconds
+        self._last_used: dict[str, tuple[float, str | None]] = {}  # key id -> (epoch s, ip)
         self._last_flush = clock.timestamp()
         self._today = (0.0, 0.0, date.min)  # start and end (epoch seconds) of the UTC day
         self._lock = threading.Lock()
@@ -71,11 +75,18 @@ class UsageBuffer:
         self._periodic: list[_Periodic] = []
 
     def record(
-        self, tenant_id: str, key_id: str, endpoint: str, now: float, status: int | None
+        self,
+        tenant_id: str,
+        key_id: str,
+        endpoint: str,
+        now: float,
+        status: int | None,
+        client_ip: str | None = None,
+        used: bool = True,
     ) -> None:
-        """Count one request of ``key_id`` to ``endpoint`` (``POST /api/v1/messages``) that
-        came in at ``now`` (``clock.timestamp()``, read once per request by the caller) and
-        was answered with ``status``.
+        """Count one request of ``key_id`` to ``endpoint`` (``POST /api/v1/messages``) from
+        ``client_ip`` that came in at ``now`` (``clock.timestamp()``, read once per request
+        by the caller) and was answered with ``status``.
 
         On every API request, once it has been answered: epoch seconds rather than
         datetimes, and the UTC day looked up from the last one seen.
@@ -86,7 +97,8 @@ class UsageBuffer:
         outcome = "success" if status is not None and status < 400 else outcome_of(status)
         with self._lock:
             self._counts[(tenant_id, key_id, day, endpoint, outcome)] += 1
-            self._last_used[key_id] = now
+            if used:  # not for a key refused before it could act (revoked, wrong address)
+                self._last_used[key_id] = (now, client_ip)
         if not self._flusher_started:
             self._start_flusher()
 
@@ -153,20 +165,22 @@ class UsageBuffer:
             log.warning("usage flush failed, counts kept for the next attempt: %s", exc)
         metrics.usage_backlog(sum(self._counts.values()), failed)
 
-    def _take(self) -> tuple[Counts, dict[str, datetime]]:
+    def _take(self) -> tuple[Counts, LastUses]:
         with self._lock:
             counts, self._counts = self._counts, Counter()
             last_used, self._last_used = self._last_used, {}
             self._last_flush = clock.timestamp()
-        return counts, {key_id: datetime.fromtimestamp(at, UTC) for key_id, at in last_used.items()}
+        return counts, {
+            key_id: (datetime.fromtimestamp(at, UTC), ip) for key_id, (at, ip) in last_used.items()
+        }
 
-    def _restore(self, counts: Counts, last_used: dict[str, datetime]) -> None:
+    def _restore(self, counts: Counts, last_used: LastUses) -> None:
         with self._lock:
             self._counts.update(counts)
-            for key_id, used_at in last_used.items():
-                self._last_used.setdefault(key_id, used_at.timestamp())
+            for key_id, (used_at, ip) in last_used.items():
+                self._last_used.setdefault(key_id, (used_at.timestamp(), ip))
 
-    def _write_or_restore(self, counts: Counts, last_used: dict[str, datetime]) -> None:
+    def _write_or_restore(self, counts: Counts, last_used: LastUses) -> None:
         try:
             write_usage(self._engine(), counts, last_used)
         except Exception:
@@ -198,8 +212,9 @@ def _flush_periodically(buffer_ref: weakref.ref[UsageBuffer], interval: float) -
         del buffer
 
 
-def write_usage(engine: Engine, counts: Counts, last_used: dict[str, datetime]) -> None:
-    """Add ``counts`` to the daily rows and move ``last_used_at`` forward, in one transaction."""
+def write_usage(engine: Engine, counts: Counts, last_used: LastUses) -> None:
+    """Add ``counts`` to the daily rows and move ``last_used_at`` (and ``last_used_ip``)
+    forward, in one transaction."""
     with Session(engine) as session, session.begin():
         _add_counts(session, counts)
         _touch_last_used(session, last_used)
@@ -225,8 +240,8 @@ def _add_counts(session: Session, counts: Counts) -> None:
         )
 
 
-def _touch_last_used(session: Session, last_used: dict[str, datetime]) -> None:
-    for key_id, used_at in sorted(last_used.items()):
+def _touch_last_used(session: Session, last_used: LastUses) -> None:
+    for key_id, (used_at, client_ip) in sorted(last_used.items()):
         session.execute(
             update(ApiKey)
             .where(ApiKey.id == key_id)
@@ -236,5 +251,5 @@ def _touch_last_used(session: Session, last_used: dict[str, datetime]) -> None:
                     ApiKey.last_used_at <= used_at - LAST_USED_RESOLUTION,
                 )
             )
-            .values(last_used_at=used_at)
+            .values(last_used_at=used_at, last_used_ip=client_ip)
         )

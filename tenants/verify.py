@@ -23,9 +23,9 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from tenants import clock, keyformat, metrics, scopes
+from tenants import allowlist, clock, keyformat, metrics, scopes
 from tenants.crypto import cache_digest, key_hash
-from tenants.errors import InsufficientScope, InvalidKey, LicenseInactive
+from tenants.errors import InsufficientScope, InvalidKey, IpNotAllowed, LicenseInactive
 from tenants.licenses import is_active
 from tenants.models import ApiKey, License, Tenant
 from tenants.sessions import DbSession
@@ -48,6 +48,8 @@ class VerifiedKey:
     license_status: str
     license_expires_at: datetime | None
     license_enforcement: str | None
+    # ``None``: no allow-list, the key works from anywhere (the common case costs one test).
+    allowed_networks: allowlist.Networks | None = None
 
     def usable(self, now: float) -> bool:
         expires = self.expires_at_epoch
@@ -56,6 +58,12 @@ class VerifiedKey:
     def require_scope(self, required: str) -> None:
         if not scopes.allows(self.scopes, required):
             raise InsufficientScope(required)
+
+    def require_allowed_ip(self, client_ip: str | None) -> None:
+        """Refuse (403) a client address outside the key's allow-list; call only when
+        ``allowed_networks`` is set."""
+        if not allowlist.allows(self.allowed_networks or (), client_ip):
+            raise IpNotAllowed()
 
     def check_write_license(self, default_enforcement: str) -> bool:
         """Raise under ``enforce`` if the license is inactive; True means: warn (``warn``).
@@ -160,4 +168,5 @@ class KeyVerifier:
             license_status=license_row.status if license_row else "active",
             license_expires_at=license_row.expires_at if license_row else None,
             license_enforcement=license_row.enforcement if license_row else None,
+            allowed_networks=allowlist.networks(key.allowed_ips),
         )

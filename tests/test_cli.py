@@ -215,3 +215,55 @@ def test_revoke_during_a_stalled_redis_commits_says_announcing_is_retried_and_ex
     assert "announcing it through Redis failed; retrying" in result.stderr, result.output
     store.session.rollback()
     assert store.session.get(ApiKey, issued.record.id).revoked_at is not None
+
+
+def test_keys_create_and_update_set_description_allow_list_and_limit(cli, store):
+    tenant_id = cli("tenants", "create", "Acme").stdout.strip()
+    created = cli(
+        "keys",
+        "create",
+        "--tenant",
+        tenant_id,
+        "--name",
+        "ci",
+        "--description",
+        "CI runner",
+        "--allowed-ip",
+        "203.0.113.0/24",
+        "--allowed-ip",
+        "2001:db8::1",
+    )
+    assert created.exit_code == 0, created.output
+    key = db.session.scalar(sa.select(ApiKey))
+    assert key.description == "CI runner"
+    assert key.allowed_ips == ["203.0.113.0/24", "2001:db8::1"]
+    updated = cli("keys", "update", key.id, "--any-ip", "--rate-limit", "30")
+    assert updated.exit_code == 0, updated.output
+    assert updated.stdout.strip() == f"{key.id}\tallowed_ips: any\trate_limit: 30"
+    db.session.expire_all()
+    assert db.session.get(ApiKey, key.id).allowed_ips == []
+    event = db.session.scalars(sa.select(AuditEvent).order_by(AuditEvent.id.desc())).first()
+    assert event.changes == {
+        "allowed_ips": [["203.0.113.0/24", "2001:db8::1"], []],
+        "rate_limit_per_minute": [None, 30],
+    }
+    assert event.actor.startswith("cli:")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("--allowed-ip", "10.0.0.1/8"),
+        ("--allowed-ip", "10.0.0.0/8", "--any-ip"),
+        ("--rate-limit", "5", "--default-rate-limit"),
+        (),
+    ],
+)
+def test_keys_update_refuses_bad_options_and_changes_nothing(cli, args):
+    tenant_id = cli("tenants", "create", "Acme").stdout.strip()
+    cli("keys", "create", "--tenant", tenant_id, "--name", "ci", "--allowed-ip", "192.0.2.1")
+    key_id = db.session.scalar(sa.select(ApiKey.id))
+    result = cli("keys", "update", key_id, *args)
+    assert result.exit_code != 0
+    db.session.expire_all()
+    assert db.session.get(ApiKey, key_id).allowed_ips == ["192.0.2.1"]

@@ -11,7 +11,7 @@ IGNORE = re.compile(r"#\s*type:\s*ignore(?P<codes>\[[^\]]*\])?(?P<rest>.*)$")
 
 def unexplained_ignores(source: str) -> list[int]:
     """Line numbers of ignores without a code, or without a reason: a comment after the
-    ignore on its line, or a comment line right above it."""
+    ignore on its line, or a comment line right above it (or above its decorators)."""
     lines = source.splitlines()
     found = []
     for number, line in enumerate(lines, start=1):
@@ -19,7 +19,10 @@ def unexplained_ignores(source: str) -> list[int]:
         if match is None:
             continue
         explained_after = match["rest"].strip().startswith("#")
-        explained_above = number > 1 and lines[number - 2].strip().startswith("#")
+        above = number - 2
+        while above >= 0 and lines[above].strip().startswith("@"):
+            above -= 1
+        explained_above = above >= 0 and lines[above].strip().startswith("#")
         if not match["codes"] or not (explained_after or explained_above):
             found.append(number)
     return found
@@ -45,3 +48,7 @@ def test_an_ignore_without_code_or_reason_is_found():
     assert unexplained_ignores("x = f()  # type: ignore[arg-type]\n") == [1]
     assert unexplained_ignores("x = f()  # type: ignore[arg-type]  # f is untyped\n") == []
     assert unexplained_ignores("# f is untyped\nx = f()  # type: ignore[arg-type]\n") == []
+    decorated = "# narrower on purpose\n@classmethod\ndef of(cls):  # type: ignore[override]\n"
+    assert unexplained_ignores(decorated) == []
+    undecorated = "x = 1\n@classmethod\ndef of(cls):  # type: ignore[override]\n"
+    assert unexplained_ignores(undecorated) == [3]

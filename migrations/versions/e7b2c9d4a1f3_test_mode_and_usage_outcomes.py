@@ -10,7 +10,7 @@ restores the narrower unique constraints, which test rows could otherwise violat
 each key's usage of a day back into one row.
 
 Revision ID: e7b2c9d4a1f3
-Revises: e2b3c4d5e6f7
+Revises: e7a2b4c6d8f1
 Create Date: 2026-11-30 15:30:00.000000
 
 """
@@ -20,7 +20,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "e7b2c9d4a1f3"
-down_revision = "e2b3c4d5e6f7"
+down_revision = "e7a2b4c6d8f1"
 branch_labels = None
 depends_on = None
 

@@ -44,6 +44,17 @@ def test_disable_and_enable_reach_every_worker_on_the_next_request(server, store
     assert _statuses(server, key) == {200}
 
 
+def test_allow_list_changes_reach_every_worker_on_the_next_request(server, store, tenant, api_key):
+    """SPEC §9.2: the loopback client is refused once the list leaves it out, and let in again."""
+    key = api_key()
+    key_id = store.list_keys(tenant.id)[0].id
+    assert _statuses(server, key) == {200}
+    store.update_key(tenant.id, key_id, TEST_ACTOR, allowed_ips=["203.0.113.0/24"])
+    assert _statuses(server, key) == {403}
+    store.update_key(tenant.id, key_id, TEST_ACTOR, allowed_ips=["127.0.0.0/8", "::1"])
+    assert _statuses(server, key) == {200}
+
+
 def test_rescope_and_license_reach_every_worker_on_the_next_request(server, store, tenant, api_key):
     key = api_key(scopes=["contacts:read"])
     key_id = store.list_keys(tenant.id)[0].id

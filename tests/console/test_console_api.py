@@ -85,7 +85,6 @@ def test_create_shows_the_secret_once_and_list_never(client, admin_token):
 
 
 KEY_FIELDS = {
-    "rotated_from_id",
     "id",
     "name",
     "start",
@@ -97,11 +96,19 @@ KEY_FIELDS = {
     "expires_at",
     "created_at",
     "last_used_at",
+    # SPEC §9.2
+    "description",
+    "metadata",
+    "allowed_ips",
+    "rate_limit_per_minute",
+    "last_used_ip",
+    "rotated_from_id",
+    "replaced_by_id",
 }
 
 
 def test_key_objects_carry_exactly_the_spec_fields(client, admin_token):
-    """SPEC §7: these fields, plus ``key`` on create and rotate, and nothing else."""
+    """SPEC §7 and §9.2: these fields, plus ``key`` on create and rotate, and nothing else."""
     created = _call(client, admin_token, "POST", "/console/keys", {"name": "ci"}).get_json()
     assert set(created) == KEY_FIELDS | {"key"}
     path = f"/console/keys/{created['id']}"

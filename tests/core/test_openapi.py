@@ -20,16 +20,28 @@ TENANT_API_SCOPES = [(endpoint.method, endpoint.path, endpoint.scope) for endpoi
 
 
 # SPEC §7: the role each console operation needs.
-CONSOLE_ROLES = [
-    ("GET", "/console/me", "member"),
-    ("GET", "/console/keys", "admin"),
-    ("POST", "/console/keys", "admin"),
-    ("PATCH", "/console/keys/{key_id}", "admin"),
-    ("POST", "/console/keys/{key_id}/revoke", "admin"),
-    ("POST", "/console/keys/{key_id}/rotate", "admin"),
-    ("GET", "/console/audit-log", "admin"),
-    ("GET", "/console/usage", "member"),
-    ("GET", "/console/license", "member"),
+# (method, path, required permission) — SPEC §7 with §9.3; ``None``: any member.
+CONSOLE_PERMISSIONS = [
+    ("GET", "/console/me", None),
+    ("GET", "/console/keys", "org:api_keys:read"),
+    ("POST", "/console/keys", "org:api_keys:manage"),
+    ("PATCH", "/console/keys/{key_id}", "org:api_keys:manage"),
+    ("POST", "/console/keys/{key_id}/revoke", "org:api_keys:manage"),
+    ("POST", "/console/keys/{key_id}/rotate", "org:api_keys:manage"),
+    ("GET", "/console/audit-log", "org:api_keys:read"),
+    ("GET", "/console/events", "org:api_keys:read"),
+    ("GET", "/console/webhooks", "org:webhooks:manage"),
+    ("POST", "/console/webhooks", "org:webhooks:manage"),
+    ("PATCH", "/console/webhooks/{endpoint_id}", "org:webhooks:manage"),
+    ("DELETE", "/console/webhooks/{endpoint_id}", "org:webhooks:manage"),
+    ("POST", "/console/webhooks/{endpoint_id}/rotate-secret", "org:webhooks:manage"),
+    (
+        "POST",
+        "/console/webhooks/{endpoint_id}/deliveries/{delivery_id}/retry",
+        "org:webhooks:manage",
+    ),
+    ("GET", "/console/usage", None),
+    ("GET", "/console/license", None),
 ]
 
 
@@ -81,15 +93,16 @@ def test_only_the_document_itself_is_public(client, blueprint):
     assert public == {("get", DOCUMENTS[blueprint])}
 
 
-@pytest.mark.parametrize(("method", "path", "role"), CONSOLE_ROLES)
-def test_each_console_operation_names_the_role_of_spec_section_7(client, method, path, role):
+@pytest.mark.parametrize(("method", "path", "permission"), CONSOLE_PERMISSIONS)
+def test_each_console_operation_names_the_permission_of_spec_section_9_3(
+    client, method, path, permission
+):
     operation = fetch(client, "console")["paths"][path][method.lower()]
-    admin = role == "admin"
-    assert operation["x-required-role"] == ("admin" if admin else None)
-    assert operation["security"] == [{"consoleSession": ["admin"] if admin else []}]
+    assert operation["x-required-permission"] == permission
+    assert operation["security"] == [{"consoleSession": [permission] if permission else []}]
     forbidden = operation["responses"]["403"]["content"]["application/json"]["schema"]
     codes = forbidden["allOf"][1]["properties"]["error"]["properties"]["code"]["enum"]
-    assert ("AUTH_FORBIDDEN" in codes) == admin
+    assert ("AUTH_FORBIDDEN" in codes) == (permission is not None)
     assert "AUTH_NO_TENANT" in codes
 
 

@@ -10,7 +10,7 @@ from flask_migrate import downgrade, upgrade
 from app import create_app
 from core.extensions import db
 
-BEFORE, MODES = "e2b3c4d5e6f7", "e7b2c9d4a1f3"
+BEFORE, MODES = "e7a2b4c6d8f1", "e7b2c9d4a1f3"
 NOW = "2026-11-01 00:00:00+00:00"
 
 
