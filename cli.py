@@ -126,6 +126,7 @@ def list_tenants() -> None:
 @click.option("--scopes", default="", help="Comma-separated; default '*'.")
 @click.option("--expires-in", type=click.IntRange(min=1), help="Seconds until the key expires.")
 @click.option("--rate-limit", type=click.IntRange(min=0), help="Requests per minute for this key.")
+@click.option("--mode", type=click.Choice(["live", "test"]), default="live", show_default=True)
 @click.option("--description", default="", help="A note on what the key is for.")
 @click.option(
     "--allowed-ip",
@@ -139,6 +140,7 @@ def create_key(
     scopes: str,
     expires_in: int | None,
     rate_limit: int | None,
+    mode: str,
     description: str,
     allowed_ips: tuple[str, ...],
 ) -> None:
@@ -154,6 +156,7 @@ def create_key(
             requested,
             expires_at,
             rate_limit_per_minute=rate_limit,
+            mode=mode,
             description=description,
             allowed_ips=list(allowed_ips),
         )
@@ -161,7 +164,10 @@ def create_key(
         _fail(exc)
     _report_announcement(store)
     key = issued.record
-    click.echo(f"id: {key.id}\nname: {key.name}\nscopes: {','.join(key.scopes)}", err=False)
+    click.echo(
+        f"id: {key.id}\nname: {key.name}\nmode: {key.mode}\nscopes: {','.join(key.scopes)}",
+        err=False,
+    )
     click.echo("Store this key now; it cannot be shown again:", err=True)
     click.echo(issued.full_key)
 
@@ -178,7 +184,7 @@ def list_keys(tenant_id: str) -> None:
         status = "revoked" if key.revoked_at else ("enabled" if key.enabled else "disabled")
         click.echo(
             f"{key.id}\t{key.name}\t{key.display_start}...{key.last4}\t"
-            f"{','.join(key.scopes)}\t{status}"
+            f"{','.join(key.scopes)}\t{status}\t{key.mode}"
         )
 
 

@@ -7,8 +7,13 @@ rate limit (per rotation lineage) -> scope -> license.
 A request refused by the allow-list is neither counted as usage nor against the key's rate
 limit: whoever holds a key elsewhere cannot spend its owner's quota.
 A key this worker has verified before is answered from its cache, which only ever held keys
-that passed the shape and checksum test (``tenants.verify``). A rate-limited request still
-counts as usage: the key was used.
+that passed the shape and checksum test (``tenants.verify``).
+
+Usage (SPEC §9.4) is counted per key, endpoint and outcome once the answer is known: every
+request of an identified key counts, refused ones included (rate-limited, forbidden, and a
+disabled, revoked or expired key as ``unauthorized``). A request with no key, a malformed or
+an unknown one identifies no key and no tenant, so it is in no tenant's usage (only in the
+``loopwave_auth_failures`` metric and the request log).
 
 The hot path is kept lean on purpose: one ``before_request`` hook, no ``after_request`` hook
 of its own (the quota headers are set by ``after_this_request``, on whatever the answer turns
@@ -29,10 +34,11 @@ from flask.blueprints import BlueprintSetupState
 from api import bp
 from core.authfailures import AuthFailureLimit
 from core.clientip import Networks, client_ip_from
+from core.endpoints import endpoint_label
 from core.errors import ApiError, refusal_response
 from core.extensions import auth_failures, keystore, rate_limiter, usage_buffer
 from core.http import is_public_endpoint
-from core.middleware import note_caller
+from core.middleware import note_caller, when_answered
 from core.ratelimit import QuotaHeaders, RateLimiter
 from tenants import clock, leaks
 from tenants.errors import DecoyKeyUsed, InvalidKey, StoreError
@@ -64,10 +70,12 @@ class ApiGate:
     trusted_proxies: Networks
     decoys: Callable[..., None]  # records a decoy key's use (``tenants.leaks``)
 
-    def admit(self, environ: dict[str, Any]) -> tuple[VerifiedKey, bool, QuotaHeaders | None]:
-        """The verified key of the request in ``environ``, whether buffered usage counts are
-        due for a flush, and the quota headers of its answer; an ``ApiError`` or
-        ``StoreError`` when it may not pass."""
+    def admit(
+        self, environ: dict[str, Any], endpoint: str
+    ) -> tuple[VerifiedKey, bool, QuotaHeaders | None]:
+        """The verified key of the request in ``environ`` to ``endpoint``, whether buffered
+        usage counts are due for a flush, and the quota headers of its answer; an ``ApiError``
+        or ``StoreError`` when it may not pass."""
         presented = environ.get("HTTP_X_TENANT_API_KEY")
         if presented is None:
             if "HTTP_AUTHORIZATION" in environ or "HTTP_X_API_KEY" in environ:
@@ -90,22 +98,30 @@ class ApiGate:
         except DecoyKeyUsed as exc:
             # Answered as an unknown key is, counted as one too (a decoy answered from the
             # cache cost no lookup, but an unknown key always does: the counts must match).
+            # A decoy identifies no tenant's usage: it is no key of theirs in use.
             if not looked_up:
                 self.failures.check(self._client_ip(environ))
             self.failures.record(self._client_ip(environ))
             self._record_decoy_use(exc.key, environ)
             raise InvalidKey() from None
-        except InvalidKey:
+        except InvalidKey as refused:
             if looked_up:
                 self.failures.record(self._client_ip(environ))
+            if refused.identified is not None:
+                self._count_when_answered(environ, refused.identified, endpoint, now, used=False)
             raise
         note_caller(environ, verified)
         # The socket peer is the client unless proxies are trusted: no call for the common case.
         proxied = self.trusted_proxies
         client_ip = self._client_ip(environ) if proxied else environ.get("REMOTE_ADDR")
         if verified.allowed_networks is not None:
-            verified.require_allowed_ip(client_ip)
-        flush_due = self.usage.record(verified.tenant_id, verified.key_id, now, client_ip)
+            try:
+                verified.require_allowed_ip(client_ip)
+            except StoreError:
+                self._count_when_answered(environ, verified, endpoint, now, used=False)
+                raise
+        self._count_when_answered(environ, verified, endpoint, now, client_ip)
+        flush_due = self.usage.flush_due(now)
         quota_headers = self.limiter.hit(verified.rate_limit_bucket, verified.rate_limit_per_minute)
         return verified, flush_due, quota_headers
 
@@ -122,6 +138,27 @@ class ApiGate:
             )
         except Exception:  # noqa: BLE001 - the refusal must look like any other
             log.exception("could not record the use of decoy key %s", key.key_id)
+
+    def _count_when_answered(
+        self,
+        environ: dict[str, Any],
+        key: VerifiedKey,
+        endpoint: str,
+        now: float,
+        client_ip: str | None = None,
+        used: bool = True,
+    ) -> None:
+        """Count the request once answered; ``used``: it may move ``last_used_at``."""
+        record = partial(
+            self.usage.record,
+            key.tenant_id,
+            key.key_id,
+            endpoint,
+            now,
+            client_ip=client_ip,
+            used=used,
+        )
+        when_answered(environ, record)
 
     def _client_ip(self, environ: dict[str, Any]) -> str | None:
         return client_ip_from(environ, self.trusted_proxies)
@@ -150,7 +187,8 @@ def authenticate() -> Response | None:
         return None
     gate: ApiGate = app.extensions[GATE]
     try:
-        g.api_key, flush_due, quota_headers = gate.admit(this_request.environ)
+        endpoint = endpoint_label(this_request.method, this_request.url_rule.rule)
+        g.api_key, flush_due, quota_headers = gate.admit(this_request.environ, endpoint)
     except (StoreError, ApiError) as exc:
         # The refusal is answered here, as the error handler would answer it: a refused key
         # is the cheapest request there is, and letting the exception out of the hook made it

@@ -47,21 +47,22 @@ def idempotent(view: Callable[P, Written]) -> Callable[P, Answered]:
                 "Idempotency-Key must be 1 to 255 visible ASCII characters",
                 {"header": "Idempotency-Key"},
             )
-        tenant_id = current_key().tenant_id
+        key = current_key()
+        scope = (key.tenant_id, key.livemode)  # per mode: SPEC §9.1
         fingerprint = _fingerprint()
-        existing = idempotency.find(db.session, tenant_id, header)
+        existing = idempotency.find(db.session, *scope, header)
         if existing is not None:
             return _replayed(*idempotency.replay(existing, fingerprint))
         body, status = view(*args, **kwargs)
         # Stored as the client received it (datetimes as RFC 3339 text), for the replay.
         stored = json.loads(encode(body))
-        idempotency.save(db.session, tenant_id, header, fingerprint, status, stored)
+        idempotency.save(db.session, *scope, header, fingerprint, status, stored)
         try:
             db.session.commit()
         except IntegrityError:
             # A concurrent request with the same key won the race: answer as its retry.
             db.session.rollback()
-            existing = idempotency.find(db.session, tenant_id, header)
+            existing = idempotency.find(db.session, *scope, header)
             if existing is None:
                 raise
             return _replayed(*idempotency.replay(existing, fingerprint))

@@ -4,7 +4,9 @@ answer through them and ``api/openapi.py`` documents them."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import Field
 
 from core.resources import Page, Resource, Tenant
 from tenants.records import Broadcast as BroadcastRecord
@@ -12,6 +14,7 @@ from tenants.records import Broadcast as BroadcastRecord
 
 class Contact(Resource):
     id: str
+    livemode: bool = Field(description="false: written with a test key, seen by test keys only")
     name: str
     phone: str
     email: str | None
@@ -20,6 +23,7 @@ class Contact(Resource):
 
 class Chat(Resource):
     id: str
+    livemode: bool = Field(description="false: written with a test key, seen by test keys only")
     contact_id: str
     created_at: datetime
     last_message_at: datetime | None
@@ -27,6 +31,7 @@ class Chat(Resource):
 
 class Message(Resource):
     id: str
+    livemode: bool = Field(description="false: written with a test key, seen by test keys only")
     chat_id: str
     direction: str
     text: str
@@ -36,6 +41,7 @@ class Message(Resource):
 
 class Ticket(Resource):
     id: str
+    livemode: bool = Field(description="false: written with a test key, seen by test keys only")
     subject: str
     body: str | None
     contact_id: str | None
@@ -45,6 +51,7 @@ class Ticket(Resource):
 
 class Broadcast(Resource):
     id: str
+    livemode: bool = Field(description="false: written with a test key, seen by test keys only")
     name: str
     text: str
     contact_ids: list[str]
@@ -61,6 +68,7 @@ class Broadcast(Resource):
             contact_ids=obj.contact_ids,
             recipients=len(obj.contact_ids),
             status=obj.status,
+            livemode=obj.livemode,
             created_at=obj.created_at,
         )
 
@@ -86,10 +94,12 @@ class HealthKey(Resource):
 
     id: str
     name: str
+    mode: Literal["live", "test"]
     scopes: list[str]
 
 
 class Health(Resource):
     status: str
+    livemode: bool
     tenant: Tenant
     key: HealthKey

@@ -17,7 +17,7 @@ from core.http import accepts, list_page, query_page
 from core.resources import Tenant, Usage
 from tenants import messaging, records
 from tenants.pagination import PageQuery
-from tenants.usage import usage_report
+from tenants.usagereport import usage_report
 
 
 @bp.get("/health")
@@ -25,16 +25,23 @@ def health() -> dict[str, Any]:
     key = current_key()
     return Health.build(
         status="ok",
+        livemode=key.livemode,
         tenant=Tenant.build(id=key.tenant_id, name=key.tenant_name),
-        key=HealthKey.build(id=key.key_id, name=key.key_name, scopes=list(key.scopes)),
+        key=HealthKey.build(
+            id=key.key_id,
+            name=key.key_name,
+            mode="live" if key.livemode else "test",
+            scopes=list(key.scopes),
+        ),
     )
 
 
 @bp.get("/usage")
 def usage() -> dict[str, Any]:
-    report = usage_report(
-        db.session, usage_buffer.get(), current_key().tenant_id, request.args.get("days")
-    )
+    """The tenant's usage in the mode of the calling key: a test key sees test usage only."""
+    key = current_key()
+    mode = "live" if key.livemode else "test"
+    report = usage_report(db.session, usage_buffer.get(), key.tenant_id, request.args, (mode,))
     return Usage.build(data=report)
 
 
@@ -44,21 +51,24 @@ def usage() -> dict[str, Any]:
 @idempotent
 @accepts(MessageIn)
 def send_message(body: MessageIn) -> tuple[dict[str, Any], int]:
-    message = messaging.send_message(db.session, current_key().tenant_id, body.to, body.text)
+    key = current_key()
+    message = messaging.send_message(db.session, key.tenant_id, key.livemode, body.to, body.text)
     return Message.of(message), 202
 
 
 @bp.get("/chats")
 @require_scope("chats:read")
 def list_chats() -> dict[str, Any]:
-    statement = records.Chat.for_tenant(current_key().tenant_id)
+    key = current_key()
+    statement = records.Chat.for_tenant(key.tenant_id, key.livemode)
     return list_page(statement, records.Chat.id, Chat.of)
 
 
 @bp.get("/chats/<chat_id>/messages")
 @require_scope("chats:read")
 def chat_messages(chat_id: str) -> dict[str, Any]:
-    thread = messaging.chat_thread_query(db.session, current_key().tenant_id, chat_id)
+    key = current_key()
+    thread = messaging.chat_thread_query(db.session, key.tenant_id, key.livemode, chat_id)
     return list_page(thread, records.Message.id, Message.of, newest_first=False)
 
 
@@ -67,7 +77,10 @@ def chat_messages(chat_id: str) -> dict[str, Any]:
 # from a Core statement, which skips the ORM's compile and loading steps.
 _CONTACTS = cast(Table, records.Contact.__table__)  # a declarative model's: a Table
 CONTACTS_PAGE = PageQuery(
-    select(*Contact.columns(_CONTACTS)).where(_CONTACTS.c.tenant_id == bindparam("tenant_id")),
+    select(*Contact.columns(_CONTACTS)).where(
+        _CONTACTS.c.tenant_id == bindparam("tenant_id"),
+        _CONTACTS.c.livemode == bindparam("livemode"),
+    ),
     _CONTACTS.c.id,
 )
 
@@ -75,7 +88,10 @@ CONTACTS_PAGE = PageQuery(
 @bp.get("/contacts")
 @require_scope("contacts:read")
 def list_contacts() -> dict[str, Any]:
-    return query_page(CONTACTS_PAGE, {"tenant_id": current_key().tenant_id}, Contact)
+    key = current_key()
+    return query_page(
+        CONTACTS_PAGE, {"tenant_id": key.tenant_id, "livemode": key.livemode}, Contact
+    )
 
 
 @bp.post("/contacts")
@@ -84,8 +100,9 @@ def list_contacts() -> dict[str, Any]:
 @idempotent
 @accepts(ContactIn)
 def create_contact(body: ContactIn) -> tuple[dict[str, Any], int]:
+    key = current_key()
     contact = messaging.create_contact(
-        db.session, current_key().tenant_id, body.name, body.phone, body.email
+        db.session, key.tenant_id, key.livemode, body.name, body.phone, body.email
     )
     return Contact.of(contact), 201
 
@@ -93,7 +110,8 @@ def create_contact(body: ContactIn) -> tuple[dict[str, Any], int]:
 @bp.get("/tickets")
 @require_scope("tickets:read")
 def list_tickets() -> dict[str, Any]:
-    statement = records.Ticket.for_tenant(current_key().tenant_id)
+    key = current_key()
+    statement = records.Ticket.for_tenant(key.tenant_id, key.livemode)
     return list_page(statement, records.Ticket.id, Ticket.of)
 
 
@@ -103,8 +121,9 @@ def list_tickets() -> dict[str, Any]:
 @idempotent
 @accepts(TicketIn)
 def create_ticket(body: TicketIn) -> tuple[dict[str, Any], int]:
+    key = current_key()
     ticket = messaging.create_ticket(
-        db.session, current_key().tenant_id, body.subject, body.body, body.contact_id
+        db.session, key.tenant_id, key.livemode, body.subject, body.body, body.contact_id
     )
     return Ticket.of(ticket), 201
 
@@ -115,7 +134,8 @@ def create_ticket(body: TicketIn) -> tuple[dict[str, Any], int]:
 @idempotent
 @accepts(BroadcastIn)
 def create_broadcast(body: BroadcastIn) -> tuple[dict[str, Any], int]:
+    key = current_key()
     broadcast = messaging.create_broadcast(
-        db.session, current_key().tenant_id, body.name, body.text, body.contact_ids
+        db.session, key.tenant_id, key.livemode, body.name, body.text, body.contact_ids
     )
     return Broadcast.of(broadcast), 202

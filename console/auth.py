@@ -121,7 +121,7 @@ def _bearer_token(environ: dict[str, Any], key_prefix: str) -> str:
             "AUTH_INVALID_TOKEN", "Send the session token as Authorization: Bearer <JWT>"
         )
     token = match.group(1)
-    if f"{key_prefix}_live_" in token:
+    if f"{key_prefix}_live_" in token or f"{key_prefix}_test_" in token:
         raise ApiError("AUTH_INVALID_TOKEN", SESSION_TOKEN_HINT)
     return token
 

@@ -22,6 +22,7 @@ from console.resources import (
     License,
     Me,
     QueuedDelivery,
+    ScopeReport,
     TenantSettings,
     WebhookDeliveryPage,
     WebhookEndpoint,
@@ -31,6 +32,7 @@ from core.http import public
 from core.openapi import (
     ID_PATTERN,
     PAGE_QUERY,
+    USAGE_QUERY,
     DocumentSpec,
     OpenApiDocument,
     Operation,
@@ -38,6 +40,10 @@ from core.openapi import (
 )
 from core.resources import Usage
 from tenants import events
+
+MODE_QUERY: dict[str, dict[str, Any]] = {
+    "mode": {"type": "string", "enum": ["live", "test"], "description": "default: both"}
+}
 
 SPEC = DocumentSpec(
     blueprint="console",
@@ -73,7 +79,9 @@ SPEC = DocumentSpec(
     operations={
         "openapi_document": Operation("This OpenAPI document (public)", 200, OpenApiDocument),
         "me": Operation("The signed-in user, their tenant and role", 200, Me),
-        "list_keys": Operation("The tenant's keys, revoked ones included", 200, KeyList),
+        "list_keys": Operation(
+            "The tenant's keys, revoked ones included", 200, KeyList, query=MODE_QUERY
+        ),
         "create_key": Operation(
             "Issue a key; the secret is in this answer only (409 beyond the active-key limit)",
             201,
@@ -136,10 +144,16 @@ SPEC = DocumentSpec(
             TenantSettings,
         ),
         "usage": Operation(
-            "Requests per key per day, newest day first",
+            "Requests by key, day, endpoint and outcome, newest day first",
             200,
             Usage,
-            query={"days": {"type": "integer", "minimum": 1, "maximum": 90, "default": 30}},
+            query={**USAGE_QUERY, **MODE_QUERY},
+        ),
+        "key_scope_report": Operation(
+            "The scopes a key's traffic needed over the last days",
+            200,
+            ScopeReport,
+            query={"days": USAGE_QUERY["days"]},
         ),
         "license_status": Operation("The tenant's license", 200, License),
     },

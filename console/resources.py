@@ -5,7 +5,7 @@ in ``IssuedKey``."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -38,6 +38,7 @@ class Key(Resource):
 
     id: str
     name: str
+    mode: Literal["live", "test"]
     start: str
     last4: str
     scopes: list[str]
@@ -63,6 +64,7 @@ class Key(Resource):
         return cls.build(
             id=obj.id,
             name=obj.name,
+            mode=obj.mode,
             start=obj.display_start,
             last4=obj.last4,
             scopes=list(obj.scopes),
@@ -240,3 +242,17 @@ class License(Resource):
     expires_at: datetime | None
     enforcement: str
     active: bool
+
+
+class ScopeReport(Resource):
+    """The scopes a key's traffic needed (SPEC §9.4): ``suggested_scopes`` is the narrowest
+    grant that would have served every request it was not refused."""
+
+    key_id: str
+    days: int
+    granted: list[str]
+    used: list[str]
+    unused: list[str]
+    suggested_scopes: list[str]
+    requests_by_scope: dict[str, int]
+    requests_by_endpoint: dict[str, int]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import (
     AfterValidator,
@@ -60,6 +60,7 @@ class KeyCreateIn(_Body):
     name: Name
     scopes: list[str] | None = None
     expires_at: Instant | None = None
+    mode: Literal["live", "test"] = "live"
     description: Description = ""
     metadata: Metadata | None = None
     allowed_ips: AllowedIps | None = None

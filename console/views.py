@@ -23,16 +23,18 @@ from console.resources import (
     License,
     Me,
     MeTenant,
+    ScopeReport,
     TenantSettings,
 )
 from console.schemas import PATCH_NULLABLE, KeyCreateIn, KeyPatchIn, RotateIn, SettingsPatchIn
+from core.endpoints import scopes_by_endpoint
 from core.extensions import db, keystore, usage_buffer
 from core.http import accepts, list_page
 from core.resources import Usage
 from tenants import clock, events, leaks, models
 from tenants.errors import InvalidInput
 from tenants.licenses import describe, license_for
-from tenants.usage import usage_report
+from tenants.usagereport import parse_modes, scope_report, usage_report
 
 
 @bp.get("/me")
@@ -53,8 +55,9 @@ def me() -> dict[str, Any]:
 @bp.get("/keys")
 @require_permission(API_KEYS_READ)
 def list_keys() -> dict[str, Any]:
+    modes = parse_modes(request.args.get("mode"))
     return KeyList.build(
-        data=[Key.of(row) for row in keystore.get().list_keys(current_tenant().id)]
+        data=[Key.of(row) for row in keystore.get().list_keys(current_tenant().id, modes)]
     )
 
 
@@ -73,6 +76,7 @@ def create_key(body: KeyCreateIn) -> tuple[dict[str, Any], int]:
         metadata=body.metadata,
         allowed_ips=body.allowed_ips,
         decoy=body.decoy,
+        mode=body.mode,
     )
     return IssuedKey.of(issued), 201
 
@@ -112,6 +116,15 @@ def rotate_key(key_id: str, body: RotateIn) -> tuple[dict[str, Any], int]:
     return IssuedKey.of(issued), 201
 
 
+@bp.get("/keys/<key_id>/scope-report")
+@require_permission(API_KEYS_READ)
+def key_scope_report(key_id: str) -> dict[str, Any]:
+    key = keystore.get().get_key(current_tenant().id, key_id)
+    scope_of = scopes_by_endpoint(current_app)
+    report = scope_report(db.session, usage_buffer.get(), key, request.args.get("days"), scope_of)
+    return ScopeReport.build(**report)
+
+
 @bp.get("/audit-log")
 @require_permission(API_KEYS_READ)
 def audit_log() -> dict[str, Any]:
@@ -149,9 +162,8 @@ def update_tenant_settings(body: SettingsPatchIn) -> dict[str, Any]:
 
 @bp.get("/usage")
 def usage() -> dict[str, Any]:
-    report = usage_report(
-        db.session, usage_buffer.get(), current_tenant().id, request.args.get("days")
-    )
+    modes = parse_modes(request.args.get("mode"))
+    report = usage_report(db.session, usage_buffer.get(), current_tenant().id, request.args, modes)
     return Usage.build(data=report)
 
 

@@ -26,6 +26,8 @@ from core.jsonprovider import encode
 from core.logging import CALLER, log_request
 from core.requestid import REQUEST_ID, echoable, new_request_id
 
+ON_ANSWERED = "loopwave.on_answered"
+
 # A backstop behind the server's own limits (gunicorn: limit_request_field_size=8190 and
 # limit_request_fields=100 by default), so the dev server or a lax proxy cannot feed the app
 # unbounded headers. Looser than gunicorn's, so the first refusal in production is gunicorn's
@@ -34,6 +36,12 @@ MAX_HEADER_FIELD_BYTES = 16 * 1024
 MAX_HEADER_TOTAL_BYTES = 32 * 1024
 
 StartResponse = Callable[..., Any]
+
+
+def when_answered(environ: dict[str, Any], callback: Callable[[int | None], object]) -> None:
+    """Call ``callback`` with the status of the answer to the request of ``environ`` (``None``
+    if there was none), once the application has answered: usage counts by outcome."""
+    environ[ON_ANSWERED] = callback
 
 
 def note_caller(environ: dict[str, Any], caller: Any) -> None:
@@ -65,6 +73,9 @@ class RequestPlumbing:
         else:
             body = _refuse(start, rid, environ["wsgi.url_scheme"] == "https", *refusal)
         log_request(environ, answered, started)
+        on_answered = environ.get(ON_ANSWERED)
+        if on_answered is not None:
+            on_answered(int(answered[0][:3]) if answered else None)
         return body
 
     def _refusal(self, environ: dict[str, Any]) -> tuple[int, str, str] | None:

@@ -87,6 +87,15 @@ PAGE_QUERY: dict[str, dict[str, Any]] = {
     "limit": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": 50},
     "cursor": {"type": "string", "description": "next_cursor of the previous page"},
 }
+USAGE_QUERY: dict[str, dict[str, Any]] = {
+    "days": {"type": "integer", "minimum": 1, "maximum": 90, "default": 30},
+    "group_by": {
+        "type": "string",
+        "description": "Comma-separated dimensions kept: any of key, day, endpoint, outcome "
+        "(default all); the others are summed away",
+        "default": "key,day,endpoint,outcome",
+    },
+}
 
 
 class OpenApiDocument(BaseModel):

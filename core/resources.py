@@ -23,7 +23,7 @@ The tests validate every documented answer against its model
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, Field
 from sqlalchemy import Column, Table
@@ -114,17 +114,36 @@ class Tenant(Resource):
     name: str
 
 
-class UsageDay(Resource):
-    key_id: str
-    key_name: str
-    key_last4: str = Field(
-        description="The key's last four characters, to tell keys of one name apart"
+class UsageRow(Resource):
+    """Requests of one key, day, endpoint and outcome (SPEC §9.4); ``group_by`` keeps some of
+    these dimensions and sums the others away, so a row carries only the kept ones."""
+
+    key_id: str | None = None
+    key_name: str | None = None
+    key_last4: str | None = Field(
+        None, description="The key's last four characters, to tell keys of one name apart"
     )
-    day: str
+    mode: Literal["live", "test"]
+    day: str | None = Field(None, description="UTC day, YYYY-MM-DD")
+    endpoint: str | None = Field(
+        None, description="Method and route template, e.g. `POST /api/v1/messages`"
+    )
+    outcome: (
+        Literal[
+            "success",
+            "client_error",
+            "unauthorized",
+            "forbidden",
+            "rate_limited",
+            "license_blocked",
+            "server_error",
+        ]
+        | None
+    ) = None
     requests: int
 
 
-class Usage(DataList[UsageDay]):
+class Usage(DataList[UsageRow]):
     pass
 
 

@@ -36,6 +36,12 @@ class InvalidKey(StoreError):
     code = "AUTH_INVALID_KEY"
     message = "The provided API key is invalid or expired"
 
+    def __init__(self, message: str | None = None, identified: Any = None):
+        super().__init__(message)
+        # The key's snapshot when it was found but may not be used (disabled, revoked,
+        # expired): its usage counts the refusal. Never shown to the caller.
+        self.identified = identified
+
 
 class DecoyKeyUsed(InvalidKey):
     """A decoy key was presented: refused exactly as an unknown key is (same code, same

@@ -84,8 +84,16 @@ def emit(
     """Add the event (and its deliveries) to ``session``; the caller commits."""
     if event_type not in TYPES:
         raise ValueError(f"unknown event type {event_type!r}")
+    # An event about a test key is a test-mode event (SPEC §9.1); every other one is live.
+    about = data.get("object")
+    livemode = not (isinstance(about, dict) and about.get("mode") == "test")
     event = Event(
-        id=new_id("evt"), tenant_id=tenant_id, type=event_type, data=data, dedupe_key=dedupe_key
+        id=new_id("evt"),
+        tenant_id=tenant_id,
+        type=event_type,
+        livemode=livemode,
+        data=data,
+        dedupe_key=dedupe_key,
     )
     session.add(event)
     for fan_out in _fan_out:
@@ -99,6 +107,7 @@ def key_object(key: ApiKey) -> dict[str, Any]:
         "object": "api_key",
         "id": key.id,
         "name": key.name,
+        "mode": key.mode,
         "start": key.display_start,
         "last4": key.last4,
         "scopes": list(key.scopes),

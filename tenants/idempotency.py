@@ -25,11 +25,15 @@ PURGE_BATCH = 1000
 PURGE_MAX_BATCHES = 100
 
 
-def find(session: DbSession, tenant_id: str, idempotency_key: str) -> IdempotencyRecord | None:
-    """The live record for this key; an expired one is deleted and treated as absent."""
+def find(
+    session: DbSession, tenant_id: str, livemode: bool, idempotency_key: str
+) -> IdempotencyRecord | None:
+    """The unexpired record for this key in this tenant and mode; an expired one is deleted
+    and treated as absent."""
     found = session.scalar(
         select(IdempotencyRecord).where(
             IdempotencyRecord.tenant_id == tenant_id,
+            IdempotencyRecord.livemode == livemode,
             IdempotencyRecord.idempotency_key_hash == idempotency_key_digest(idempotency_key),
         )
     )
@@ -53,6 +57,7 @@ def replay(record: IdempotencyRecord, request_hash: str) -> tuple[dict[str, Any]
 def save(
     session: DbSession,
     tenant_id: str,
+    livemode: bool,
     idempotency_key: str,
     request_hash: str,
     status_code: int,
@@ -61,6 +66,7 @@ def save(
     session.add(
         IdempotencyRecord(
             tenant_id=tenant_id,
+            livemode=livemode,
             idempotency_key_hash=idempotency_key_digest(idempotency_key),
             request_hash=request_hash,
             status_code=status_code,

@@ -1,4 +1,4 @@
-"""The API key format: ``<prefix>_live_`` + 32 base62 characters.
+"""The API key format: ``<prefix>_live_`` or ``<prefix>_test_`` + 32 base62 characters.
 
 The last 6 of the 32 are the base62 CRC32 of everything before them (GitHub's token scheme):
 a mistyped or truncated key is refused before any lookup, and secret scanners can recognise
@@ -16,6 +16,7 @@ BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 BODY_LENGTH = 32
 CHECKSUM_LENGTH = 6
 RANDOM_LENGTH = BODY_LENGTH - CHECKSUM_LENGTH
+MODES = ("live", "test")  # SPEC §9.1: a key and everything written with it is one or the other
 
 
 # Base62 digit pairs: a CRC32 (< 62**6) is three table lookups, not a loop of six divisions.
@@ -38,29 +39,34 @@ class NewKey:
     last4: str
 
 
-def generate(prefix: str) -> NewKey:
-    head = f"{prefix}_live_" + "".join(secrets.choice(BASE62) for _ in range(RANDOM_LENGTH))
+def generate(prefix: str, mode: str = "live") -> NewKey:
+    if mode not in MODES:
+        raise ValueError(f"unknown key mode {mode!r}")
+    head = f"{prefix}_{mode}_" + "".join(secrets.choice(BASE62) for _ in range(RANDOM_LENGTH))
     full_key = head + checksum(head)
     return NewKey(full_key, display_start(full_key, prefix), full_key[-4:])
 
 
 def display_start(full_key: str, prefix: str) -> str:
-    """``lw_live_AbCd``: enough to recognise a key in a list, far too little to use it."""
+    """``lw_live_AbCd`` (``lw_test_AbCd``): enough to recognise a key in a list, far too
+    little to use it. Both markers have the same length."""
     return full_key[: len(prefix) + len("_live_") + 4]
 
 
 class KeyShape:
-    """The shape of the keys of one prefix, worked out once: checked on every API request."""
+    """The shape of the keys of one prefix, either mode, worked out once: checked on every
+    API request."""
 
     def __init__(self, prefix: str):
-        self.marker = f"{prefix}_live_"
-        self.length = len(self.marker) + BODY_LENGTH
+        self.markers = (f"{prefix}_live_", f"{prefix}_test_")  # of one length
+        self.body_starts = len(self.markers[0])
+        self.length = self.body_starts + BODY_LENGTH
 
     def is_well_formed(self, candidate: str) -> bool:
         """Shape and checksum only: no database, no secrets compared."""
-        if len(candidate) != self.length or not candidate.startswith(self.marker):
+        if len(candidate) != self.length or not candidate.startswith(self.markers):
             return False
-        body = candidate[len(self.marker) :]
+        body = candidate[self.body_starts :]
         # ``isascii() and isalnum()`` is exactly [0-9A-Za-z]: no Unicode digits or letters pass.
         if not (body.isascii() and body.isalnum()):
             return False

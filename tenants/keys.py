@@ -162,9 +162,9 @@ class KeyStore:
 
     # -- keys ----------------------------------------------------------------------------
 
-    def list_keys(self, tenant_id: str) -> list[ApiKey]:
-        statement = ApiKey.for_tenant(tenant_id).order_by(ApiKey.id.desc())
-        return list(self.session.scalars(statement))
+    def list_keys(self, tenant_id: str, modes: Iterable[str] = keyformat.MODES) -> list[ApiKey]:
+        statement = ApiKey.for_tenant(tenant_id).where(ApiKey.mode.in_(list(modes)))
+        return list(self.session.scalars(statement.order_by(ApiKey.id.desc())))
 
     def get_key(self, tenant_id: str, key_id: str) -> ApiKey:
         return ApiKey.get_for_tenant(self.session, tenant_id, key_id)
@@ -178,6 +178,7 @@ class KeyStore:
         expires_at: datetime | None = None,
         rate_limit_per_minute: int | None = None,
         *,
+        mode: str = "live",
         description: str = "",
         metadata: dict[str, str] | None = None,
         allowed_ips: list[str] | None = None,
@@ -185,7 +186,10 @@ class KeyStore:
     ) -> IssuedKey:
         """A key; with ``decoy``, a tripwire that never authenticates (``tenants.leaks``)."""
         self.tenant(tenant_id)
+        if mode not in keyformat.MODES:
+            raise InvalidInput("mode must be live or test", {"field": "mode"})
         fields: dict[str, Any] = {
+            "mode": mode,
             "name": _clean_name(name),
             "key_scopes": scopes.normalise(requested_scopes),
             "expires_at": _future_or_none(expires_at),
@@ -201,6 +205,7 @@ class KeyStore:
         created: dict[str, object] = {"name": record.name, "scopes": record.scopes}
         if decoy:
             created["decoy"] = True
+        created["mode"] = record.mode
         for field, value in _audited(record).items():
             if value not in (None, "", [], {}):
                 created[field] = value
@@ -292,6 +297,7 @@ class KeyStore:
         old = self._changeable(tenant_id, key_id)
         now = clock.now()
         successor: dict[str, Any] = {
+            "mode": old.mode,
             "name": old.name,
             "key_scopes": list(old.scopes),
             "expires_at": old.expires_at,
@@ -370,17 +376,19 @@ class KeyStore:
         tenant_id: str,
         *,
         name: str,
+        mode: str,
         key_scopes: list[str],
         lineage_id: str | None = None,
         **fields: Any,
     ) -> IssuedKey:
-        new = keyformat.generate(self.prefix)
+        new = keyformat.generate(self.prefix, mode)
         key_id = new_id("key")
         record = ApiKey(
             id=key_id,
             lineage_id=lineage_id or key_id,
             tenant_id=tenant_id,
             name=name,
+            mode=mode,
             key_hash=key_hash(new.full_key),
             display_start=new.display_start,
             last4=new.last4,

@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
     select,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, MappedColumn, mapped_column, registry
 from sqlalchemy.sql import Select
@@ -43,6 +44,17 @@ class Base(DeclarativeBase):
     )
 
 
+def _check_id_shape(model: type, object_id: str) -> None:
+    """An id that cannot be one of ours (wrong shape, a NUL byte PostgreSQL would refuse) is
+    not found without a query."""
+    if not ID_SHAPE.fullmatch(object_id):
+        raise NotFound(f"No {model.__name__.lower()} with this id")
+
+
+def _not_found(model: type, object_id: str) -> NotFound:
+    return NotFound(f"No {model.__name__.lower()} with id '{object_id}'")
+
+
 class TenantScoped:
     """Mixin for tenant data: every query for it starts from ``for_tenant``."""
 
@@ -55,16 +67,37 @@ class TenantScoped:
 
     @classmethod
     def get_for_tenant(cls, session: DbSession, tenant_id: str, object_id: str) -> Self:
-        """The tenant's object with this id; another tenant's object is simply not found.
-
-        An id that cannot be one of ours (wrong shape, a NUL byte PostgreSQL would refuse) is
-        not found without a query.
-        """
-        if not ID_SHAPE.fullmatch(object_id):
-            raise NotFound(f"No {cls.__name__.lower()} with this id")
+        """The tenant's object with this id; another tenant's object is simply not found."""
+        _check_id_shape(cls, object_id)
         found = session.scalar(cls.for_tenant(tenant_id).where(cls.id == object_id))
         if found is None:
-            raise NotFound(f"No {cls.__name__.lower()} with id '{object_id}'")
+            raise _not_found(cls, object_id)
+        return found
+
+
+class ModeScoped:
+    """Mixin for the tenant API's data, which lives in one mode (SPEC §9.1): every query for
+    it starts from ``for_tenant(tenant_id, livemode)``, so neither the tenant nor the mode can
+    be left out. Objects written with a test key are another tenant's to a live key: not found.
+    """
+
+    tenant_id: Mapped[str]
+    livemode: Mapped[bool]
+    id: Mapped[str]
+
+    @classmethod
+    def for_tenant(cls, tenant_id: str, livemode: bool) -> Select[Self]:
+        return select(cls).where(cls.tenant_id == tenant_id, cls.livemode == livemode)
+
+    @classmethod
+    def get_for_tenant(
+        cls, session: DbSession, tenant_id: str, livemode: bool, object_id: str
+    ) -> Self:
+        """The object with this id of the tenant in this mode; any other is not found."""
+        _check_id_shape(cls, object_id)
+        found = session.scalar(cls.for_tenant(tenant_id, livemode).where(cls.id == object_id))
+        if found is None:
+            raise _not_found(cls, object_id)
         return found
 
 
@@ -79,6 +112,11 @@ def _id(prefix: str) -> MappedColumn[str]:
 
 def _tenant_fk(index: bool = True) -> MappedColumn[str]:
     return mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=index)
+
+
+def _livemode() -> MappedColumn[bool]:
+    """``livemode`` of tenant API data: rows written before test mode existed are live."""
+    return mapped_column(Boolean, default=True, server_default=true())
 
 
 class Tenant(Base):
@@ -118,6 +156,8 @@ class ApiKey(TenantScoped, Base):
     id: Mapped[str] = _id("key")
     tenant_id: Mapped[str] = _tenant_fk()
     name: Mapped[str] = mapped_column(String(100))
+    # ``live`` or ``test`` (SPEC §9.1), fixed at creation and inherited by a rotation.
+    mode: Mapped[str] = mapped_column(String(4), default="live", server_default="live")
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     display_start: Mapped[str] = mapped_column(String(40))
     last4: Mapped[str] = mapped_column(String(4))
@@ -169,15 +209,21 @@ class KeyStoreChanges(Base):
 
 
 class KeyUsage(Base):
-    """Requests made with one key on one UTC day."""
+    """Requests made with one key on one UTC day to one endpoint, with one outcome (§9.4).
+
+    The mode is the key's. Rows counted before endpoints and outcomes were recorded carry
+    the endpoint ``*`` and the outcome ``success``.
+    """
 
     __tablename__ = "key_usage"
-    __table_args__ = (UniqueConstraint("key_id", "day"),)
+    __table_args__ = (UniqueConstraint("key_id", "day", "endpoint", "outcome"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     tenant_id: Mapped[str] = _tenant_fk()
     key_id: Mapped[str] = mapped_column(ForeignKey("api_keys.id", ondelete="CASCADE"))
     day: Mapped[date] = mapped_column(Date)
+    endpoint: Mapped[str] = mapped_column(String(80), default="*", server_default="*")
+    outcome: Mapped[str] = mapped_column(String(20), default="success", server_default="success")
     requests: Mapped[int] = mapped_column(Integer, default=0)
 
 
@@ -206,10 +252,12 @@ class IdempotencyRecord(Base):
     """
 
     __tablename__ = "idempotency_records"
-    __table_args__ = (UniqueConstraint("tenant_id", "idempotency_key_hash"),)
+    __table_args__ = (UniqueConstraint("tenant_id", "livemode", "idempotency_key_hash"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    # Per mode (SPEC §9.1): a test request never replays, nor conflicts with, a live one.
+    livemode: Mapped[bool] = _livemode()
     idempotency_key_hash: Mapped[str] = mapped_column(String(64))
     request_hash: Mapped[str] = mapped_column(String(64))
     status_code: Mapped[int] = mapped_column(Integer)

@@ -1,4 +1,7 @@
-"""Tenant data served by the tenant API: contacts, chats and their messages, tickets, broadcasts."""
+"""Tenant data served by the tenant API: contacts, chats and their messages, tickets, broadcasts.
+
+Each row lives in one mode (``livemode``, SPEC §9.1): the mode of the key that wrote it.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +11,7 @@ from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tenants import clock
-from tenants.models import Base, TenantScoped, _id, _tenant_fk
+from tenants.models import Base, ModeScoped, _id, _livemode, _tenant_fk
 
 
 def _page_index(table: str) -> Index:
@@ -16,35 +19,41 @@ def _page_index(table: str) -> Index:
     return Index(f"ix_{table}_tenant_id_id", "tenant_id", "id")
 
 
-class Contact(TenantScoped, Base):
+class Contact(ModeScoped, Base):
     __tablename__ = "contacts"
-    __table_args__ = (UniqueConstraint("tenant_id", "phone"), _page_index("contacts"))
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "livemode", "phone"),
+        _page_index("contacts"),
+    )
 
     id: Mapped[str] = _id("con")
     tenant_id: Mapped[str] = _tenant_fk(index=False)
+    livemode: Mapped[bool] = _livemode()
     name: Mapped[str] = mapped_column(String(200))
     phone: Mapped[str] = mapped_column(String(16))
     email: Mapped[str | None] = mapped_column(String(254))
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
 
 
-class Chat(TenantScoped, Base):
+class Chat(ModeScoped, Base):
     __tablename__ = "chats"
     __table_args__ = (UniqueConstraint("tenant_id", "contact_id"), _page_index("chats"))
 
     id: Mapped[str] = _id("cht")
     tenant_id: Mapped[str] = _tenant_fk(index=False)
+    livemode: Mapped[bool] = _livemode()
     contact_id: Mapped[str] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
     last_message_at: Mapped[datetime | None]
 
 
-class Message(TenantScoped, Base):
+class Message(ModeScoped, Base):
     __tablename__ = "messages"
     __table_args__ = (Index("ix_messages_chat_id_id", "chat_id", "id"),)
 
     id: Mapped[str] = _id("msg")
     tenant_id: Mapped[str] = _tenant_fk()
+    livemode: Mapped[bool] = _livemode()
     chat_id: Mapped[str] = mapped_column(ForeignKey("chats.id", ondelete="CASCADE"))
     direction: Mapped[str] = mapped_column(String(10), default="outbound")
     text: Mapped[str] = mapped_column(Text)
@@ -52,12 +61,13 @@ class Message(TenantScoped, Base):
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
 
 
-class Ticket(TenantScoped, Base):
+class Ticket(ModeScoped, Base):
     __tablename__ = "tickets"
     __table_args__ = (_page_index("tickets"),)
 
     id: Mapped[str] = _id("tkt")
     tenant_id: Mapped[str] = _tenant_fk(index=False)
+    livemode: Mapped[bool] = _livemode()
     subject: Mapped[str] = mapped_column(String(200))
     body: Mapped[str | None] = mapped_column(Text)
     contact_id: Mapped[str | None] = mapped_column(ForeignKey("contacts.id", ondelete="SET NULL"))
@@ -65,11 +75,12 @@ class Ticket(TenantScoped, Base):
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
 
 
-class Broadcast(TenantScoped, Base):
+class Broadcast(ModeScoped, Base):
     __tablename__ = "broadcasts"
 
     id: Mapped[str] = _id("brd")
     tenant_id: Mapped[str] = _tenant_fk()
+    livemode: Mapped[bool] = _livemode()
     name: Mapped[str] = mapped_column(String(200))
     text: Mapped[str] = mapped_column(Text)
     contact_ids: Mapped[list[str]]

@@ -72,8 +72,9 @@ class RedisUsageBuffer(UsageBuffer):
 
     def _push(self, counts: Counts, last_used: LastUses) -> None:
         pipe = self._redis.pipeline(transaction=False)
-        for (tenant_id, key_id, day), requests in counts.items():
-            pipe.hincrby(self.counts_key, f"{tenant_id}|{key_id}|{day.isoformat()}", requests)
+        for (tenant_id, key_id, day, endpoint, outcome), requests in counts.items():
+            field = f"{tenant_id}|{key_id}|{day.isoformat()}|{endpoint}|{outcome}"
+            pipe.hincrby(self.counts_key, field, requests)
         for key_id, (used_at, client_ip) in last_used.items():
             pipe.hset(self.last_used_key, key_id, f"{used_at.timestamp()}|{client_ip or ''}")
         pipe.execute()
@@ -82,8 +83,7 @@ class RedisUsageBuffer(UsageBuffer):
         raw_counts, raw_last_used = self._redis.eval(_TAKE, 2, self.counts_key, self.last_used_key)
         counts: Counts = Counter()
         for field, value in _pairs(raw_counts):
-            tenant_id, key_id, day = field.split("|")
-            counts[(tenant_id, key_id, date.fromisoformat(day))] += int(value)
+            counts[_counted(field)] += int(value)
         last_used = {key_id: _last_use(value) for key_id, value in _pairs(raw_last_used)}
         return counts, last_used
 
@@ -98,6 +98,14 @@ class RedisUsageBuffer(UsageBuffer):
         if not self._redis_down:
             log.warning("Redis unreachable, usage counts go straight to the database: %s", exc)
             self._redis_down = True
+
+
+def _counted(field: str) -> tuple[str, str, date, str, str]:
+    """The count's key of a tally field; a field an instance of the previous release pushed
+    (``tenant|key|day``, no endpoint or outcome) is kept as the endpoint ``*``, a success."""
+    tenant_id, key_id, day, *rest = field.split("|", 4)
+    endpoint, outcome = rest if len(rest) == 2 else ("*", "success")
+    return tenant_id, key_id, date.fromisoformat(day), endpoint, outcome
 
 
 def _last_use(value: str) -> tuple[datetime, str | None]:

@@ -1,4 +1,5 @@
-"""Per-key, per-day request counts and ``last_used_at``, buffered in the process.
+"""Per-key request counts by day, endpoint and outcome, and ``last_used_at``, buffered in the
+process (SPEC §9.4).
 
 Counting must not cost the hot path a database write, so each process adds requests up in
 memory and writes them out every ``flush_seconds``: after a response once that much time has
@@ -20,22 +21,44 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
 
-from sqlalchemy import Engine, or_, select, update
+from sqlalchemy import Engine, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from tenants import clock, metrics
-from tenants.errors import InvalidInput
 from tenants.models import ApiKey, KeyUsage
-from tenants.numbers import bounded_int
-from tenants.sessions import DbSession
 
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 SECONDS_PER_DAY = 86_400
-Counts = Counter[tuple[str, str, date]]
+# (tenant id, key id, day, endpoint, outcome) -> requests
+Counts = Counter[tuple[str, str, date, str, str]]
+
+OUTCOMES = (
+    "success",
+    "client_error",
+    "unauthorized",
+    "forbidden",
+    "rate_limited",
+    "license_blocked",
+    "server_error",
+)
+_OUTCOME_BY_STATUS = {401: "unauthorized", 402: "license_blocked", 403: "forbidden"}
+_OUTCOME_BY_STATUS[429] = "rate_limited"
+
+
+def outcome_of(status: int | None) -> str:
+    """The outcome of an answer's status: no answer at all is a server error."""
+    if status is None or status >= 500:
+        return "server_error"
+    if status < 400:
+        return "success"
+    return _OUTCOME_BY_STATUS.get(status, "client_error")
+
+
 LastUses = dict[str, tuple[datetime, str | None]]  # key id -> (used at, client address)
+
+
 log = logging.getLogger("loopwave.usage")
 
 
@@ -51,22 +74,36 @@ class UsageBuffer:
         self._flusher_started = False
         self._periodic: list[_Periodic] = []
 
-    def record(self, tenant_id: str, key_id: str, now: float, client_ip: str | None = None) -> bool:
-        """Count one request of ``key_id`` at ``now`` (``clock.timestamp()``, read once per
-        request by the caller) from ``client_ip``; True when the buffered counts are due for
-        a flush.
+    def record(
+        self,
+        tenant_id: str,
+        key_id: str,
+        endpoint: str,
+        now: float,
+        status: int | None,
+        client_ip: str | None = None,
+        used: bool = True,
+    ) -> None:
+        """Count one request of ``key_id`` to ``endpoint`` (``POST /api/v1/messages``) from
+        ``client_ip`` that came in at ``now`` (``clock.timestamp()``, read once per request
+        by the caller) and was answered with ``status``.
 
-        On every API request: epoch seconds rather than datetimes, and the UTC day looked up
-        from the last one seen.
+        On every API request, once it has been answered: epoch seconds rather than
+        datetimes, and the UTC day looked up from the last one seen.
         """
         starts, ends, day = self._today
         if not starts <= now < ends:
             day = self._enter_day(now)
+        outcome = "success" if status is not None and status < 400 else outcome_of(status)
         with self._lock:
-            self._counts[(tenant_id, key_id, day)] += 1
-            self._last_used[key_id] = (now, client_ip)
+            self._counts[(tenant_id, key_id, day, endpoint, outcome)] += 1
+            if used:  # not for a key refused before it could act (revoked, wrong address)
+                self._last_used[key_id] = (now, client_ip)
         if not self._flusher_started:
             self._start_flusher()
+
+    def flush_due(self, now: float) -> bool:
+        """True when the buffered counts are due for a flush after this response."""
         return now - self._last_flush >= self._flush_after
 
     def _enter_day(self, now: float) -> date:
@@ -186,13 +223,18 @@ def write_usage(engine: Engine, counts: Counts, last_used: LastUses) -> None:
 def _add_counts(session: Session, counts: Counts) -> None:
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    for (tenant_id, key_id, day), requests in sorted(counts.items()):
+    for (tenant_id, key_id, day, endpoint, outcome), requests in sorted(counts.items()):
         statement = insert(KeyUsage).values(
-            tenant_id=tenant_id, key_id=key_id, day=day, requests=requests
+            tenant_id=tenant_id,
+            key_id=key_id,
+            day=day,
+            endpoint=endpoint,
+            outcome=outcome,
+            requests=requests,
         )
         session.execute(
             statement.on_conflict_do_update(
-                index_elements=[KeyUsage.key_id, KeyUsage.day],
+                index_elements=[KeyUsage.key_id, KeyUsage.day, KeyUsage.endpoint, KeyUsage.outcome],
                 set_={"requests": KeyUsage.requests + statement.excluded.requests},
             )
         )
@@ -211,42 +253,3 @@ def _touch_last_used(session: Session, last_used: LastUses) -> None:
             )
             .values(last_used_at=used_at, last_used_ip=client_ip)
         )
-
-
-MAX_REPORT_DAYS = 90
-
-
-def usage_report(
-    session: DbSession, buffer: UsageBuffer, tenant_id: str, raw_days: str | None
-) -> list[dict[str, Any]]:
-    """The last ``raw_days`` (1-90, default 30) of the tenant's usage, this process's counts
-    included (they are written first)."""
-    # Absent means the default; present but empty is an error.
-    days = 30 if raw_days is None else bounded_int(raw_days, 1, MAX_REPORT_DAYS)
-    if days is None:
-        raise InvalidInput(
-            f"days must be an integer from 1 to {MAX_REPORT_DAYS}", {"field": "days"}
-        )
-    buffer.flush()
-    since = clock.now().date() - timedelta(days=days - 1)
-    return usage_for_tenant(session, tenant_id, since)
-
-
-def usage_for_tenant(session: DbSession, tenant_id: str, since: date) -> list[dict[str, Any]]:
-    """Requests per key per day from ``since`` on, newest day first."""
-    statement = (
-        select(KeyUsage.key_id, ApiKey.name, ApiKey.last4, KeyUsage.day, KeyUsage.requests)
-        .join(ApiKey, ApiKey.id == KeyUsage.key_id)
-        .where(KeyUsage.tenant_id == tenant_id, KeyUsage.day >= since)
-        .order_by(KeyUsage.day.desc(), KeyUsage.key_id)
-    )
-    return [
-        {
-            "key_id": key_id,
-            "key_name": name,
-            "key_last4": last4,
-            "day": day.isoformat(),
-            "requests": requests,
-        }
-        for key_id, name, last4, day, requests in session.execute(statement)
-    ]

@@ -42,6 +42,7 @@ from tenants.signal import Signal
 class VerifiedKey:
     key_id: str
     key_name: str
+    livemode: bool  # a test key (SPEC §9.1) reads and writes test data only
     scopes: tuple[str, ...]
     tenant_id: str
     tenant_name: str
@@ -77,8 +78,13 @@ class VerifiedKey:
             raise IpNotAllowed()
 
     def check_write_license(self, default_enforcement: str) -> bool:
-        """Raise under ``enforce`` if the license is inactive; True means: warn (``warn``)."""
-        if is_active(self.license_status, self.license_expires_at, clock.now()):
+        """Raise under ``enforce`` if the license is inactive; True means: warn (``warn``).
+
+        Test-mode writes are never license-gated (SPEC §9.1): integrators build while a
+        license is pending."""
+        if not self.livemode or is_active(
+            self.license_status, self.license_expires_at, clock.now()
+        ):
             return False
         if (self.license_enforcement or default_enforcement) == "enforce":
             raise LicenseInactive()
@@ -134,8 +140,10 @@ class KeyVerifier:
                 self._cache.pop(cached_as, None)
         if verified is not None and verified.decoy:
             raise DecoyKeyUsed(verified)
-        if verified is None or not verified.usable(now):
+        if verified is None:
             raise InvalidKey()
+        if not verified.usable(now):
+            raise InvalidKey(identified=verified)
         return verified
 
     def is_well_formed(self, presented: str) -> bool:
@@ -162,6 +170,7 @@ class KeyVerifier:
         return VerifiedKey(
             key_id=key.id,
             key_name=key.name,
+            livemode=key.mode == "live",
             scopes=tuple(key.scopes),
             tenant_id=key.tenant_id,
             tenant_name=tenant_name,

@@ -115,6 +115,17 @@ def test_keys_create_prints_the_full_key_alone_on_the_last_line(cli, client, ten
     assert "server" in listing and key not in listing and key[:12] in listing
 
 
+def test_keys_create_makes_a_test_key_with_mode_test(cli, client, tenant):
+    result = cli("keys", "create", "--tenant", tenant.id, "--name", "sandbox", "--mode", "test")
+    assert result.exit_code == 0, result.output
+    key = result.stdout.rstrip("\n").splitlines()[-1]
+    assert key.startswith("lw_test_") and keyformat.is_well_formed(key, "lw")
+    assert "mode: test" in result.stdout
+    health = client.get("/api/v1/health", headers={"x-tenant-api-key": key}).get_json()
+    assert health["livemode"] is False
+    assert cli("keys", "list", "--tenant", tenant.id).stdout.rstrip("\n").endswith("\ttest")
+
+
 def test_keys_create_refuses_an_unknown_scope(cli, tenant):
     result = cli("keys", "create", "--tenant", tenant.id, "--name", "x", "--scopes", "root")
     assert result.exit_code != 0

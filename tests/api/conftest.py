@@ -73,13 +73,13 @@ SCOPED = [endpoint for endpoint in ENDPOINTS if endpoint.scope]
 WRITES = [endpoint for endpoint in ENDPOINTS if endpoint.write]
 
 
-def make_sample(tenant_id: str, phone: str = "+14155550100") -> dict:
+def make_sample(tenant_id: str, phone: str = "+14155550100", livemode: bool = True) -> dict:
     """A contact with a chat and one message, so every endpoint has something to act on."""
-    message = messaging.send_message(db.session, tenant_id, phone, "first")
-    ticket = messaging.create_ticket(db.session, tenant_id, "Existing", None, None)
+    message = messaging.send_message(db.session, tenant_id, livemode, phone, "first")
+    ticket = messaging.create_ticket(db.session, tenant_id, livemode, "Existing", None, None)
     db.session.commit()
     chat_id = message.chat_id
-    contact_id = messaging.contact_by_phone(db.session, tenant_id, phone).id
+    contact_id = messaging.contact_by_phone(db.session, tenant_id, livemode, phone).id
     return {
         "chat_id": chat_id,
         "contact_id": contact_id,

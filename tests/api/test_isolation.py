@@ -86,7 +86,7 @@ def test_message_to_a_number_known_to_another_tenant_creates_our_own_contact_and
     assert response.status_code == 202
     assert response.get_json()["chat_id"] != sample["chat_id"]
     tenant_a_messages = db.session.scalars(
-        Message.for_tenant(sample_tenant_id(sample)).with_only_columns(Message.text)
+        Message.for_tenant(sample_tenant_id(sample), True).with_only_columns(Message.text)
     ).all()
     assert tenant_a_messages == ["first"]
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Contact)) == 2

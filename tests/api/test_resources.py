@@ -133,4 +133,7 @@ def test_usage_counts_requests_per_key_per_day(client, api_key):
         client.get("/api/v1/health", headers={"x-tenant-api-key": first})
     usage = client.get("/api/v1/usage", headers={"x-tenant-api-key": second}).get_json()["data"]
     by_name = {row["key_name"]: row["requests"] for row in usage}
+    assert by_name == {"first": 3}  # a request is counted once it has been answered
+    usage = client.get("/api/v1/usage", headers={"x-tenant-api-key": second}).get_json()["data"]
+    by_name = {row["key_name"]: row["requests"] for row in usage}
     assert by_name == {"first": 3, "second": 1}

@@ -94,6 +94,7 @@ KEY_FIELDS = {
     "name",
     "start",
     "last4",
+    "mode",
     "scopes",
     "enabled",
     "revoked_at",

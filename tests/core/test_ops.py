@@ -99,3 +99,34 @@ def test_usage_goes_straight_to_the_database_when_redis_is_down(migrated, store,
         usage_buffer.get().flush()
         assert db.session.scalars(sa.select(KeyUsage.requests)).one() == 2
         db.engine.dispose()
+
+
+def test_usage_through_redis_keeps_endpoint_and_outcome_and_reads_older_fields(
+    migrated, store, tenant, api_key
+):
+    """A flush through Redis keeps each count's endpoint and outcome; a tally field pushed by
+    an instance of the previous release (``tenant|key|day``) is written as endpoint ``*``."""
+    url = shared_redis_url()
+    clear_run_keys(url)
+    key = api_key()
+    app = create_app({"TESTING": True, "REDIS_URL": url, "USAGE_FLUSH_SECONDS": 3600})
+    with app.app_context():
+        client = app.test_client()
+        key_id = client.get("/api/v1/health", headers={"x-tenant-api-key": key}).get_json()
+        key_id = key_id["key"]["id"]
+        client.get("/api/v1/contacts", headers={"x-tenant-api-key": key})
+        client.get("/api/v1/contacts?limit=0", headers={"x-tenant-api-key": key})
+        buffer = usage_buffer()
+        today = datetime.now(UTC).date().isoformat()
+        redis.Redis.from_url(url).hincrby(buffer.counts_key, f"{tenant.id}|{key_id}|{today}", 4)
+        buffer.flush()
+        rows = db.session.execute(
+            sa.select(KeyUsage.endpoint, KeyUsage.outcome, KeyUsage.requests)
+        ).all()
+        db.engine.dispose()
+    assert sorted(tuple(row) for row in rows) == [
+        ("*", "success", 4),
+        ("GET /api/v1/contacts", "client_error", 1),
+        ("GET /api/v1/contacts", "success", 1),
+        ("GET /api/v1/health", "success", 1),
+    ]

@@ -31,10 +31,11 @@ def test_rows_of_the_models_columns_answer_the_models_fields():
     columns = Contact.columns(ContactRecord.__table__)
     assert [column.name for column in columns] == list(Contact.model_fields)
     created = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
-    row = ("con_1", "Ada", "+442071838750", None, created)
+    row = ("con_1", True, "Ada", "+442071838750", None, created)
     assert Contact.of_rows([row]) == [
         {
             "id": "con_1",
+            "livemode": True,
             "name": "Ada",
             "phone": "+442071838750",
             "email": None,
@@ -44,7 +45,9 @@ def test_rows_of_the_models_columns_answer_the_models_fields():
 
 
 def test_of_reads_the_models_fields_off_an_object():
-    record = ContactRecord(id="con_1", name="Ada", phone="+1", email="a@b.c", created_at=None)
+    record = ContactRecord(
+        id="con_1", livemode=True, name="Ada", phone="+1", email="a@b.c", created_at=None
+    )
     assert Contact.of(record).keys() == Contact.model_fields.keys()
 
 

@@ -141,7 +141,7 @@ def test_counts_of_an_idle_process_are_written_by_its_flusher_thread(app, tenant
     )
     engine = db.engine
     idle = UsageBuffer(lambda: engine, flush_seconds=1)
-    idle.record(tenant.id, key_id, clock_module.timestamp())
+    idle.record(tenant.id, key_id, "GET /api/v1/health", clock_module.timestamp(), 200)
     deadline = wall.monotonic() + 10
     requests = 0
     while wall.monotonic() < deadline and requests < 2:

@@ -19,7 +19,7 @@ WRITTEN = [
 def test_datetimes_read_back_as_the_same_instant_in_utc(app, tenant, clock):
     for number, instant in enumerate(WRITTEN):
         clock.now = instant
-        create_contact(db.session, tenant.id, f"C{number}", f"+1415555000{number}", None)
+        create_contact(db.session, tenant.id, True, f"C{number}", f"+1415555000{number}", None)
     db.session.expire_all()
     column = Contact.__table__.c.created_at
     read_core = db.session.execute(sa.select(column).order_by(Contact.__table__.c.name)).scalars()
