@@ -149,3 +149,24 @@ def test_counts_of_an_idle_process_are_written_by_its_flusher_thread(app, tenant
         db.session.expire_all()
         requests = db.session.scalar(sa.select(sa.func.sum(KeyUsage.requests))) or 0
     assert requests == 2  # the health request above, and the idle buffer's count
+
+
+def test_counts_of_a_deleted_key_are_dropped_and_do_not_block_the_others(app, tenant, api_key):
+    """A key deleted after its requests were counted (a test database reset, a tenant removed)
+    must not fail every later flush on the foreign key — nor every usage report with it."""
+    from tenants.usage import UsageBuffer
+
+    client = app.test_client()
+    key_id = client.get("/api/v1/health", headers={"x-tenant-api-key": api_key()}).get_json()[
+        "key"
+    ]["id"]
+    engine = db.engine
+    buffer = UsageBuffer(lambda: engine, flush_seconds=3600)
+    now = clock_module.timestamp()
+    buffer.record(tenant.id, "key_01GONEGONEGONEGONEGONEGONE", "GET /api/v1/health", now, 200)
+    buffer.record(tenant.id, key_id, "GET /api/v1/health", now, 200)
+    buffer.flush()  # raised ForeignKeyViolation on PostgreSQL (and kept the counts) before
+    buffer.flush()
+    db.session.expire_all()
+    written = db.session.execute(sa.select(KeyUsage.key_id, KeyUsage.requests)).all()
+    assert {k for k, _ in written} == {key_id}
