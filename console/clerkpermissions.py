@@ -18,6 +18,7 @@ grants nothing rather than failing the sign-in: a permission is only ever added 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 MAX_MASK_DIGITS = 64  # far beyond any real mask; keeps int() parsing of claims cheap
@@ -51,3 +52,20 @@ def _mask(text: str) -> int:
     if not text.isascii() or not text.isdigit() or len(text) > MAX_MASK_DIGITS:
         return 0
     return int(text)
+
+
+def v2_claims(permissions: Sequence[str]) -> tuple[str, str, str]:
+    """``(fea, o.per, o.fpm)`` granting exactly ``permissions`` (``org:<feature>:<name>``):
+    the inverse of ``v2_permissions``, for the development sign-in's tokens."""
+    pairs = [permission.split(":")[1:] for permission in permissions]
+    features = sorted({feature for feature, _ in pairs})
+    names = sorted({name for _, name in pairs})
+    masks = [
+        sum(1 << names.index(name) for feature, name in pairs if feature == wanted)
+        for wanted in features
+    ]
+    return (
+        ",".join(f"o:{feature}" for feature in features),
+        ",".join(names),
+        ",".join(str(mask) for mask in masks),
+    )

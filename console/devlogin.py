@@ -18,6 +18,7 @@ from typing import Annotated, Any, Literal
 from flask import Blueprint
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
+from console.clerkpermissions import v2_claims
 from console.devkey import DevLoginKey
 from console.extensions import console_auth
 from core.http import json_body
@@ -55,6 +56,10 @@ class TokenRequest(BaseModel):
     org_id: OrgId | None = None
     org_slug: OrgSlug | None = None
     role: Literal["admin", "member"] = "member"
+    # Organization permissions a member holds (admins hold all), as Clerk's v2 claims carry them.
+    permissions: list[
+        Literal["org:api_keys:read", "org:api_keys:manage", "org:webhooks:manage"]
+    ] = []
 
 
 @bp.get("/.well-known/jwks.json")
@@ -82,6 +87,8 @@ def token() -> dict[str, Any]:
             "id": body.org_id,
             "rol": body.role,
             "slg": body.org_slug or body.org_id.removeprefix("org_").lower(),
-            "per": [],
         }
+        fea, per, fpm = v2_claims(body.permissions)
+        claims["o"].update(per=per, fpm=fpm)
+        claims["fea"] = fea
     return {"token": dev_login_key().mint(claims), "expires_at": claims["exp"]}

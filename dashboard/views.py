@@ -28,13 +28,15 @@ CLERK_HOST = "loopwave.dashboard.clerk_host"
 CLERK_PROBLEM = "loopwave.dashboard.clerk_problem"
 log = logging.getLogger("loopwave.dashboard")
 KEY_ID = re.compile(r"key_[0-9A-Za-z]{1,64}")
-# Page slug -> (title, admins only). The shell is the same; the script renders the page.
-PAGES = {
-    "keys": ("API keys", True),
-    "audit-log": ("Audit log", True),
-    "usage": ("Usage", False),
-    "webhooks": ("Webhooks", True),
-    "events": ("Events", True),
+# Page slug -> (title, the console permission it needs, SPEC §9.3; None: everyone). The shell
+# is the same; the script renders the page and hides what /console/me does not grant.
+READ_KEYS = "org:api_keys:read"
+PAGES: dict[str, tuple[str, str | None]] = {
+    "keys": ("API keys", READ_KEYS),
+    "audit-log": ("Audit log", READ_KEYS),
+    "usage": ("Usage", None),
+    "webhooks": ("Webhooks", "org:webhooks:manage"),
+    "events": ("Events", READ_KEYS),
 }
 
 
@@ -83,14 +85,14 @@ def page(
 ) -> str:
     if slug not in PAGES:
         abort(404)
-    nav_title, admin_only = PAGES[slug]
+    nav_title, permission = PAGES[slug]
     title = title or nav_title
     clerk_host = current_app.extensions.get(CLERK_HOST)
     settings = sign_in.get()
     config = {
         "page": render or slug,
         **(extra or {}),
-        "adminOnly": admin_only,
+        "permission": permission,
         "scopes": list(SCOPES),
         "eventTypes": list(EVENT_TYPES),
         "webhookEventTypes": list(SUBSCRIBABLE),

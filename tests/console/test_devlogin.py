@@ -46,7 +46,8 @@ def test_minted_token_is_clerk_shaped_v2_and_short_lived(client):
     jwks = client.get("/dev-login/.well-known/jwks.json").get_json()
     assert header["alg"] == "RS256" and header["kid"] == jwks["keys"][0]["kid"]
     assert claims["v"] == 2 and claims["iss"] == DEV_ISSUER and claims["sub"] == "user_dev"
-    assert claims["o"] == {"id": "org_devco", "rol": "member", "slg": "devco", "per": []}
+    assert claims["o"] == {"id": "org_devco", "rol": "member", "slg": "devco", "per": "", "fpm": ""}
+    assert claims["fea"] == ""
     assert claims["sid"].startswith("sess_") and claims["azp"]
     assert body["expires_at"] == claims["exp"]
     assert 590 <= claims["exp"] - time.time() <= 600
@@ -55,6 +56,32 @@ def test_minted_token_is_clerk_shaped_v2_and_short_lived(client):
 def test_member_token_cannot_manage_keys(client):
     token = _mint(client, user_id="user_dev", org_id="org_devco", role="member").get_json()["token"]
     assert client.get("/console/keys", headers=bearer(token)).status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("granted", "held"),
+    [
+        (["org:api_keys:read"], ["org:api_keys:read"]),
+        (["org:webhooks:manage"], ["org:webhooks:manage"]),
+        (["org:api_keys:manage"], ["org:api_keys:read", "org:api_keys:manage"]),
+        (
+            ["org:webhooks:manage", "org:api_keys:read"],
+            ["org:api_keys:read", "org:webhooks:manage"],
+        ),
+    ],
+)
+def test_member_token_carries_the_chosen_permissions_as_clerk_v2_claims(client, granted, held):
+    body = {"user_id": "user_dev", "org_id": "org_devco", "role": "member", "permissions": granted}
+    token = _mint(client, **body).get_json()["token"]
+    me = client.get("/console/me", headers=bearer(token)).get_json()
+    assert me["permissions"] == held
+    reading = client.get("/console/keys", headers=bearer(token)).status_code
+    assert reading == (200 if "org:api_keys:read" in held else 403)
+
+
+def test_an_unknown_permission_is_refused(client):
+    body = {"user_id": "user_dev", "org_id": "org_devco", "permissions": ["org:billing:manage"]}
+    assert _mint(client, **body).status_code == 400
 
 
 def test_token_signed_by_another_key_under_the_dev_kid_is_refused(client):

@@ -23,7 +23,12 @@ class Dashboard:
         self.page.goto(f"{self.base_url}{path}")
 
     def sign_in(
-        self, org_id: str, role: str = "admin", user_id: str = "user_alice", org_slug: str = ""
+        self,
+        org_id: str,
+        role: str = "admin",
+        user_id: str = "user_alice",
+        org_slug: str = "",
+        permissions: tuple[str, ...] = (),
     ) -> None:
         self.open("/")
         form = self.page.locator("#dev-sign-in")
@@ -31,6 +36,9 @@ class Dashboard:
         form.get_by_label("Organization id").fill(org_id)
         form.get_by_label("Organization slug").fill(org_slug)
         form.get_by_label("Role").select_option(role)
+        if role != "admin":
+            for box in form.locator("input[name=permissions]").all():
+                box.set_checked(box.get_attribute("value") in permissions)
         form.get_by_role("button", name="Sign in").click()
         expect(self.page.locator("#identity-role")).to_have_text(role.capitalize())
 

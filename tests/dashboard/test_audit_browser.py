@@ -50,6 +50,8 @@ def test_every_page_and_dialog_passes_axe_and_is_photographed(dashboard, org_id,
     audit = Audit(page, width)
     dashboard.open("/")
     expect(page.locator("#dev-sign-in")).to_be_visible()
+    page.locator("#dev-sign-in").get_by_label("Role").select_option("member")
+    expect(page.get_by_role("group", name="Member permissions")).to_be_visible()
     audit.check("sign-in")
 
     dashboard.sign_in(org_id, user_id="user_ada", org_slug="acme")

@@ -59,7 +59,9 @@ def test_unknown_dashboard_page_is_the_json_404(client):
 def test_page_config_without_a_provider(client):
     config = page_config(client.get("/dashboard/usage"))
     assert config["page"] == "usage"
-    assert config["adminOnly"] is False
+    assert config["permission"] is None
+    assert page_config(client.get("/dashboard/webhooks"))["permission"] == "org:webhooks:manage"
+    assert page_config(client.get("/dashboard/keys"))["permission"] == "org:api_keys:read"
     assert config["devLogin"] is False
     assert config["clerkPublishableKey"] is None
     assert "broadcasts:write" in config["scopes"]
@@ -105,3 +107,11 @@ def test_malformed_publishable_key_loads_no_script_and_says_why(server_env, migr
     assert "clerk" not in response.headers["Content-Security-Policy"]
     assert "clerk.browser.js" not in response.text
     assert "not usable" in page_config(response)["clerkProblem"]
+
+
+def test_a_key_page_carries_the_id_as_data_and_refuses_other_shapes(client):
+    config = page_config(client.get("/dashboard/keys/key_01JABCDEFGHJKMNPQRSTVWXYZ0"))
+    assert config["page"] == "key"
+    assert config["keyId"] == "key_01JABCDEFGHJKMNPQRSTVWXYZ0"
+    assert config["permission"] == "org:api_keys:read"
+    assert client.get("/dashboard/keys/%3Cscript%3E").status_code == 404

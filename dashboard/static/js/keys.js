@@ -19,12 +19,14 @@ export const masked = (key) => `…${key.last4}`;
 
 export function renderKeys(ctx) {
   const { container } = ctx;
+  // org:api_keys:read alone shows the keys read-only: no create, switch, menu (SPEC §9.3).
+  const manage = ctx.can("org:api_keys:manage");
   const createButton = h("button", { type: "button", class: "button button-primary", id: "create-key" }, "Create key");
   const tableSlot = h("div", { class: "table-slot" });
   createButton.addEventListener("click", () => createKeyDialog(ctx, (issued) => load({ keyId: issued && issued.id, focus: "menu" })));
   replace(
     container,
-    h("div", { class: "toolbar" }, h("p", { class: "muted" }, ctx.mode === "test" ? h("span", { class: "badge badge-test" }, "Test keys") : null, ctx.mode === "test" ? " " : null, "Your servers send these keys in the ", h("code", {}, "x-tenant-api-key"), " header. ", h("a", { href: "/docs" }, "API reference"), "."), createButton),
+    h("div", { class: "toolbar" }, h("p", { class: "muted" }, ctx.mode === "test" ? h("span", { class: "badge badge-test" }, "Test keys") : null, ctx.mode === "test" ? " " : null, "Your servers send these keys in the ", h("code", {}, "x-tenant-api-key"), " header. ", h("a", { href: "/docs" }, "API reference"), ".", manage ? null : h("span", { class: "read-only-note" }, " You can view these keys; an admin or a member with the “Manage API keys” permission can change them.")), manage ? createButton : null),
     tableSlot,
   );
 
@@ -47,6 +49,7 @@ export function renderKeys(ctx) {
   }
 
   function emptyAction() {
+    if (!manage) return null;
     return h("button", { type: "button", class: "button button-primary", onclick: () => createButton.click() }, "Create your first key");
   }
 
@@ -122,7 +125,7 @@ export function renderKeys(ctx) {
       h("td", { "data-label": "Created" }, timeEl(key.created_at)),
       h("td", { "data-label": "Last used", class: "nowrap" }, timeEl(key.last_used_at, { empty: "Never" })),
       h("td", { "data-label": "Expires" }, expiryCell(key)),
-      h("td", { "data-label": "Actions", class: "actions" }, live ? actions(key, nameCell) : null),
+      h("td", { "data-label": "Actions", class: "actions" }, live && manage ? actions(key, nameCell) : null),
     );
   }
 
@@ -133,7 +136,7 @@ export function renderKeys(ctx) {
       return h("div", { class: "status-stack" }, badge,
         h("time", { class: "status-note", datetime: at.toISOString(), title: formatExact(key.expires_at) }, `expires ${relativeTime(at)}`));
     }
-    return h("div", { class: "status-cell" }, badge, live ? toggle(key) : null);
+    return h("div", { class: "status-cell" }, badge, live && manage ? toggle(key) : null);
   }
 
   function expiryCell(key) {

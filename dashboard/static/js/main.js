@@ -41,7 +41,8 @@ function setChrome(me) {
   }
   const admin = roleOf(me) === "admin";
   document.body.dataset.role = admin ? "admin" : "member";
-  for (const item of document.querySelectorAll("[data-admin-only]")) item.hidden = !admin;
+  const held = me.permissions || [];
+  for (const item of document.querySelectorAll("[data-permission]")) item.hidden = !held.includes(item.dataset.permission);
   document.getElementById("identity-org").textContent = (me.tenant && (me.tenant.name || me.tenant.external_id)) || "";
   document.getElementById("identity-user").textContent = me.user_id || "";
   document.getElementById("identity-role").textContent = admin ? "Admin" : "Member";
@@ -61,9 +62,11 @@ async function showSession() {
   setChrome(me);
   showLicenseBanner(api);
   const admin = roleOf(me) === "admin";
-  if (config.adminOnly && !admin) {
-    // Members never land on an admin-only page: they go to the first page they may see.
-    window.location.replace("/dashboard/usage");
+  if (config.permission && !(me.permissions || []).includes(config.permission)) {
+    // Nobody lands on a page their permissions do not open: they go to the first one they
+    // may see (usage is everyone's).
+    const first = [...document.querySelectorAll("#nav li[data-permission]:not([hidden]) a")][0];
+    window.location.replace(first ? first.getAttribute("href") : "/dashboard/usage");
     return undefined;
   }
   const context = {
@@ -98,6 +101,16 @@ function devSignInForm(message) {
   const errorSlot = h("div");
   const role = h("select", { id: "dev-role", name: "role" }, h("option", { value: "admin" }, "Admin — manages API keys"), h("option", { value: "member" }, "Member — sees usage and license"));
   role.value = last.role;
+  const PERMISSIONS = [["org:api_keys:read", "Read API keys, audit log and events"], ["org:api_keys:manage", "Manage API keys"], ["org:webhooks:manage", "Manage webhooks"]];
+  const granted = new Set(last.permissions || []);
+  const permissionBoxes = PERMISSIONS.map(([value, label]) => {
+    const id = `dev-perm-${value.replace(/:/g, "-")}`;
+    return h("div", { class: "check" }, h("input", { type: "checkbox", id, name: "permissions", value, checked: granted.has(value) }), h("label", { for: id }, label, " ", h("code", {}, value)));
+  });
+  const permissions = h("fieldset", { id: "dev-permissions" }, h("legend", {}, "Member permissions"), h("p", { class: "hint" }, "What a member's token grants (Clerk organization permissions). Admins hold all."), permissionBoxes);
+  const syncPermissions = () => { permissions.hidden = role.value === "admin"; };
+  role.addEventListener("change", syncPermissions);
+  syncPermissions();
   const form = h(
     "form",
     { class: "form sign-in", id: "dev-sign-in" },
@@ -107,6 +120,7 @@ function devSignInForm(message) {
     field("dev-org", "Organization id", { value: last.org_id, required: true, autocomplete: "off", pattern: "org_[A-Za-z0-9_\\-]{1,64}" }, "Starts with org_. The organization is your tenant; a new id creates a new tenant."),
     field("dev-slug", "Organization slug", { value: last.org_slug, autocomplete: "off", placeholder: "derived from the id when empty" }),
     h("div", { class: "field" }, h("label", { for: role.id }, "Role"), role),
+    permissions,
     errorSlot,
     h("div", { class: "form-actions" }, h("button", { type: "submit", class: "button button-primary" }, "Sign in")),
   );
@@ -119,6 +133,7 @@ function devSignInForm(message) {
       org_id: orgId,
       org_slug: form.querySelector("#dev-slug").value.trim() || slugOf(orgId),
       role: role.value,
+      permissions: role.value === "admin" ? [] : [...form.querySelectorAll("input[name=permissions]:checked")].map((box) => box.value),
     };
     try {
       await auth.signIn(chosen);
