@@ -7,7 +7,8 @@ A webhook URL is the tenant's text; the server then connects where it says. So, 
 - the host name is resolved **at delivery time**, every address it resolves to must be a
   public (globally routable) one — no loopback, private, link-local (the cloud metadata
   service at 169.254.169.254 included), carrier-grade NAT, multicast or reserved address,
-  IPv4-mapped IPv6 forms included — and the connection goes to that checked address, with
+  IPv6 forms that carry an IPv4 address (mapped, compatible, NAT64, 6to4) judged by it —
+  and the connection goes to that checked address, with
   the URL's host name in ``Host`` and in TLS (SNI and certificate check). A name that
   resolves to a public address when checked and to 127.0.0.1 a moment later (DNS
   rebinding) cannot redirect the delivery, since nothing resolves the name again.
@@ -85,12 +86,29 @@ def parse_url(url: str, allow_private: bool) -> Target:
     return Target(parts.scheme, parts.hostname, port or default_port, path)
 
 
+# IPv6 forms that carry an IPv4 address a gateway delivers to: IPv4-compatible (``::/96``),
+# the NAT64 well-known prefix (RFC 6052) and 6to4 (RFC 3056, ``IPv6Address.sixtofour``).
+# ``ipaddress`` calls them global whatever they carry, so they are judged by that address.
+_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
 def check_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> None:
     """Refuse anything but a public unicast address."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
+    if isinstance(address, ipaddress.IPv6Address):
+        address = _embedded_ipv4(address) or address
     if not address.is_global or address.is_multicast:
         raise UnsafeDestination(f"the URL's host resolves to a non-public address ({address})")
+
+
+def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    if address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    if address.sixtofour is not None:
+        return address.sixtofour
+    if address in _NAT64 or (address in _IPV4_COMPATIBLE and int(address) > 1):
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return None
 
 
 def resolve(target: Target, allow_private: bool) -> str:
