@@ -31,6 +31,7 @@ CONNECT_TIMEOUT = 5.0
 MAX_POOLS = 1000  # one per (address, host) in use; beyond that they are all dropped
 READ_TIMEOUT = 10.0
 EXCERPT_BYTES = 1024
+DRAIN_BYTES = 64 * 1024  # read past the excerpt to reuse the connection; more: it is closed
 
 
 class UnsafeDestination(ValueError):
@@ -169,8 +170,12 @@ class Sender:
             )
             try:
                 excerpt = response.read(EXCERPT_BYTES)
+                # A short rest is read so the connection can be reused; beyond that it is
+                # closed: an endless answer must not hold a delivery thread (drain_conn
+                # read until the receiver chose to stop).
+                if len(response.read(DRAIN_BYTES)) >= DRAIN_BYTES:
+                    response.close()
             finally:
-                response.drain_conn()
                 response.release_conn()
         except urllib3.exceptions.HTTPError as exc:
             return Answer(None, _elapsed_ms(started), "", f"{type(exc).__name__}")
