@@ -142,8 +142,9 @@ class Sender:
     """POSTs to checked addresses, keeping a connection pool per (address, host) so
     consecutive deliveries to one endpoint reuse their connection. Thread-safe."""
 
-    def __init__(self, allow_private: bool, pool_size: int = 8):
+    def __init__(self, allow_private: bool, pool_size: int = 8, answer_seconds: float = 10.0):
         self.allow_private = allow_private
+        self.answer_seconds = answer_seconds  # for the body of an answer, all reads together
         self._pool_size = pool_size
         self._pools: dict[tuple[str, str, int, str], urllib3.HTTPConnectionPool] = {}
         self._lock = threading.Lock()
@@ -169,11 +170,14 @@ class Sender:
                 timeout=urllib3.Timeout(connect=CONNECT_TIMEOUT, read=READ_TIMEOUT),
             )
             try:
-                excerpt = response.read(EXCERPT_BYTES)
+                # The whole answer has a deadline, not only each read: a receiver dripping a
+                # byte just inside the read timeout must not hold a delivery thread either.
+                deadline = time.monotonic() + self.answer_seconds
+                excerpt, ended = _read_some(response, EXCERPT_BYTES, deadline)
                 # A short rest is read so the connection can be reused; beyond that it is
                 # closed: an endless answer must not hold a delivery thread (drain_conn
                 # read until the receiver chose to stop).
-                if len(response.read(DRAIN_BYTES)) >= DRAIN_BYTES:
+                if not ended and not _read_some(response, DRAIN_BYTES, deadline)[1]:
                     response.close()
             finally:
                 response.release_conn()
@@ -206,6 +210,22 @@ class Sender:
                 ca_certs=certifi.where(),
             )
         return urllib3.HTTPConnectionPool(address, target.port, maxsize=self._pool_size)
+
+
+def _read_some(
+    response: urllib3.BaseHTTPResponse, limit: int, deadline: float
+) -> tuple[bytes, bool]:
+    """Up to ``limit`` bytes of the body, reading only until ``deadline``; and whether the
+    body ended within them (the connection is then clean to reuse)."""
+    parts: list[bytes] = []
+    size = 0
+    while size < limit and time.monotonic() < deadline:
+        chunk = response.read1(limit - size)
+        if not chunk:
+            return b"".join(parts), True
+        parts.append(chunk)
+        size += len(chunk)
+    return b"".join(parts), False
 
 
 def _elapsed_ms(started: float) -> int:
