@@ -296,7 +296,11 @@ def worker(status: bool, once: bool, concurrency: int) -> None:
     deliverer = delivery.Deliverer(
         engine,
         SecretBox(config["SECRET_KEY"]),
-        Sender(config["WEBHOOK_ALLOW_PRIVATE"], pool_size=concurrency),
+        Sender(
+            config["WEBHOOK_ALLOW_PRIVATE"],
+            pool_size=concurrency,
+            ca_certs=config["WEBHOOK_CA_BUNDLE"],
+        ),
         concurrency=concurrency,
         lease_seconds=config["WEBHOOK_LEASE_SECONDS"],
     )
