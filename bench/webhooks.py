@@ -114,8 +114,7 @@ def outbox_cost() -> float:
     figure is the median of the per-pair differences, given with its interquartile range, so
     one disturbed round moves neither. A shared machine still widens the spread: read it."""
     from app import create_app
-    from core.extensions import db
-    from core.extensions import keystore, webhooks
+    from core.extensions import db, keystore, webhooks
     from tenants import keys as keys_module
     from tenants.audit import Actor
 
@@ -164,8 +163,7 @@ def outbox_cost() -> float:
 
 def delivery_rate(env: dict[str, str]) -> float:
     from app import create_app
-    from core.extensions import db
-    from core.extensions import keystore, webhooks
+    from core.extensions import db, keystore, webhooks
     from tenants import events
     from tenants.audit import Actor
 
