@@ -21,6 +21,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Literal, get_args
 
 from sqlalchemy import Engine, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -34,7 +35,8 @@ SECONDS_PER_DAY = 86_400
 # (tenant id, key id, day, endpoint, outcome) -> requests
 Counts = Counter[tuple[str, str, date, str, str]]
 
-OUTCOMES = (
+# What became of a counted request (SPEC §9.4); the response model names the same type.
+Outcome = Literal[
     "success",
     "client_error",
     "unauthorized",
@@ -42,7 +44,8 @@ OUTCOMES = (
     "rate_limited",
     "license_blocked",
     "server_error",
-)
+]
+OUTCOMES: tuple[str, ...] = get_args(Outcome)
 _OUTCOME_BY_STATUS = {401: "unauthorized", 402: "license_blocked", 403: "forbidden"}
 _OUTCOME_BY_STATUS[429] = "rate_limited"
 

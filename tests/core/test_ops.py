@@ -116,7 +116,7 @@ def test_usage_through_redis_keeps_endpoint_and_outcome_and_reads_older_fields(
         key_id = key_id["key"]["id"]
         client.get("/api/v1/contacts", headers={"x-tenant-api-key": key})
         client.get("/api/v1/contacts?limit=0", headers={"x-tenant-api-key": key})
-        buffer = usage_buffer()
+        buffer = usage_buffer.get()
         today = datetime.now(UTC).date().isoformat()
         redis.Redis.from_url(url).hincrby(buffer.counts_key, f"{tenant.id}|{key_id}|{today}", 4)
         buffer.flush()
