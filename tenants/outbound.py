@@ -142,10 +142,20 @@ class Sender:
     """POSTs to checked addresses, keeping a connection pool per (address, host) so
     consecutive deliveries to one endpoint reuse their connection. Thread-safe."""
 
-    def __init__(self, allow_private: bool, pool_size: int = 8, answer_seconds: float = 10.0):
+    def __init__(
+        self,
+        allow_private: bool,
+        pool_size: int = 8,
+        answer_seconds: float = 10.0,
+        ca_certs: str | None = None,
+    ):
+        """``answer_seconds``: the deadline for all reads of an answer's body together;
+        ``ca_certs``: the PEM bundle of the authorities a receiver's certificate must chain to
+        (``WEBHOOK_CA_BUNDLE``; default: certifi's public ones)."""
         self.allow_private = allow_private
         self.answer_seconds = answer_seconds  # for the body of an answer, all reads together
         self._pool_size = pool_size
+        self._ca_certs = ca_certs or certifi.where()
         self._pools: dict[tuple[str, str, int, str], urllib3.HTTPConnectionPool] = {}
         self._lock = threading.Lock()
 
@@ -207,7 +217,7 @@ class Sender:
                 server_hostname=target.host,
                 assert_hostname=target.host,
                 cert_reqs="CERT_REQUIRED",
-                ca_certs=certifi.where(),
+                ca_certs=self._ca_certs,
             )
         return urllib3.HTTPConnectionPool(address, target.port, maxsize=self._pool_size)
 
