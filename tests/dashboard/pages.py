@@ -42,6 +42,20 @@ class Dashboard:
         form.get_by_role("button", name="Sign in").click()
         expect(self.page.locator("#identity-role")).to_have_text(role.capitalize())
 
+    def open_until_alerts(self, path: str, count: int, attempts: int = 30) -> Locator:
+        """Open ``path`` until ``count`` alerts show: a decoy's use is written by the serving
+        process's usage flush, off the request thread (within USAGE_FLUSH_SECONDS, at least a
+        second), so the first page loaded after the use may not have its event yet."""
+        alerts = self.page.locator("#alerts .alert")
+        for _ in range(attempts):
+            self.open(path)
+            expect(self.page.locator("#alerts[data-loaded]")).to_have_count(1)
+            if alerts.count() == count:
+                break
+            self.page.wait_for_timeout(300)
+        expect(alerts).to_have_count(count)
+        return alerts
+
     def row(self, name: str) -> Locator:
         return self.page.locator("#keys-table tbody tr").filter(
             has=self.page.locator(".key-name", has_text=name)

@@ -28,6 +28,7 @@ def test_decoy_use_and_leak_alert_every_page_until_acknowledged(dashboard, org_i
     )
     assert dashboard.health(leaked).status_code == 401  # revoked by the default leak_response
 
+    dashboard.open_until_alerts("/dashboard/keys", 2)
     for path in ("/dashboard/keys", "/dashboard/usage", "/dashboard/events"):
         dashboard.open(path)
         alerts = page.get_by_role("region", name="Security alerts")
@@ -55,5 +56,4 @@ def test_decoy_use_and_leak_alert_every_page_until_acknowledged(dashboard, org_i
 
     # A new use of the decoy is a new event: it alerts again.
     assert dashboard.health(decoy).status_code == 401
-    dashboard.open("/dashboard/keys")
-    expect(page.locator("#alerts .alert")).to_have_count(1)
+    dashboard.open_until_alerts("/dashboard/keys", 1)

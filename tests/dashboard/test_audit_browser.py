@@ -105,8 +105,7 @@ def test_every_page_and_dialog_passes_axe_and_is_photographed(dashboard, org_id,
     dashboard.open_create_dialog("Wiki tripwire").get_by_label("Decoy key").check()
     page.get_by_role("dialog").get_by_role("button", name="Create key").click()
     dashboard.health(dashboard.read_and_close_secret())
-    dashboard.open("/dashboard/keys")
-    expect(page.locator("#alerts .alert")).to_have_count(1)
+    dashboard.open_until_alerts("/dashboard/keys", 1)
     audit.check("alerts")
 
     dashboard.open("/dashboard/audit-log")
