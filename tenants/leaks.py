@@ -60,9 +60,14 @@ def handle_report(store: KeyStore, report: LeakReport, scanner: str) -> bool:
     now = clock.now()
     revoke = tenant is not None and tenant.leak_response == "revoke" and not key.decoy
     revoked_now = revoke and key.revoked_at is None
+    first_report = key.leaked_at is None
+    if not (first_report or revoked_now):
+        # Already marked (and revoked if its tenant wants that): a replayed report (the
+        # protocol has no nonce) or a token named twice changes nothing and leaves no trace,
+        # rather than an event, an audit entry and a flush of every key cache each time.
+        return True
     if revoked_now:
         key.revoked_at = now
-    first_report = key.leaked_at is None
     if first_report:
         key.leaked_at = now
     details = {

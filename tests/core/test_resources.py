@@ -15,7 +15,7 @@ def test_build_refuses_a_field_the_model_does_not_declare():
     with pytest.raises(TypeError, match="internal"):
         ErrorBody.build(code="NOT_FOUND", message="gone", internal="x")
     with pytest.raises(ValueError, match="too many values"):
-        Contact.of_rows([("con_1", "Ada", "+1", None, None, "internal")])
+        Contact.of_rows([("con_1", True, "Ada", "+1", None, None, "internal")])
 
 
 def test_build_refuses_a_missing_required_field_and_allows_a_missing_optional_one():
