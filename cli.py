@@ -17,7 +17,7 @@ from flask.cli import AppGroup
 from sqlalchemy.orm import Session
 
 from core.extensions import db, keystore, sign_in
-from tenants import clock, delivery
+from tenants import clock, delivery, leaks
 from tenants.audit import Actor
 from tenants.changes import POLL_SECONDS
 from tenants.errors import StoreError
@@ -100,6 +100,18 @@ def link_tenant(tenant_id: str, issuer: str, external_id: str) -> None:
     except StoreError as exc:
         _fail(exc)
     click.echo(f"{tenant_id}\t{issuer}\t{external_id}")
+
+
+@tenants_cli.command("leak-response")
+@click.argument("tenant_id")
+@click.argument("response", type=click.Choice(leaks.LEAK_RESPONSES))
+def leak_response(tenant_id: str, response: str) -> None:
+    """What a key of TENANT_ID reported as public gets: revoke (the default) or notify."""
+    try:
+        tenant = leaks.set_leak_response(keystore.get(), tenant_id, response, _actor())
+    except StoreError as exc:
+        _fail(exc)
+    click.echo(f"{tenant.id}\t{tenant.leak_response}")
 
 
 def _warn_unless_configured(issuer: str) -> None:
@@ -296,7 +308,11 @@ def worker(status: bool, once: bool, concurrency: int) -> None:
     deliverer = delivery.Deliverer(
         engine,
         SecretBox(config["SECRET_KEY"]),
-        Sender(config["WEBHOOK_ALLOW_PRIVATE"], pool_size=concurrency),
+        Sender(
+            config["WEBHOOK_ALLOW_PRIVATE"],
+            pool_size=concurrency,
+            ca_certs=config["WEBHOOK_CA_BUNDLE"],
+        ),
         concurrency=concurrency,
         lease_seconds=config["WEBHOOK_LEASE_SECONDS"],
     )

@@ -68,7 +68,7 @@ class ApiGate:
     limiter: RateLimiter
     failures: AuthFailureLimit
     trusted_proxies: Networks
-    decoys: Callable[..., None]  # records a decoy key's use (``tenants.leaks``)
+    decoys: Callable[..., None]  # defers the record of a decoy key's use (``tenants.leaks``)
 
     def admit(
         self, environ: dict[str, Any], endpoint: str
@@ -96,8 +96,8 @@ class ApiGate:
         try:
             verified = self.verifier.verify(presented, now, before_lookup)
         except DecoyKeyUsed as exc:
-            # Answered as an unknown key is, counted as one too (a decoy answered from the
-            # cache cost no lookup, but an unknown key always does: the counts must match).
+            # Answered as an unknown key is, counted as one too (a decoy is never cached, so
+            # its use cost the lookup an unknown key costs; kept should that ever change).
             # A decoy identifies no tenant's usage: it is no key of theirs in use.
             if not looked_up:
                 self.failures.check(self._client_ip(environ))
@@ -164,6 +164,15 @@ class ApiGate:
         return client_ip_from(environ, self.trusted_proxies)
 
 
+def _deferring(buffer: UsageBuffer) -> Callable[..., None]:
+    """Records a decoy key's use off the request thread, by the usage flush."""
+
+    def record(*use: Any) -> None:
+        buffer.defer(leaks.decoy_use(*use))
+
+    return record
+
+
 @bp.record_once
 def build_gate(state: BlueprintSetupState) -> None:
     app = state.app
@@ -173,7 +182,7 @@ def build_gate(state: BlueprintSetupState) -> None:
         rate_limiter.get(app),
         auth_failures.get(app),
         app.config["TRUSTED_PROXIES"],
-        partial(leaks.record_decoy_use, keystore.get(app)),
+        _deferring(usage_buffer.get(app)),
     )
 
 

@@ -75,6 +75,9 @@ class Settings(BaseSettings):
     USAGE_FLUSH_SECONDS: NonNegativeInt = 5
     METRICS_TOKEN: str | None = None
     WEBHOOK_ALLOW_PRIVATE: bool = False
+    # The authorities a webhook receiver's certificate must chain to (a PEM file); none:
+    # certifi's public ones. For a private CA, or a test's own.
+    WEBHOOK_CA_BUNDLE: str | None = None
     SECRET_SCANNING_KEYS_URL: str = "https://api.github.com/meta/public_keys/secret_scanning"  # noqa: S105 - a URL
     # How long a worker's claim on a delivery lasts: far longer than one attempt (15 s).
     WEBHOOK_LEASE_SECONDS: int = Field(default=120, ge=1)

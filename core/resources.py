@@ -28,6 +28,8 @@ from typing import Any, ClassVar, Generic, Literal, TypeVar
 from pydantic import BaseModel, Field
 from sqlalchemy import Column, Table
 
+from tenants.usage import Outcome
+
 Item = TypeVar("Item")
 
 
@@ -149,18 +151,7 @@ class UsageRow(Resource):
     endpoint: str | None = Field(
         None, description="Method and route template, e.g. `POST /api/v1/messages`"
     )
-    outcome: (
-        Literal[
-            "success",
-            "client_error",
-            "unauthorized",
-            "forbidden",
-            "rate_limited",
-            "license_blocked",
-            "server_error",
-        ]
-        | None
-    ) = None
+    outcome: Outcome | None = None
     requests: int
 
 

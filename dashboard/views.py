@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 
 from flask import Blueprint, abort, current_app, redirect, render_template, url_for
 from flask.blueprints import BlueprintSetupState
@@ -26,6 +27,7 @@ bp = Blueprint(
 CLERK_HOST = "loopwave.dashboard.clerk_host"
 CLERK_PROBLEM = "loopwave.dashboard.clerk_problem"
 log = logging.getLogger("loopwave.dashboard")
+KEY_ID = re.compile(r"key_[0-9A-Za-z]{1,64}")
 # Page slug -> (title, admins only). The shell is the same; the script renders the page.
 PAGES = {
     "keys": ("API keys", True),
@@ -66,15 +68,28 @@ def index() -> WerkzeugResponse:
     return redirect(url_for("dashboard.page", slug="keys"))
 
 
+@bp.get("/dashboard/keys/<key_id>")
+def key_page(key_id: str) -> str:
+    """One key's page. The id only picks what the script asks the console API for (it is
+    JSON in the page, never markup); a key of another tenant is the API's 404."""
+    if not KEY_ID.fullmatch(key_id):
+        abort(404)
+    return page("keys", render="key", extra={"keyId": key_id}, title="API key")
+
+
 @bp.get("/dashboard/<slug>")
-def page(slug: str) -> str:
+def page(
+    slug: str, render: str | None = None, extra: dict[str, str] | None = None, title: str = ""
+) -> str:
     if slug not in PAGES:
         abort(404)
-    title, admin_only = PAGES[slug]
+    nav_title, admin_only = PAGES[slug]
+    title = title or nav_title
     clerk_host = current_app.extensions.get(CLERK_HOST)
     settings = sign_in.get()
     config = {
-        "page": slug,
+        "page": render or slug,
+        **(extra or {}),
         "adminOnly": admin_only,
         "scopes": list(SCOPES),
         "eventTypes": list(EVENT_TYPES),

@@ -46,8 +46,10 @@ def _entry(entry: object) -> str:
         )
     text = entry.strip()
     try:
+        if "%" in text:  # a zone id names an interface of some host: it means nothing here
+            raise ValueError("zone id")
         if "/" not in text:
-            return str(ip_address(text))
+            return str(_unmapped(ip_address(text)))
         network = ip_network(text, strict=True)
     except ValueError as exc:
         hint = ""
@@ -58,7 +60,20 @@ def _entry(entry: object) -> str:
             f"allowed_ips: {shown!r} is not an IP address or CIDR{hint}",
             {"field": "allowed_ips", "value": shown},
         ) from exc
+    if isinstance(network, IPv6Network) and network.subnet_of(_IPV4_MAPPED):
+        # Client addresses are compared unmapped (``allows``): keep the IPv4 network it names.
+        network = IPv4Network((int(network.network_address) & 0xFFFFFFFF, network.prefixlen - 96))
     return str(network)
+
+
+_IPV4_MAPPED = IPv6Network("::ffff:0:0/96")
+
+
+def _unmapped(address: IPv4Address | IPv6Address) -> IPv4Address | IPv6Address:
+    """An IPv4-mapped IPv6 address (``::ffff:192.0.2.1``) as the IPv4 address it carries."""
+    if isinstance(address, IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address
 
 
 def networks(stored: list[str] | None) -> Networks | None:

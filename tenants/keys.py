@@ -295,6 +295,14 @@ class KeyStore:
                 {"field": "grace_seconds"},
             )
         old = self._changeable(tenant_id, key_id)
+        if old.replaced_by_id is not None:
+            # One successor per key: a second would fork the lineage and orphan the first.
+            raise Conflict(
+                f"This key was already rotated into {old.replaced_by_id}; rotate that one",
+                {"replaced_by_id": old.replaced_by_id},
+            )
+        if old.decoy:
+            raise Conflict("A decoy key cannot be rotated; create another decoy instead")
         now = clock.now()
         successor: dict[str, Any] = {
             "mode": old.mode,

@@ -9,16 +9,23 @@ process refuses it on its next request.
 
 A decoy key never authenticates: whoever presents one gets exactly an unknown key's answer,
 and its use is recorded as a ``key.decoy_used`` event (time, client address, user agent,
-method and path).
+method and path). The request thread does no more for a decoy than for an unknown key: one
+lookup by hash (decoys are never cached), then the refusal; the event is written off the
+request thread by the process's usage flush (``UsageBuffer.defer``), within
+``USAGE_FLUSH_SECONDS``.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from tenants import audit, clock, events
 from tenants.audit import Actor
@@ -53,9 +60,14 @@ def handle_report(store: KeyStore, report: LeakReport, scanner: str) -> bool:
     now = clock.now()
     revoke = tenant is not None and tenant.leak_response == "revoke" and not key.decoy
     revoked_now = revoke and key.revoked_at is None
+    first_report = key.leaked_at is None
+    if not (first_report or revoked_now):
+        # Already marked (and revoked if its tenant wants that): a replayed report (the
+        # protocol has no nonce) or a token named twice changes nothing and leaves no trace,
+        # rather than an event, an audit entry and a flush of every key cache each time.
+        return True
     if revoked_now:
         key.revoked_at = now
-    first_report = key.leaked_at is None
     if first_report:
         key.leaked_at = now
     details = {
@@ -76,29 +88,53 @@ def handle_report(store: KeyStore, report: LeakReport, scanner: str) -> bool:
     return True
 
 
-def record_decoy_use(
-    store: KeyStore,
+def decoy_use(
     key_id: str,
     tenant_id: str,
     client_ip: str | None,
     user_agent: str | None,
     method: str,
     path: str,
+) -> Callable[[Session], None]:
+    """The write that records a decoy's use now (``record_decoy_use``), to be run later, off
+    the request thread (``UsageBuffer.defer``)."""
+    return partial(
+        record_decoy_use,
+        key_id=key_id,
+        tenant_id=tenant_id,
+        used_at=clock.now(),
+        client_ip=client_ip,
+        user_agent=user_agent,
+        method=method,
+        path=path,
+    )
+
+
+def record_decoy_use(
+    session: Session,
+    *,
+    key_id: str,
+    tenant_id: str,
+    used_at: datetime,
+    client_ip: str | None,
+    user_agent: str | None,
+    method: str,
+    path: str,
 ) -> None:
-    """``key.decoy_used`` with who used the decoy and where; nothing else changes."""
-    key = store.session.get(ApiKey, key_id)
+    """``key.decoy_used`` with who used the decoy, when and where, in ``session``'s
+    transaction; nothing else changes."""
+    key = session.get(ApiKey, key_id)
     if key is None:
         return
     data: dict[str, Any] = {
         "object": events.key_object(key),
-        "used_at": clock.iso(clock.now()),
+        "used_at": clock.iso(used_at),
         "client_ip": client_ip,
         "user_agent": _text(user_agent, 300),
         "method": _text(method, 10),
         "path": _text(path, 500),
     }
-    events.emit(store.session, tenant_id, "key.decoy_used", data)
-    store.session.commit()
+    events.emit(session, tenant_id, "key.decoy_used", data)
     log.warning("decoy key %s used from %s", key_id, client_ip)
 
 

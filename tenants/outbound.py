@@ -7,7 +7,8 @@ A webhook URL is the tenant's text; the server then connects where it says. So, 
 - the host name is resolved **at delivery time**, every address it resolves to must be a
   public (globally routable) one — no loopback, private, link-local (the cloud metadata
   service at 169.254.169.254 included), carrier-grade NAT, multicast or reserved address,
-  IPv4-mapped IPv6 forms included — and the connection goes to that checked address, with
+  IPv6 forms that carry an IPv4 address (mapped, compatible, NAT64, 6to4) judged by it —
+  and the connection goes to that checked address, with
   the URL's host name in ``Host`` and in TLS (SNI and certificate check). A name that
   resolves to a public address when checked and to 127.0.0.1 a moment later (DNS
   rebinding) cannot redirect the delivery, since nothing resolves the name again.
@@ -30,6 +31,7 @@ CONNECT_TIMEOUT = 5.0
 MAX_POOLS = 1000  # one per (address, host) in use; beyond that they are all dropped
 READ_TIMEOUT = 10.0
 EXCERPT_BYTES = 1024
+DRAIN_BYTES = 64 * 1024  # read past the excerpt to reuse the connection; more: it is closed
 
 
 class UnsafeDestination(ValueError):
@@ -85,12 +87,29 @@ def parse_url(url: str, allow_private: bool) -> Target:
     return Target(parts.scheme, parts.hostname, port or default_port, path)
 
 
+# IPv6 forms that carry an IPv4 address a gateway delivers to: IPv4-compatible (``::/96``),
+# the NAT64 well-known prefix (RFC 6052) and 6to4 (RFC 3056, ``IPv6Address.sixtofour``).
+# ``ipaddress`` calls them global whatever they carry, so they are judged by that address.
+_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
 def check_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> None:
     """Refuse anything but a public unicast address."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
+    if isinstance(address, ipaddress.IPv6Address):
+        address = _embedded_ipv4(address) or address
     if not address.is_global or address.is_multicast:
         raise UnsafeDestination(f"the URL's host resolves to a non-public address ({address})")
+
+
+def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    if address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    if address.sixtofour is not None:
+        return address.sixtofour
+    if address in _NAT64 or (address in _IPV4_COMPATIBLE and int(address) > 1):
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return None
 
 
 def resolve(target: Target, allow_private: bool) -> str:
@@ -123,9 +142,20 @@ class Sender:
     """POSTs to checked addresses, keeping a connection pool per (address, host) so
     consecutive deliveries to one endpoint reuse their connection. Thread-safe."""
 
-    def __init__(self, allow_private: bool, pool_size: int = 8):
+    def __init__(
+        self,
+        allow_private: bool,
+        pool_size: int = 8,
+        answer_seconds: float = 10.0,
+        ca_certs: str | None = None,
+    ):
+        """``answer_seconds``: the deadline for all reads of an answer's body together;
+        ``ca_certs``: the PEM bundle of the authorities a receiver's certificate must chain to
+        (``WEBHOOK_CA_BUNDLE``; default: certifi's public ones)."""
         self.allow_private = allow_private
+        self.answer_seconds = answer_seconds  # for the body of an answer, all reads together
         self._pool_size = pool_size
+        self._ca_certs = ca_certs or certifi.where()
         self._pools: dict[tuple[str, str, int, str], urllib3.HTTPConnectionPool] = {}
         self._lock = threading.Lock()
 
@@ -150,9 +180,16 @@ class Sender:
                 timeout=urllib3.Timeout(connect=CONNECT_TIMEOUT, read=READ_TIMEOUT),
             )
             try:
-                excerpt = response.read(EXCERPT_BYTES)
+                # The whole answer has a deadline, not only each read: a receiver dripping a
+                # byte just inside the read timeout must not hold a delivery thread either.
+                deadline = time.monotonic() + self.answer_seconds
+                excerpt, ended = _read_some(response, EXCERPT_BYTES, deadline)
+                # A short rest is read so the connection can be reused; beyond that it is
+                # closed: an endless answer must not hold a delivery thread (drain_conn
+                # read until the receiver chose to stop).
+                if not ended and not _read_some(response, DRAIN_BYTES, deadline)[1]:
+                    response.close()
             finally:
-                response.drain_conn()
                 response.release_conn()
         except urllib3.exceptions.HTTPError as exc:
             return Answer(None, _elapsed_ms(started), "", f"{type(exc).__name__}")
@@ -180,9 +217,25 @@ class Sender:
                 server_hostname=target.host,
                 assert_hostname=target.host,
                 cert_reqs="CERT_REQUIRED",
-                ca_certs=certifi.where(),
+                ca_certs=self._ca_certs,
             )
         return urllib3.HTTPConnectionPool(address, target.port, maxsize=self._pool_size)
+
+
+def _read_some(
+    response: urllib3.BaseHTTPResponse, limit: int, deadline: float
+) -> tuple[bytes, bool]:
+    """Up to ``limit`` bytes of the body, reading only until ``deadline``; and whether the
+    body ended within them (the connection is then clean to reuse)."""
+    parts: list[bytes] = []
+    size = 0
+    while size < limit and time.monotonic() < deadline:
+        chunk = response.read1(limit - size)
+        if not chunk:
+            return b"".join(parts), True
+        parts.append(chunk)
+        size += len(chunk)
+    return b"".join(parts), False
 
 
 def _elapsed_ms(started: float) -> int:

@@ -21,6 +21,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Literal, get_args
 
 from sqlalchemy import Engine, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -34,7 +35,8 @@ SECONDS_PER_DAY = 86_400
 # (tenant id, key id, day, endpoint, outcome) -> requests
 Counts = Counter[tuple[str, str, date, str, str]]
 
-OUTCOMES = (
+# What became of a counted request (SPEC §9.4); the response model names the same type.
+Outcome = Literal[
     "success",
     "client_error",
     "unauthorized",
@@ -42,7 +44,8 @@ OUTCOMES = (
     "rate_limited",
     "license_blocked",
     "server_error",
-)
+]
+OUTCOMES: tuple[str, ...] = get_args(Outcome)
 _OUTCOME_BY_STATUS = {401: "unauthorized", 402: "license_blocked", 403: "forbidden"}
 _OUTCOME_BY_STATUS[429] = "rate_limited"
 
@@ -73,6 +76,7 @@ class UsageBuffer:
         self._lock = threading.Lock()
         self._flusher_started = False
         self._periodic: list[_Periodic] = []
+        self._deferred: list[Callable[[Session], object]] = []
 
     def record(
         self,
@@ -99,6 +103,14 @@ class UsageBuffer:
             self._counts[(tenant_id, key_id, day, endpoint, outcome)] += 1
             if used:  # not for a key refused before it could act (revoked, wrong address)
                 self._last_used[key_id] = (now, client_ip)
+        if not self._flusher_started:
+            self._start_flusher()
+
+    def defer(self, write: Callable[[Session], object]) -> None:
+        """A database write taken off the request thread (a decoy key's use, SPEC §11): done
+        by the next flush, in a transaction of its own; kept for the next one if it fails."""
+        with self._lock:
+            self._deferred.append(write)
         if not self._flusher_started:
             self._start_flusher()
 
@@ -154,6 +166,19 @@ class UsageBuffer:
         counts, last_used = self._take()
         if counts:
             self._write_or_restore(counts, last_used)
+        self._write_deferred()
+
+    def _write_deferred(self) -> None:
+        with self._lock:
+            deferred, self._deferred = self._deferred, []
+        for done, write in enumerate(deferred):
+            try:
+                with Session(self._engine()) as session, session.begin():
+                    write(session)
+            except Exception:
+                with self._lock:
+                    self._deferred[:0] = deferred[done:]
+                raise
 
     def flush_quietly(self) -> None:
         """``flush`` after a response: a database outage is logged, never raised."""
@@ -206,7 +231,7 @@ def _flush_periodically(buffer_ref: weakref.ref[UsageBuffer], interval: float) -
         buffer = buffer_ref()
         if buffer is None:
             return
-        if buffer._counts:
+        if buffer._counts or buffer._deferred:
             buffer.flush_quietly()
         buffer.run_due_tasks()
         del buffer

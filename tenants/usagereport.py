@@ -20,7 +20,10 @@ MAX_REPORT_DAYS = 90
 GROUPS = ("key", "day", "endpoint", "outcome")
 MODES = ("live", "test")
 # Outcomes of requests the key was not allowed to make: they show no scope the key needed.
-REFUSED = frozenset({"unauthorized", "forbidden"})
+# ``rate_limited`` too: the rate limit is checked before the scope, so a 429 says nothing of
+# whether the key may call the endpoint (counting it let a key's holder pick the scopes the
+# report suggests).
+REFUSED = frozenset({"unauthorized", "forbidden", "rate_limited"})
 
 
 def report_days(raw_days: str | None) -> int:
@@ -157,7 +160,8 @@ def scope_report(
             needed[scope] = needed.get(scope, 0) + row["requests"]
     granted = list(key.scopes)
     held = scopes.SCOPES if scopes.ALL in granted else granted
-    used = [scope for scope in scopes.SCOPES if scope in needed]
+    # Never more than the key holds: the suggestion narrows a grant, it never widens one.
+    used = [scope for scope in scopes.SCOPES if scope in needed and scope in held]
     return {
         "key_id": key.id,
         "days": days,

@@ -134,7 +134,9 @@ class KeyVerifier:
             if before_lookup is not None and entry is None:
                 before_lookup()
             verified = self._load(key_hash(presented))
-            if verified is not None and generation is not None:
+            # A decoy is never cached: each use costs the very lookup an unknown key costs,
+            # so neither the answer nor the work done before it tells the two apart.
+            if verified is not None and generation is not None and not verified.decoy:
                 self._remember(cached_as, _Entry(generation, verified))
             elif entry is not None:  # gone: from now on it is any unknown key
                 self._cache.pop(cached_as, None)

@@ -12,6 +12,7 @@ import builtins
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import (
     JSON,
@@ -225,7 +226,8 @@ class WebhookStore:
     def send_test(self, tenant_id: str, endpoint_id: str) -> WebhookDelivery:
         """A ``webhook.test`` event, queued for this endpoint only (even when disabled)."""
         endpoint = self.get(tenant_id, endpoint_id)
-        data = {"object": {"object": "webhook_endpoint", "id": endpoint.id, "url": endpoint.url}}
+        shown = {"object": "webhook_endpoint", "id": endpoint.id, "url": url_origin(endpoint.url)}
+        data = {"object": shown}
         event = events.emit(self.session, tenant_id, "webhook.test", data)
         delivery = _delivery(event, endpoint)
         self.session.add(delivery)
@@ -288,11 +290,21 @@ def _description(text: object) -> str:
     return redact_keys(text)
 
 
+def url_origin(url: str) -> str:
+    """A webhook URL as shown outside ``/console/webhooks``: scheme and host only. Such URLs
+    often carry a secret of their own (``https://hooks.slack.com/services/T…/B…/<secret>``),
+    and the audit log and events are readable with ``org:api_keys:read``, while the endpoint
+    itself needs ``org:webhooks:manage`` (SPEC §9.3)."""
+    parts = urlsplit(url)
+    origin = f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"
+    return origin + ("/…" if parts.path.strip("/") or parts.query else "/")
+
+
 def _shown(endpoint: WebhookEndpoint) -> dict[str, Any]:
-    """What the audit log keeps of an endpoint: never its secret."""
+    """What the audit log keeps of an endpoint: never its secret, nor its URL's path."""
     return {
         "id": endpoint.id,
-        "url": endpoint.url,
+        "url": url_origin(endpoint.url),
         "events": endpoint.event_types,
         "enabled": endpoint.enabled,
     }

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.services import keystore
+from core.extensions import keystore
 from tenants import messaging
 from tests.conftest import TEST_ACTOR
 from tests.console.idp import bearer
@@ -50,7 +50,7 @@ def test_each_outcome_is_counted_on_its_endpoint(client, app, store, tenant, api
     assert _post_ticket(client, writer).status_code == 500
     monkeypatch.undo()
     assert _post_ticket(client, writer).status_code == 201
-    keystore().revoke_key(tenant.id, writer_id, TEST_ACTOR)
+    keystore.get().revoke_key(tenant.id, writer_id, TEST_ACTOR)
     assert _post_ticket(client, writer).status_code == 401
 
     rows = _usage(client, api_key(name="auditor", rate_limit_per_minute=0))

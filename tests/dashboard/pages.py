@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import requests
 from playwright.sync_api import Locator, Page, expect
 
@@ -39,7 +41,7 @@ class Dashboard:
 
     def open_create_dialog(self, name: str, scopes: list[str] | None = None) -> Locator:
         self.page.get_by_role("button", name="Create key").click()
-        dialog = self.page.get_by_role("dialog", name="Create an API key")
+        dialog = self.page.get_by_role("dialog", name=re.compile(r"^Create an? (test )?API key$"))
         dialog.get_by_label("Name").fill(name)
         if scopes:
             dialog.get_by_label("All scopes").uncheck()

@@ -29,6 +29,7 @@ def test_new_key_is_shown_once_works_and_never_stays_in_the_page(dashboard, org_
         "id": health.json()["key"]["id"],
         "name": "Production server",
         "scopes": ["contacts:read"],
+        "mode": "live",
     }
     row = dashboard.row("Production server")
     expect(row).to_contain_text(f"{secret[:12]}…{secret[-4:]}")

@@ -7,6 +7,7 @@ the count could be shared the same way."""
 from __future__ import annotations
 
 import secrets
+import time
 
 import pytest
 import requests
@@ -28,6 +29,7 @@ def test_forged_keys_reach_the_database_at_most_the_limit_per_minute(
 ):
     env = {**server_env, "AUTH_FAILURES_PER_MINUTE": str(LIMIT)}
     server = Gunicorn(env, workers=3, log_path=tmp_path / "gunicorn.log")
+    started = time.time()
     try:
         statuses = [
             requests.get(
@@ -37,8 +39,12 @@ def test_forged_keys_reach_the_database_at_most_the_limit_per_minute(
             ).status_code
             for _ in range(30)
         ]
+        ended = time.time()
     finally:
         server.stop()
     looked_up = statuses.count(401)  # each 401 of a well-formed key cost a database lookup
     assert set(statuses) <= {401, 429}
-    assert looked_up <= LIMIT, f"{looked_up} lookups for a limit of {LIMIT}: {statuses}"
+    # The limit holds per minute window: a run that a loaded machine stretches across a
+    # window boundary may see the limit once in each window it touched.
+    windows = int(ended // 60) - int(started // 60) + 1
+    assert looked_up <= LIMIT * windows, f"{looked_up} lookups, limit {LIMIT}: {statuses}"

@@ -26,7 +26,7 @@ export function expiryValue(choice, customDate, now = new Date()) {
   return end.toISOString();
 }
 
-function isoDate(date) {
+export function isoDate(date) {
   return `${date.getFullYear()}-${String(date.getMonth() + 1).padStart(2, "0")}-${String(date.getDate()).padStart(2, "0")}`;
 }
 
@@ -63,7 +63,7 @@ function dialogForm(dialog, fields, submitLabel, action, danger = false) {
 
 export function createKeyDialog(ctx, onDone) {
   openDialog({
-    title: "Create an API key",
+    title: ctx.mode === "test" ? "Create a test API key" : "Create an API key",
     build: (dialog) => {
       const name = h("input", { id: "key-name", name: "name", required: true, maxlength: "100", autocomplete: "off", placeholder: "e.g. Production server" });
       const picker = scopePicker(ctx.config.scopes);
@@ -73,18 +73,22 @@ export function createKeyDialog(ctx, onDone) {
         customDate.hidden = expiry.value !== "custom";
         if (!customDate.hidden) customDate.focus();
       });
+      const decoy = h("input", { type: "checkbox", id: "key-decoy", name: "decoy", "aria-describedby": "key-decoy-hint" });
       const form = dialogForm(dialog, [
         h("div", { class: "field" }, h("label", { for: name.id }, "Name"), name, h("p", { class: "hint" }, "Who or what uses this key, so you recognise it later.")),
         picker.element,
         h("div", { class: "field" }, h("label", { for: expiry.id }, "Expires"), expiry, customDate),
+        h("div", { class: "field" }, h("div", { class: "check" }, decoy, h("label", { for: decoy.id }, "Decoy key")),
+          h("p", { class: "hint", id: "key-decoy-hint" }, "A tripwire: it never works, and every attempt to use it raises an alert on every page. Plant it where only a thief would look.")),
       ], "Create key", async (errorSlot) => {
         const scopes = picker.value();
         const expiresAt = expiryValue(expiry.value, customDate.value);
         if (!name.value.trim()) return showLocal(errorSlot, "Give the key a name.", name);
         if (!scopes.length) return showLocal(errorSlot, "Choose at least one scope, or all scopes.");
         if (expiresAt && expiresAt.problem) return showLocal(errorSlot, expiresAt.problem, customDate);
-        const body = { name: name.value.trim(), scopes };
+        const body = { name: name.value.trim(), scopes, mode: ctx.mode };
         if (expiresAt) body.expires_at = expiresAt;
+        if (decoy.checked) body.decoy = true;
         const issued = await ctx.api.post("/console/keys", body);
         dialog.close();
         secretDialog(issued, "Your new API key", onDone);

@@ -24,7 +24,7 @@ export function renderKeys(ctx) {
   createButton.addEventListener("click", () => createKeyDialog(ctx, (issued) => load({ keyId: issued && issued.id, focus: "menu" })));
   replace(
     container,
-    h("div", { class: "toolbar" }, h("p", { class: "muted" }, "Your servers send these keys in the ", h("code", {}, "x-tenant-api-key"), " header. ", h("a", { href: "/docs" }, "API reference"), "."), createButton),
+    h("div", { class: "toolbar" }, h("p", { class: "muted" }, ctx.mode === "test" ? h("span", { class: "badge badge-test" }, "Test keys") : null, ctx.mode === "test" ? " " : null, "Your servers send these keys in the ", h("code", {}, "x-tenant-api-key"), " header. ", h("a", { href: "/docs" }, "API reference"), "."), createButton),
     tableSlot,
   );
 
@@ -33,8 +33,8 @@ export function renderKeys(ctx) {
     tableSlot.setAttribute("aria-busy", "true");
     if (!tableSlot.firstChild) replace(tableSlot, loading("Loading keys…"));
     try {
-      const { data } = await ctx.api.get("/console/keys");
-      replace(tableSlot, data.length ? table(data) : empty("No API keys yet", "Create a key for each server that calls the Loopwave API, so you can rotate or revoke one without touching the others.", emptyAction()));
+      const { data } = await ctx.api.get(`/console/keys?mode=${ctx.mode}`);
+      replace(tableSlot, data.length ? table(data) : empty(ctx.mode === "test" ? "No test keys yet" : "No API keys yet", ctx.mode === "test" ? "Test keys (lw_test_…) call the same API without touching live data or live usage." : "Create a key for each server that calls the Loopwave API, so you can rotate or revoke one without touching the others.", emptyAction()));
       if (after) restoreFocus(after);
     } catch (error) {
       if (!ctx.handle(error)) return;
@@ -105,7 +105,10 @@ export function renderKeys(ctx) {
     const nameCell = h(
       "td",
       { "data-label": "Name", class: "key-name" },
-      h("span", { class: "name-text truncate", title: key.name, tabindex: "-1" }, key.name),
+      h("a", { class: "name-text truncate", title: key.name, href: `/dashboard/keys/${encodeURIComponent(key.id)}` }, key.name),
+      key.decoy || key.leaked_at ? h("span", { class: "tags" },
+        key.decoy ? h("span", { class: "tag tag-decoy" }, "Decoy") : null,
+        key.leaked_at ? h("span", { class: "tag tag-leaked", title: `Reported public ${formatExact(key.leaked_at)}` }, "Leaked") : null) : null,
       successor ? lineageLink("Replaced by", successor) : null,
       predecessor ? lineageLink("Rotated from", predecessor) : null,
     );

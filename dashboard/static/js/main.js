@@ -5,14 +5,18 @@ import { renderAudit } from "./audit.js";
 import { SignInRequired, createAuth } from "./auth.js";
 import { h, replace } from "./dom.js";
 import { renderKeys } from "./keys.js";
+import { renderKeyDetail } from "./key-detail.js";
 import { showLicenseBanner } from "./license.js";
+import { showAlerts } from "./alerts.js";
 import { renderUsage } from "./usage.js";
 import { renderEvents } from "./events.js";
 import { renderWebhooks } from "./webhooks.js";
 import { errorBox, loading } from "./ui.js";
+import { currentMode, hideModeSwitch, initModeSwitch } from "./mode.js";
 
-const PAGES = { keys: renderKeys, "audit-log": renderAudit, usage: renderUsage, webhooks: renderWebhooks, events: renderEvents };
+const PAGES = { keys: renderKeys, key: renderKeyDetail, "audit-log": renderAudit, usage: renderUsage, webhooks: renderWebhooks, events: renderEvents };
 const LAST_IDENTITY = "lw.dev.last";
+let rerender = () => {};
 
 const config = JSON.parse(document.getElementById("lw-config").textContent);
 const auth = createAuth(config);
@@ -30,6 +34,8 @@ function setChrome(me) {
   document.getElementById("nav").hidden = !signedIn;
   document.getElementById("identity").hidden = !signedIn;
   if (!signedIn) {
+    hideModeSwitch();
+    document.getElementById("alerts").hidden = true;
     document.getElementById("license-banner").hidden = true;
     return;
   }
@@ -62,6 +68,10 @@ async function showSession() {
   }
   const context = {
     api, me, config, isAdmin: admin, container: page,
+    // "live" or "test" at the time of the call: the switch re-renders the page.
+    get mode() { return currentMode(); },
+    // The console permissions of /console/me (SPEC §9.3): what the page may offer.
+    can: (permission) => (me.permissions || []).includes(permission),
     // A page hands its errors here: sign-in problems go to the sign-in form (returns null),
     // anything else is the page's to show (returns the error).
     handle: (error) => {
@@ -69,6 +79,9 @@ async function showSession() {
       return error;
     },
   };
+  showAlerts(context);
+  rerender = () => PAGES[config.page](context);
+  initModeSwitch(() => rerender());
   PAGES[config.page](context);
 }
 

@@ -133,7 +133,7 @@ export function renderUsage(ctx) {
   async function load() {
     replace(slot, loading("Loading usage…"));
     try {
-      const { data } = await ctx.api.get(`/console/usage?days=${days}&group_by=key,day`);
+      const { data } = await ctx.api.get(`/console/usage?days=${days}&group_by=key,day&mode=${ctx.mode}`);
       const prepared = series(data, days);
       const first = prepared.days[0];
       const last = prepared.days[prepared.days.length - 1];

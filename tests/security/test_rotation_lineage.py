@@ -1,0 +1,63 @@
+"""Pentest: rotation lineage (SPEC §5, §9.2).
+
+A key rotated with a grace period is neither revoked nor expired yet, so it passed the
+"changeable" test and could be rotated again: a second successor, the first one orphaned
+(its ``rotated_from_id`` names a key whose ``replaced_by_id`` names another), two live keys
+out of one, and the lineage the console shows no longer tells which key replaced which.
+A decoy key (SPEC §11) rotated into a successor that was no decoy: a key that authenticates,
+born of a tripwire.
+"""
+
+from __future__ import annotations
+
+from tests.console.idp import bearer
+
+
+def _call(client, token, method, path, body=None):
+    return client.open(path, method=method, headers=bearer(token), json=body)
+
+
+def _create(client, token, **fields):
+    response = _call(client, token, "POST", "/console/keys", {"name": "k", **fields})
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()
+
+
+def _keys(client, token):
+    listed = _call(client, token, "GET", "/console/keys").get_json()["data"]
+    return {key["id"]: key for key in listed}
+
+
+def test_a_key_already_rotated_cannot_be_rotated_again(client, admin_token):
+    old = _create(client, admin_token)
+    first = _call(
+        client, admin_token, "POST", f"/console/keys/{old['id']}/rotate", {"grace_seconds": 3600}
+    )
+    assert first.status_code == 201
+    again = _call(
+        client, admin_token, "POST", f"/console/keys/{old['id']}/rotate", {"grace_seconds": 3600}
+    )
+    assert again.status_code == 409, again.get_json()
+    assert again.get_json()["error"]["code"] == "CONFLICT"
+    keys = _keys(client, admin_token)
+    assert len(keys) == 2  # the old key and its one successor
+    assert keys[old["id"]]["replaced_by_id"] == first.get_json()["id"]
+
+
+def test_the_successor_can_be_rotated(client, admin_token):
+    old = _create(client, admin_token)
+    first = _call(
+        client, admin_token, "POST", f"/console/keys/{old['id']}/rotate", {"grace_seconds": 60}
+    )
+    successor = first.get_json()["id"]
+    second = _call(client, admin_token, "POST", f"/console/keys/{successor}/rotate")
+    assert second.status_code == 201
+    assert second.get_json()["rotated_from_id"] == successor
+
+
+def test_a_decoy_cannot_be_rotated_into_a_working_key(client, admin_token):
+    decoy = _create(client, admin_token, decoy=True)
+    rotated = _call(client, admin_token, "POST", f"/console/keys/{decoy['id']}/rotate")
+    assert rotated.status_code == 409, rotated.get_json()
+    assert "key" not in rotated.get_json()
+    assert len(_keys(client, admin_token)) == 1
