@@ -304,6 +304,9 @@ class KeyStore:
         if old.decoy:
             raise Conflict("A decoy key cannot be rotated; create another decoy instead")
         now = clock.now()
+        if old.expires_at is not None and old.expires_at <= now:
+            # Its successor would inherit the past expiry: a key shown once that never works.
+            raise Conflict("This key has expired; create a new one", {"field": "expires_at"})
         successor: dict[str, Any] = {
             "mode": old.mode,
             "name": old.name,

@@ -10,6 +10,8 @@ born of a tripwire.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from tests.console.idp import bearer
 
 
@@ -58,6 +60,18 @@ def test_the_successor_can_be_rotated(client, admin_token):
 def test_a_decoy_cannot_be_rotated_into_a_working_key(client, admin_token):
     decoy = _create(client, admin_token, decoy=True)
     rotated = _call(client, admin_token, "POST", f"/console/keys/{decoy['id']}/rotate")
+    assert rotated.status_code == 409, rotated.get_json()
+    assert "key" not in rotated.get_json()
+    assert len(_keys(client, admin_token)) == 1
+
+
+def test_an_expired_key_cannot_be_rotated(client, admin_token, store, tenant, clock):
+    """Rotating an expired key issued a successor with the same, past, expiry: a key shown
+    once that never worked, and an audit entry and event for it."""
+    expires = (clock.now + timedelta(seconds=60)).isoformat()
+    old = _create(client, admin_token, expires_at=expires)
+    clock.advance(seconds=120)
+    rotated = _call(client, admin_token, "POST", f"/console/keys/{old['id']}/rotate")
     assert rotated.status_code == 409, rotated.get_json()
     assert "key" not in rotated.get_json()
     assert len(_keys(client, admin_token)) == 1
