@@ -76,8 +76,10 @@ def chat_messages(chat_id: str) -> dict[str, Any]:
 # tenant a bound parameter, and select the columns of the answer alone: rows, not ORM objects,
 # from a Core statement, which skips the ORM's compile and loading steps.
 _CONTACTS = cast(Table, records.Contact.__table__)  # a declarative model's: a Table
+# ``livemode`` is the key's in every row (the filter says so): passed once, not selected.
+_CONTACT_ROWS = Contact.rows_given(("livemode",))
 CONTACTS_PAGE = PageQuery(
-    select(*Contact.columns(_CONTACTS)).where(
+    select(*Contact.columns(_CONTACTS, given=("livemode",))).where(
         _CONTACTS.c.tenant_id == bindparam("tenant_id"),
         _CONTACTS.c.livemode == bindparam("livemode"),
     ),
@@ -89,8 +91,12 @@ CONTACTS_PAGE = PageQuery(
 @require_scope("contacts:read")
 def list_contacts() -> dict[str, Any]:
     key = current_key()
+    livemode = key.livemode
     return query_page(
-        CONTACTS_PAGE, {"tenant_id": key.tenant_id, "livemode": key.livemode}, Contact
+        CONTACTS_PAGE,
+        {"tenant_id": key.tenant_id, "livemode": livemode},
+        _CONTACT_ROWS,
+        livemode=livemode,
     )
 
 

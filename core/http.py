@@ -21,7 +21,7 @@ from core.errors import ApiError
 from core.extensions import db
 from core.jsonprovider import OrjsonProvider
 from core.middleware import RequestPlumbing
-from core.resources import Page, Resource
+from core.resources import Page
 from tenants.keyformat import redact_keys
 from tenants.pagination import AnySelect, IdColumn, PageQuery, paginate, paginate_query, parse_limit
 
@@ -267,11 +267,15 @@ def list_page(
 
 
 def query_page(
-    query: PageQuery, params: dict[str, Any], resource: type[Resource]
+    query: PageQuery,
+    params: dict[str, Any],
+    of_rows: Callable[..., list[dict[str, Any]]],
+    **given: Any,
 ) -> dict[str, Any]:
     """``list_page`` of a list whose statements are built once (``PageQuery``) and select the
-    columns of ``resource`` (``Resource.columns``); ``params`` gives the values of the query's
-    bound parameters for this request."""
+    columns of a resource (``Resource.columns``); ``params`` gives the values of the query's
+    bound parameters for this request, ``of_rows`` shapes the rows (``Resource.of_rows``, or
+    ``Resource.rows_given`` with the fields ``given`` that are the same in every row)."""
     limit, cursor = parse_limit(request.args.get("limit")), request.args.get("cursor")
     page = read_only(lambda: paginate_query(db.session, query, params, limit, cursor, rows=True))
-    return Page.build(data=resource.of_rows(page.items), next_cursor=page.next_cursor)
+    return Page.build(data=of_rows(page.items, **given), next_cursor=page.next_cursor)

@@ -36,6 +36,7 @@ import orjson
 from flask import Flask
 
 from core.requestid import REQUEST_ID
+from tenants import clock
 from tenants.keyformat import redact_keys
 
 # Where the authenticated caller (anything with ``tenant_id`` and ``key_id``) is noted in the
@@ -266,7 +267,7 @@ def log_request(environ: dict[str, Any], answered: list[str], started_ns: int) -
     if not request_log.isEnabledFor(logging.INFO):
         return
     duration_us = (time.perf_counter_ns() - started_ns) // 1000
-    created = time.time()
+    created = clock.timestamp()  # the store's clock seam: a bench or a test can fix it
     caller = environ.get(CALLER)
     path = environ.get("PATH_INFO", "")
     if not path.isascii():

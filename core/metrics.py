@@ -16,7 +16,7 @@ from __future__ import annotations
 import hmac
 import os
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 from flask import Flask, Response, request
@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 
 from core.errors import error_response
 from core.extensions import db
+from core.middleware import RequestPlumbing
 from tenants import delivery
 from tenants.metrics import (
     LATENCY_HELP,
@@ -52,41 +53,29 @@ METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 
 # -- the per-request hook and the route ----------------------------------------------------
 
-StartResponse = Callable[..., Any]
 
-
-class RequestMetrics:
-    """WSGI middleware: counts and times every request by route template and status."""
-
-    def __init__(self, wsgi_app: Callable[..., Iterable[bytes]]):
-        self.wsgi_app = wsgi_app
-
-    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        started = time.perf_counter()
-        answered: list[str] = []
-
-        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-            answered.append(status[:3])
-            return start_response(status, headers, exc_info)
-
-        body = self.wsgi_app(environ, start)
-        finished = time.perf_counter()
-        method = environ.get("REQUEST_METHOD", "")
-        labels = (
-            environ.get(ROUTE) or UNMATCHED,
-            method if method in METHODS else "other",
-            answered[0] if answered else "500",
-        )
-        TALLY.count_request(labels, finished, finished - started)
-        return body
+def observe_request(environ: dict[str, Any], answered: list[str], started_ns: int) -> None:
+    """``RequestPlumbing.observe``: count and time the request of ``environ`` by route
+    template, method and status, once answered (``started_ns``: ``time.perf_counter_ns()``
+    when it came in). Run by the request plumbing rather than by a WSGI layer of its own:
+    one layer fewer per request (its call, closure and ``start_response`` wrapper)."""
+    finished = time.perf_counter_ns()
+    method = environ.get("REQUEST_METHOD", "")
+    labels = (
+        environ.get(ROUTE) or UNMATCHED,
+        method if method in METHODS else "other",
+        answered[0][:3] if answered else "500",
+    )
+    TALLY.count_request(labels, finished / 1e9, (finished - started_ns) / 1e9)
 
 
 def note_route() -> None:
-    """``before_request``: name the matched rule for ``RequestMetrics`` (Flask clears the
+    """``before_request``: name the matched rule for ``observe_request`` (Flask clears the
     request object from the environ before the middleware sees the answer)."""
-    rule = request.url_rule
+    this_request = request._get_current_object()  # type: ignore[attr-defined]  # one lookup
+    rule = this_request.url_rule
     if rule is not None:
-        request.environ[ROUTE] = rule.rule
+        this_request.environ[ROUTE] = rule.rule
 
 
 def init_metrics(app: Flask) -> None:
@@ -98,7 +87,10 @@ def init_metrics(app: Flask) -> None:
     if not event.contains(Engine, "handle_error", database_error):
         event.listen(Engine, "handle_error", database_error)
     app.before_request(note_route)
-    app.wsgi_app = RequestMetrics(app.wsgi_app)  # type: ignore[method-assign]  # as core.http
+    plumbing = app.wsgi_app
+    if not isinstance(plumbing, RequestPlumbing):
+        raise RuntimeError("init_metrics needs the request plumbing (install_request_plumbing)")
+    plumbing.observe = observe_request
     expected = f"Bearer {token}".encode()
 
     @app.get("/metrics")

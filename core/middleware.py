@@ -55,6 +55,9 @@ class RequestPlumbing:
     def __init__(self, wsgi_app: Callable[..., Iterable[bytes]], max_body_bytes: int):
         self.wsgi_app = wsgi_app
         self.max_body_bytes = max_body_bytes
+        # Called last with the environ, the status line answered (if any) and the start
+        # time (``time.perf_counter_ns()``): the request metrics (``core.metrics``), when on.
+        self.observe: Callable[[dict[str, Any], list[str], int], None] | None = None
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         started = time.perf_counter_ns()
@@ -76,6 +79,9 @@ class RequestPlumbing:
         on_answered = environ.get(ON_ANSWERED)
         if on_answered is not None:
             on_answered(int(answered[0][:3]) if answered else None)
+        observe = self.observe
+        if observe is not None:
+            observe(environ, answered, started)
         return body
 
     def _refusal(self, environ: dict[str, Any]) -> tuple[int, str, str] | None:

@@ -53,9 +53,21 @@ class Resource(BaseModel):
         return {name: getattr(obj, name) for name in cls.field_names}
 
     @classmethod
-    def columns(cls, table: Table) -> tuple[Column[Any], ...]:
-        """The columns of ``table`` that ``of_rows`` reads, named and ordered like the fields."""
-        return tuple(table.c[name] for name in cls.field_names)
+    def columns(cls, table: Table, given: tuple[str, ...] = ()) -> tuple[Column[Any], ...]:
+        """The columns of ``table`` that ``of_rows`` reads, named and ordered like the fields
+        (but for the fields ``given``, see ``rows_given``)."""
+        return tuple(table.c[name] for name in cls.field_names if name not in given)
+
+    @classmethod
+    def rows_given(cls, given: tuple[str, ...]) -> Callable[..., list[dict[str, Any]]]:
+        """``of_rows`` for rows of ``columns(table, given)``: the fields ``given`` are the same
+        in every row (``livemode`` is the key's, by the query's own filter), so they are not
+        selected per row but passed once by name: ``rows_given(("livemode",))(rows,
+        livemode=True)``. Build it once, at import."""
+        unknown = set(given) - set(cls.field_names)
+        if unknown:
+            raise TypeError(f"{cls.__name__} has no fields {sorted(unknown)}")
+        return _rows_builder(cls.__name__, cls.field_names, given)
 
 
 # ``build`` and ``of_rows`` are written out per model from its field names, as ``dataclasses``
@@ -81,13 +93,22 @@ def _builder(
     return _compile(model, "build", "\n".join(lines))
 
 
-def _rows_builder(model: str, names: tuple[str, ...]) -> Callable[..., list[dict[str, Any]]]:
-    """``of_rows(rows)``: one answer per row of ``columns(table)``."""
-    values = [f"_{index}" for index in range(len(names))]
-    display = ", ".join(f"{name!r}: {value}" for name, value in zip(names, values, strict=True))
-    unpack = f"{', '.join(values)}," if names else "_"
+def _rows_builder(
+    model: str, names: tuple[str, ...], given: tuple[str, ...] = ()
+) -> Callable[..., list[dict[str, Any]]]:
+    """``of_rows(rows, *given)``: one answer per row of ``columns(table, given)``, the fields
+    ``given`` taken from the keyword arguments of that name."""
+    selected = [name for name in names if name not in given]
+    values = {name: f"_{index}" for index, name in enumerate(selected)}
+    # A given field is its own parameter; the row's values are ``_0``, ``_1``...
+    display = ", ".join(f"{name!r}: {values.get(name, name)}" for name in names)
+    unpack = f"{', '.join(values.values())}," if selected else "_"
+    parameters = "".join(f", {name}" for name in given)
+    star = ", *" if given else ""
     return _compile(
-        model, "of_rows", f"def of_rows(rows):\n    return [{{{display}}} for {unpack} in rows]"
+        model,
+        "of_rows",
+        f"def of_rows(rows{star}{parameters}):\n    return [{{{display}}} for {unpack} in rows]",
     )
 
 

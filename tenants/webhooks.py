@@ -122,11 +122,18 @@ def fan_out(session: DbSession, event: Event) -> None:
     """Queue ``event`` for every enabled endpoint of its tenant that wants it."""
     if event.type == "webhook.test":
         return
-    endpoints = session.scalars(
-        WebhookEndpoint.for_tenant(event.tenant_id).where(WebhookEndpoint.enabled.is_(True))
-    )
+    # Without an autoflush: the change and its event are flushed once, at the commit, with
+    # the deliveries (a flush of their own here cost the key change a second unit of work).
+    # ``enabled`` is checked again on the object: an endpoint disabled in this session (its
+    # ``webhook.disabled`` event) still reads as enabled in the database.
+    with session.no_autoflush:
+        endpoints = list(
+            session.scalars(
+                WebhookEndpoint.for_tenant(event.tenant_id).where(WebhookEndpoint.enabled.is_(True))
+            )
+        )
     for endpoint in endpoints:
-        if endpoint.wants(event.type):
+        if endpoint.enabled and endpoint.wants(event.type):
             session.add(_delivery(event, endpoint))
 
 

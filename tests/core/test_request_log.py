@@ -194,3 +194,18 @@ def test_a_handler_of_ones_own_gets_a_standard_record_with_the_same_line(
     written = _request_lines(capsys.readouterr().err, "loopwave.request")
     assert len(written) == 2  # the root handler still writes both
     assert written[0] == formatter().format(record)
+
+
+def test_the_line_reads_the_time_through_the_stores_clock(logged_app, api_key, capsys, clock):
+    """``tenants.clock`` is the seam a test (or the callgrind bench, which stops it) moves."""
+    from datetime import UTC, datetime
+
+    key = api_key()
+    clock.now = datetime(2030, 1, 2, 3, 4, 5, 500000, tzinfo=UTC)
+    capsys.readouterr()
+    app = logged_app(LOG_FORMAT="json")
+    with app.app_context():
+        app.test_client().get("/api/v1/health", headers={"x-tenant-api-key": key})
+    entries = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
+    times = [entry["time"] for entry in entries if entry["logger"] == "loopwave.request"]
+    assert times == ["2030-01-02T03:04:05.500+00:00"]

@@ -44,6 +44,27 @@ def test_rows_of_the_models_columns_answer_the_models_fields():
     ]
 
 
+def test_a_field_given_once_is_not_selected_and_lands_in_every_answer_in_its_place():
+    columns = Contact.columns(ContactRecord.__table__, given=("livemode",))
+    assert [column.name for column in columns] == [
+        name for name in Contact.model_fields if name != "livemode"
+    ]
+    of_rows = Contact.rows_given(("livemode",))
+    created = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    rows = [("con_2", "Ada", "+442071838750", None, created), ("con_1", "Bo", "+1", "b@c.d", None)]
+    answers = of_rows(rows, livemode=False)
+    assert [list(answer) for answer in answers] == [list(Contact.model_fields)] * 2
+    assert [(answer["id"], answer["livemode"]) for answer in answers] == [
+        ("con_2", False),
+        ("con_1", False),
+    ]
+    assert answers[1]["email"] == "b@c.d"
+    with pytest.raises(TypeError, match="livemode"):
+        of_rows(rows)
+    with pytest.raises(TypeError, match="mode"):
+        Contact.rows_given(("mode",))
+
+
 def test_of_reads_the_models_fields_off_an_object():
     record = ContactRecord(
         id="con_1", livemode=True, name="Ada", phone="+1", email="a@b.c", created_at=None

@@ -1,0 +1,104 @@
+"""Instructions a key change costs with and without its outbox write, under callgrind.
+
+Wall-clock differences of a few hundred microseconds drown in a shared machine's noise;
+instruction counts do not. Two processes under ``valgrind --tool=callgrind`` (the marker of
+``bench/callgrind.py``: only what runs inside ``sys.call_tracing`` is counted) each rename one
+key ``--changes`` times through ``KeyStore.update_key`` on the embedded SQLite database (so
+the database engine's own work is counted too; its fsync waits are not instructions), the
+tenant having one webhook endpoint subscribed to everything: one process with the event and
+its delivery row written, the other with ``events.emit`` a no-op.
+
+    .venv/bin/python bench/outbox_callgrind.py --changes 200
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.callgrind import callgrind_command, part_total  # noqa: E402
+
+FLASK = str(Path(sys.executable).with_name("flask"))
+
+
+def child(emitting: bool, changes: int) -> None:
+    from app import create_app
+    from core.extensions import keystore, webhooks
+    from tenants import keys as keys_module
+    from tenants.audit import Actor
+
+    app = create_app()
+    actor = Actor(sub="bench")
+    with app.app_context():
+        store = keystore.get()
+        tenant = store.create_tenant("bench")
+        webhooks.get().create(tenant.id, actor, "http://127.0.0.1:9/", ["*"])
+        key_id = store.create_key(tenant.id, "k", actor).record.id
+        if not emitting:
+            keys_module.events.emit = lambda *a, **k: None  # type: ignore[assignment]
+        for number in range(20):  # warm: statement caches, first-use imports
+            store.update_key(tenant.id, key_id, actor, name=f"warm{number}")
+        gc.collect()
+        gc.freeze()
+
+        def measured() -> None:
+            for number in range(changes):
+                store.update_key(tenant.id, key_id, actor, name=f"k{number}")
+
+        sys.call_tracing(measured, ())
+
+
+def measure(emitting: bool, changes: int, workdir: Path) -> float:
+    instance = workdir / ("with" if emitting else "without")
+    instance.mkdir()
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "LANG": "C.UTF-8",
+        "LOOPWAVE_INSTANCE_PATH": str(instance),
+        "LOOPWAVE_IGNORE_DOTENV": "1",
+        "DATABASE_URL": f"sqlite:///{instance}/bench.db",
+        "APP_ENV": "development",
+        "SECRET_KEY": "bench-secret",
+        "WEBHOOK_ALLOW_PRIVATE": "1",
+        "LOG_LEVEL": "WARNING",
+        "PYTHONHASHSEED": "0",
+    }
+    subprocess.run(
+        [FLASK, "--app", "app", "db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True
+    )
+    out = instance / "callgrind.out"
+    command = [*callgrind_command(str(out)), __file__, "--child", str(int(emitting))]
+    subprocess.run(
+        [*command, "--changes", str(changes)], cwd=ROOT, env=env, check=True, capture_output=True
+    )
+    parts = sorted(instance.glob("callgrind.out*"))
+    return sum(part_total(part) for part in parts) / changes
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--changes", type=int, default=200)
+    parser.add_argument("--child", type=int, choices=(0, 1))
+    args = parser.parse_args()
+    if args.child is not None:
+        child(bool(args.child), args.changes)
+        return
+    with tempfile.TemporaryDirectory(prefix="lw-outbox-") as workdir:
+        with_event = measure(True, args.changes, Path(workdir))
+        without = measure(False, args.changes, Path(workdir))
+    print(f"key change (rename), instructions each, {args.changes} changes, SQLite:")
+    print(f"  with its event and delivery row: {with_event:,.0f}")
+    print(f"  without (events.emit a no-op):   {without:,.0f}")
+    print(f"  the outbox write:                {with_event - without:,.0f}")
+
+
+if __name__ == "__main__":
+    main()
