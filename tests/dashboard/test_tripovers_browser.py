@@ -43,6 +43,13 @@ def key_id(dashboard, name: str) -> str:
     return dashboard.row(name).first.get_attribute("data-key-id")
 
 
+def _signed_in_with_key(dashboard, org_id: str, name: str) -> Page:
+    """Signs in to ``org_id`` and creates a key named ``name``; the dashboard's page."""
+    dashboard.sign_in(org_id)
+    dashboard.create_key(name)
+    return dashboard.page
+
+
 def test_rotation_shows_rotating_with_relative_and_exact_expiry_and_links_both_keys(
     dashboard, org_id
 ):
@@ -87,9 +94,7 @@ def test_usage_and_audit_name_keys_with_their_last4(dashboard, org_id):
 
 
 def test_a_refused_action_is_a_toast_naming_the_key_and_the_table_stays(dashboard, org_id):
-    page = dashboard.page
-    dashboard.sign_in(org_id)
-    dashboard.create_key("other tab")
+    page = _signed_in_with_key(dashboard, org_id, "other tab")
     dashboard.create_key("neighbour")
     # Revoked in another tab: this page still shows the key as active.
     assert (
@@ -110,9 +115,7 @@ def test_a_refused_action_is_a_toast_naming_the_key_and_the_table_stays(dashboar
 
 
 def test_an_unreachable_server_is_a_toast_too(dashboard, org_id):
-    page = dashboard.page
-    dashboard.sign_in(org_id)
-    dashboard.create_key("offline")
+    page = _signed_in_with_key(dashboard, org_id, "offline")
     page.route("**/console/keys/*", lambda route: route.abort())
     dashboard.action("offline", "Rename")
     page.get_by_label("New name for offline").fill("renamed")
@@ -123,9 +126,7 @@ def test_an_unreachable_server_is_a_toast_too(dashboard, org_id):
 
 
 def test_focus_returns_to_the_rows_control_after_an_action_or_escape(dashboard, org_id):
-    page = dashboard.page
-    dashboard.sign_in(org_id)
-    dashboard.create_key("focus me")
+    page = _signed_in_with_key(dashboard, org_id, "focus me")
     expect(page.locator("#page")).not_to_have_attribute("aria-live", re.compile(".*"))
 
     dashboard.row("focus me").get_by_label("Enabled: focus me").click()
@@ -152,9 +153,7 @@ def test_focus_returns_to_the_rows_control_after_an_action_or_escape(dashboard, 
 
 
 def test_row_menu_follows_the_menu_button_pattern(dashboard, org_id):
-    page = dashboard.page
-    dashboard.sign_in(org_id)
-    dashboard.create_key("menu key")
+    page = _signed_in_with_key(dashboard, org_id, "menu key")
     button = dashboard.menu_button("menu key")
     menu = dashboard.row("menu key").get_by_role("menu")
     expect(button).to_have_attribute("aria-haspopup", "menu")
@@ -232,9 +231,7 @@ def test_no_page_scrolls_sideways_with_long_names(dashboard, org_id, width, heig
 
 
 def test_columns_keep_their_widths_after_an_action(dashboard, org_id):
-    page = dashboard.page
-    dashboard.sign_in(org_id)
-    dashboard.create_key("alpha")
+    page = _signed_in_with_key(dashboard, org_id, "alpha")
     dashboard.create_key("beta")
     widths = "[...document.querySelectorAll('#keys-table thead th')].map(th => th.offsetWidth)"
     before = page.evaluate(widths)
@@ -312,9 +309,7 @@ def test_custom_expiry_refuses_a_past_date_in_words(dashboard, org_id):
 
 
 def test_rotate_does_not_look_like_revoke(dashboard, org_id):
-    page = dashboard.page
-    dashboard.sign_in(org_id)
-    dashboard.create_key("styled")
+    page = _signed_in_with_key(dashboard, org_id, "styled")
     dashboard.menu_button("styled").click()
     color = "el => getComputedStyle(el).color"
     rotate = page.get_by_role("menuitem", name="Rotate…").evaluate(color)
