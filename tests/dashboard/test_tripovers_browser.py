@@ -43,6 +43,12 @@ def key_id(dashboard, name: str) -> str:
     return dashboard.row(name).first.get_attribute("data-key-id")
 
 
+def _press(page: Page, key: str) -> str:
+    """Presses ``key``; the text of the element that has the focus then."""
+    page.keyboard.press(key)
+    return active_element(page)["text"]
+
+
 def _signed_in_with_key(dashboard, org_id: str, name: str) -> Page:
     """Signs in to ``org_id`` and creates a key named ``name``; the dashboard's page."""
     dashboard.sign_in(org_id)
@@ -163,21 +169,16 @@ def test_row_menu_follows_the_menu_button_pattern(dashboard, org_id):
     expect(menu).to_be_visible()
     expect(button).to_have_attribute("aria-expanded", "true")
     assert active_element(page)["text"] == "Rename"
-    page.keyboard.press("ArrowDown")
-    assert active_element(page)["text"] == "Edit scopes"
-    page.keyboard.press("End")
-    assert active_element(page)["text"] == "Revoke…"
-    page.keyboard.press("ArrowDown")
-    assert active_element(page)["text"] == "Rename"
-    page.keyboard.press("ArrowUp")
-    assert active_element(page)["text"] == "Revoke…"
+    assert _press(page, "ArrowDown") == "Edit scopes"
+    assert _press(page, "End") == "Revoke…"
+    assert _press(page, "ArrowDown") == "Rename"
+    assert _press(page, "ArrowUp") == "Revoke…"
     page.keyboard.press("Escape")
     expect(menu).to_be_hidden()
     expect(button).to_have_attribute("aria-expanded", "false")
     assert active_element(page)["label"] == "Actions for menu key"
 
-    page.keyboard.press("ArrowUp")
-    assert active_element(page)["text"] == "Revoke…"
+    assert _press(page, "ArrowUp") == "Revoke…"
     page.keyboard.press("Tab")  # leaving the menu closes it
     expect(menu).to_be_hidden()
     button.click()
