@@ -17,7 +17,9 @@ from tests.servers import Gunicorn
 REQUESTS = 24
 
 
-def _fire(server: Gunicorn, key: str, path: str, bodies: list[dict]) -> list[int]:
+def _fire(server_env, key: str, log_dir, path: str, bodies: list[dict]) -> list[int]:
+    """Post ``bodies`` to ``path``, 12 at a time, on a gunicorn of four workers; the statuses."""
+
     def post(body: dict) -> int:
         response = requests.post(
             f"{server.url}{path}",
@@ -27,8 +29,12 @@ def _fire(server: Gunicorn, key: str, path: str, bodies: list[dict]) -> list[int
         )
         return response.status_code
 
-    with ThreadPoolExecutor(max_workers=12) as pool:
-        return list(pool.map(post, bodies))
+    server = Gunicorn(server_env, workers=4, log_path=log_dir / "gunicorn.log")
+    try:
+        with ThreadPoolExecutor(max_workers=12) as pool:
+            return list(pool.map(post, bodies))
+    finally:
+        server.stop()
 
 
 @pytest.mark.server
@@ -36,12 +42,8 @@ def test_concurrent_first_messages_to_a_new_number_share_one_contact_and_chat(
     server_env, api_key, tenant, tmp_path
 ):
     key = api_key(rate_limit_per_minute=0)
-    server = Gunicorn(server_env, workers=4, log_path=tmp_path / "gunicorn.log")
-    try:
-        bodies = [{"to": "+14155550177", "text": f"hello {n}"} for n in range(REQUESTS)]
-        statuses = _fire(server, key, "/api/v1/messages", bodies)
-    finally:
-        server.stop()
+    bodies = [{"to": "+14155550177", "text": f"hello {n}"} for n in range(REQUESTS)]
+    statuses = _fire(server_env, key, tmp_path, "/api/v1/messages", bodies)
     assert statuses == [202] * REQUESTS
     db.session.expire_all()
     assert _count(Contact) == 1
@@ -54,12 +56,8 @@ def test_concurrent_creates_of_one_contact_are_one_201_and_409s(
     server_env, api_key, tenant, tmp_path
 ):
     key = api_key(rate_limit_per_minute=0)
-    server = Gunicorn(server_env, workers=4, log_path=tmp_path / "gunicorn.log")
-    try:
-        bodies = [{"name": f"Ada {n}", "phone": "+442071838750"} for n in range(REQUESTS)]
-        statuses = _fire(server, key, "/api/v1/contacts", bodies)
-    finally:
-        server.stop()
+    bodies = [{"name": f"Ada {n}", "phone": "+442071838750"} for n in range(REQUESTS)]
+    statuses = _fire(server_env, key, tmp_path, "/api/v1/contacts", bodies)
     assert sorted(statuses) == [201] + [409] * (REQUESTS - 1)
     db.session.expire_all()
     assert _count(Contact) == 1

@@ -1,4 +1,5 @@
-"""Console fixtures: ``idp`` (a real JWKS provider on loopback), ``admin_token``, ``member_token``.
+"""Console fixtures: ``idp`` (a real JWKS provider on loopback), ``admin_token``, ``member_token``,
+``sso`` (a further provider, configured by the tests that want it).
 
 The ``app`` of every console test trusts ``idp`` as its main provider (``CONSOLE_ISSUER``),
 requires ``azp`` to be ``AZP`` and ``aud`` to contain ``AUDIENCE``.
@@ -16,6 +17,14 @@ from tests.console.idp import IdentityProvider, console_config
 
 @pytest.fixture
 def idp() -> Iterator[IdentityProvider]:
+    provider = IdentityProvider()
+    yield provider
+    provider.stop()
+
+
+@pytest.fixture
+def sso() -> Iterator[IdentityProvider]:
+    """A further provider on loopback, for the tests that configure one in ``CONSOLE_IDPS``."""
     provider = IdentityProvider()
     yield provider
     provider.stop()

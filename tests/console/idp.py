@@ -217,3 +217,15 @@ def console_config(idp: IdentityProvider) -> dict[str, Any]:
         "CONSOLE_AUDIENCE": AUDIENCE,
         "CONSOLE_JWKS_MIN_REFRESH_SECONDS": 30,
     }
+
+
+def further_providers_config(idp: IdentityProvider, *further: dict[str, Any]) -> dict[str, Any]:
+    """``idp`` as the main provider (as ``console_config``, without its JWKS refresh floor) and
+    ``further`` providers in ``CONSOLE_IDPS``."""
+    return {
+        "CONSOLE_ISSUER": idp.issuer,
+        "CONSOLE_JWKS_URL": idp.jwks_url,
+        "CONSOLE_AUTHORIZED_PARTIES": [AZP],
+        "CONSOLE_AUDIENCE": AUDIENCE,
+        "CONSOLE_IDPS": json.dumps(list(further)),
+    }

@@ -8,7 +8,7 @@ import pytest
 
 from core.extensions import keystore
 from tests.conftest import TEST_ACTOR
-from tests.console.idp import AUDIENCE, AZP, IdentityProvider, bearer
+from tests.console.idp import AUDIENCE, AZP, bearer
 
 
 def _me(client, token):
@@ -48,13 +48,6 @@ def test_new_organization_gets_a_tenant_just_in_time_once(client, idp, app):
     assert keystore.get().tenant_for_organization(idp.issuer, "org_newcomer").id == created.id
     license_body = client.get("/console/license", headers=bearer(token)).get_json()
     assert license_body["active"] is True
-
-
-@pytest.fixture
-def sso() -> IdentityProvider:
-    provider = IdentityProvider()
-    yield provider
-    provider.stop()
 
 
 @pytest.fixture

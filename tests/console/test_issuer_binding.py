@@ -7,7 +7,6 @@ reach A's tenant, on any console route, whether B may create tenants just in tim
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 
 import pytest
@@ -18,7 +17,7 @@ from app import create_app
 from core.extensions import db, keystore
 from tenants.models import ApiKey, AuditEvent, Organization, Tenant
 from tests.conftest import TEST_ACTOR
-from tests.console.idp import AUDIENCE, AZP, IdentityProvider, bearer
+from tests.console.idp import AUDIENCE, AZP, IdentityProvider, bearer, further_providers_config
 
 ATTACKS = [
     ("GET", "/console/me", None),
@@ -56,13 +55,7 @@ def app_config(idp, provider_b, auto_provision) -> dict:
         "admin_roles": ["admin"],
         "auto_provision": auto_provision,
     }
-    return {
-        "CONSOLE_ISSUER": idp.issuer,
-        "CONSOLE_JWKS_URL": idp.jwks_url,
-        "CONSOLE_AUTHORIZED_PARTIES": [AZP],
-        "CONSOLE_AUDIENCE": AUDIENCE,
-        "CONSOLE_IDPS": json.dumps([further]),
-    }
+    return further_providers_config(idp, further)
 
 
 def _mallory(provider_b: IdentityProvider) -> str:

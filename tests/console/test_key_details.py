@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.console.idp import bearer
+from tests.console.keys import call, create_key
 
 FULL = {
     "name": "deploy bot",
@@ -18,25 +18,15 @@ FULL = {
 }
 
 
-def _call(client, token, method, path, body=None):
-    return client.open(path, method=method, headers=bearer(token), json=body)
-
-
-def _create(client, token, **fields):
-    response = _call(client, token, "POST", "/console/keys", {"name": "k", **fields})
-    assert response.status_code == 201, response.get_json()
-    return response.get_json()
-
-
 def _audit(client, token):
-    return _call(client, token, "GET", "/console/audit-log").get_json()["data"]
+    return call(client, token, "GET", "/console/audit-log").get_json()["data"]
 
 
 def test_create_takes_every_field_and_shows_it(client, admin_token):
-    created = _create(client, admin_token, **FULL)
+    created = create_key(client, admin_token, **FULL)
     for field, value in FULL.items():
         assert created[field] == value
-    listed = _call(client, admin_token, "GET", "/console/keys").get_json()["data"][0]
+    listed = call(client, admin_token, "GET", "/console/keys").get_json()["data"][0]
     assert {field: listed[field] for field in FULL} == FULL
     assert listed["last_used_ip"] is None
     assert listed["rotated_from_id"] is None and listed["replaced_by_id"] is None
@@ -47,14 +37,14 @@ def test_create_takes_every_field_and_shows_it(client, admin_token):
 
 
 def test_defaults_are_empty_and_the_deployment_limit(client, admin_token):
-    created = _create(client, admin_token)
+    created = create_key(client, admin_token)
     assert created["description"] == ""
     assert created["metadata"] == {} and created["allowed_ips"] == []
     assert created["rate_limit_per_minute"] is None
 
 
 def test_allow_list_entries_are_normalised(client, admin_token):
-    created = _create(
+    created = create_key(
         client, admin_token, allowed_ips=[" 2001:DB8:0:0::/32 ", "192.0.2.1", "192.0.2.1"]
     )
     assert created["allowed_ips"] == ["2001:db8::/32", "192.0.2.1"]
@@ -73,8 +63,8 @@ PATCHES = [
 
 @pytest.mark.parametrize(("field", "value", "shown"), PATCHES)
 def test_each_patch_is_audited_with_old_and_new_value(client, admin_token, field, value, shown):
-    created = _create(client, admin_token, **FULL)
-    response = _call(client, admin_token, "PATCH", f"/console/keys/{created['id']}", {field: value})
+    created = create_key(client, admin_token, **FULL)
+    response = call(client, admin_token, "PATCH", f"/console/keys/{created['id']}", {field: value})
     assert response.status_code == 200, response.get_json()
     assert response.get_json()[field] == shown
     entry = _audit(client, admin_token)[0]
@@ -83,10 +73,10 @@ def test_each_patch_is_audited_with_old_and_new_value(client, admin_token, field
 
 
 def test_a_patch_that_changes_nothing_is_not_audited(client, admin_token):
-    created = _create(client, admin_token, **FULL)
+    created = create_key(client, admin_token, **FULL)
     path = f"/console/keys/{created['id']}"
     assert (
-        _call(client, admin_token, "PATCH", path, {"metadata": FULL["metadata"]}).status_code == 200
+        call(client, admin_token, "PATCH", path, {"metadata": FULL["metadata"]}).status_code == 200
     )
     assert [entry["action"] for entry in _audit(client, admin_token)] == ["key.created"]
 
@@ -96,21 +86,21 @@ def test_expiry_can_be_set_moved_and_cleared(client, admin_token, api_key, store
     key_id = store.list_keys(tenant.id)[0].id
     path = f"/console/keys/{key_id}"
     soon = (clock.now + timedelta(minutes=5)).isoformat()
-    response = _call(client, admin_token, "PATCH", path, {"expires_at": soon})
+    response = call(client, admin_token, "PATCH", path, {"expires_at": soon})
     assert response.status_code == 200
     assert response.get_json()["expires_at"] is not None
-    assert _call(client, admin_token, "PATCH", path, {"expires_at": None}).status_code == 200
+    assert call(client, admin_token, "PATCH", path, {"expires_at": None}).status_code == 200
     clock.advance(minutes=10)
     assert client.get("/api/v1/health", headers={"x-tenant-api-key": key}).status_code == 200
     later = (clock.now + timedelta(minutes=1)).isoformat()
-    assert _call(client, admin_token, "PATCH", path, {"expires_at": later}).status_code == 200
+    assert call(client, admin_token, "PATCH", path, {"expires_at": later}).status_code == 200
     clock.advance(minutes=2)
     assert client.get("/api/v1/health", headers={"x-tenant-api-key": key}).status_code == 401
     changes = [entry["changes"] for entry in _audit(client, admin_token)]
     assert changes[0]["expires_at"][0] is None and changes[0]["expires_at"][1] is not None
     # An expired key stays expired: it cannot be brought back by moving its expiry.
     revived = (clock.now + timedelta(days=1)).isoformat()
-    conflict = _call(client, admin_token, "PATCH", path, {"expires_at": revived})
+    conflict = call(client, admin_token, "PATCH", path, {"expires_at": revived})
     assert conflict.status_code == 409
 
 
@@ -119,42 +109,36 @@ def test_a_rate_limit_set_in_the_console_applies_on_the_next_request(
 ):
     key = api_key()
     path = f"/console/keys/{store.list_keys(tenant.id)[0].id}"
-    assert (
-        _call(client, admin_token, "PATCH", path, {"rate_limit_per_minute": 1}).status_code == 200
-    )
+    assert call(client, admin_token, "PATCH", path, {"rate_limit_per_minute": 1}).status_code == 200
     headers = {"x-tenant-api-key": key}
     assert client.get("/api/v1/health", headers=headers).status_code == 200
     assert client.get("/api/v1/health", headers=headers).status_code == 429
-    assert (
-        _call(client, admin_token, "PATCH", path, {"rate_limit_per_minute": 0}).status_code == 200
-    )
+    assert call(client, admin_token, "PATCH", path, {"rate_limit_per_minute": 0}).status_code == 200
     assert client.get("/api/v1/health", headers=headers).status_code == 200
 
 
 def test_rotation_links_both_keys_and_carries_the_details(client, admin_token):
-    old = _create(client, admin_token, **FULL)
-    rotated = _call(
+    old = create_key(client, admin_token, **FULL)
+    rotated = call(
         client, admin_token, "POST", f"/console/keys/{old['id']}/rotate", {"grace_seconds": 60}
     ).get_json()
     assert rotated["rotated_from_id"] == old["id"]
     assert {field: rotated[field] for field in FULL} == FULL
     listed = {
         row["id"]: row
-        for row in _call(client, admin_token, "GET", "/console/keys").get_json()["data"]
+        for row in call(client, admin_token, "GET", "/console/keys").get_json()["data"]
     }
     assert listed[old["id"]]["replaced_by_id"] == rotated["id"]
     assert listed[rotated["id"]]["replaced_by_id"] is None
     # The old key's expiry is its grace period: not to be extended by hand.
     far = "2999-01-01T00:00:00+00:00"
-    response = _call(
-        client, admin_token, "PATCH", f"/console/keys/{old['id']}", {"expires_at": far}
-    )
+    response = call(client, admin_token, "PATCH", f"/console/keys/{old['id']}", {"expires_at": far})
     assert response.status_code == 409
 
 
 def test_key_shaped_text_in_notes_is_redacted(client, admin_token, api_key):
     secret = api_key()
-    created = _create(client, admin_token, description=f"was {secret}", metadata={"old": secret})
+    created = create_key(client, admin_token, description=f"was {secret}", metadata={"old": secret})
     assert secret not in str(created) and secret not in str(_audit(client, admin_token))
 
 
@@ -190,7 +174,7 @@ BAD_FIELDS = [
 def test_bad_fields_are_400_on_create_and_create_nothing(
     client, admin_token, store, tenant, fields
 ):
-    response = _call(client, admin_token, "POST", "/console/keys", {"name": "k", **fields})
+    response = call(client, admin_token, "POST", "/console/keys", {"name": "k", **fields})
     assert response.status_code == 400, response.get_json()
     assert response.get_json()["error"]["code"] == "VALIDATION_ERROR"
     assert store.list_keys(tenant.id) == []
@@ -200,10 +184,10 @@ def test_bad_fields_are_400_on_create_and_create_nothing(
     "fields", [*BAD_FIELDS, {"description": None}, {"metadata": None}, {"allowed_ips": None}]
 )
 def test_bad_fields_are_400_on_patch_and_change_nothing(client, admin_token, fields):
-    created = _create(client, admin_token, **FULL)
+    created = create_key(client, admin_token, **FULL)
     path = f"/console/keys/{created['id']}"
-    response = _call(client, admin_token, "PATCH", path, {"name": "renamed", **fields})
+    response = call(client, admin_token, "PATCH", path, {"name": "renamed", **fields})
     assert response.status_code == 400, response.get_json()
-    listed = _call(client, admin_token, "GET", "/console/keys").get_json()["data"][0]
+    listed = call(client, admin_token, "GET", "/console/keys").get_json()["data"][0]
     assert {field: listed[field] for field in FULL} == FULL
     assert len(_audit(client, admin_token)) == 1

@@ -4,14 +4,13 @@ all; ``/console/me`` lists what is held. Tokens are shaped exactly like Clerk's.
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from console.clerkpermissions import v2_permissions
 from core.extensions import keystore
 from tests.conftest import TEST_ACTOR
-from tests.console.idp import AUDIENCE, AZP, IdentityProvider, bearer
+from tests.console.idp import further_providers_config
+from tests.console.keys import call
 
 READ, MANAGE, WEBHOOKS = "org:api_keys:read", "org:api_keys:manage", "org:webhooks:manage"
 
@@ -32,13 +31,6 @@ ROUTES = [
 
 
 @pytest.fixture
-def sso():
-    provider = IdentityProvider()
-    yield provider
-    provider.stop()
-
-
-@pytest.fixture
 def app_config(idp, sso) -> dict:
     custom = {
         "issuer": sso.issuer,
@@ -50,13 +42,7 @@ def app_config(idp, sso) -> dict:
         "permissions_claim": "authz.permissions",
         "auto_provision": False,
     }
-    return {
-        "CONSOLE_ISSUER": idp.issuer,
-        "CONSOLE_JWKS_URL": idp.jwks_url,
-        "CONSOLE_AUTHORIZED_PARTIES": [AZP],
-        "CONSOLE_AUDIENCE": AUDIENCE,
-        "CONSOLE_IDPS": json.dumps([custom]),
-    }
+    return further_providers_config(idp, custom)
 
 
 def clerk_v2(idp, role: str, fea: str, per: str, fpm: str) -> str:
@@ -75,14 +61,10 @@ def key_id(store, tenant, api_key):
     return store.list_keys(tenant.id)[0].id
 
 
-def _call(client, token, method, path, body=None):
-    return client.open(path, method=method, headers=bearer(token), json=body)
-
-
 def _reachable(client, token, key_id) -> dict[str, int]:
     """Status per route; the revoke runs last, so every other route meets a live key."""
     return {
-        f"{method} {path}": _call(client, token, method, path.format(key=key_id), body).status_code
+        f"{method} {path}": call(client, token, method, path.format(key=key_id), body).status_code
         for method, path, body, _ in ROUTES
     }
 
@@ -113,7 +95,7 @@ def test_clerk_v2_member_reaches_exactly_what_the_token_grants(
     client, idp, tenant, key_id, fea, per, fpm, held
 ):
     token = clerk_v2(idp, "member", fea, per, fpm)
-    me = _call(client, token, "GET", "/console/me").get_json()
+    me = call(client, token, "GET", "/console/me").get_json()
     assert set(me["permissions"]) == held and me["role"] == "member"
     assert _reachable(client, token, key_id) == _expected(held)
 
@@ -131,7 +113,7 @@ def test_clerk_v1_member_reaches_exactly_what_org_permissions_grants(
     client, idp, tenant, key_id, permissions, held
 ):
     token = clerk_v1(idp, "member", permissions)
-    assert set(_call(client, token, "GET", "/console/me").get_json()["permissions"]) == held
+    assert set(call(client, token, "GET", "/console/me").get_json()["permissions"]) == held
     assert _reachable(client, token, key_id) == _expected(held)
 
 
@@ -140,14 +122,14 @@ def test_admins_hold_every_permission_whatever_the_token_lists(
     client, idp, tenant, key_id, version
 ):
     token = clerk_v2(idp, "admin", "", "", "") if version == 2 else clerk_v1(idp, "admin", [])
-    me = _call(client, token, "GET", "/console/me").get_json()
+    me = call(client, token, "GET", "/console/me").get_json()
     assert me["permissions"] == [READ, MANAGE, WEBHOOKS]
     assert _reachable(client, token, key_id) == _expected({READ, MANAGE, WEBHOOKS})
 
 
 def test_refusal_names_the_missing_permission(client, idp, tenant, key_id):
     token = clerk_v2(idp, "member", "o:api_keys", "read", "1")
-    response = _call(client, token, "POST", "/console/keys", {"name": "x"})
+    response = call(client, token, "POST", "/console/keys", {"name": "x"})
     assert response.status_code == 403
     error = response.get_json()["error"]
     assert error["code"] == "AUTH_FORBIDDEN"
@@ -160,7 +142,7 @@ def test_permissions_of_another_organization_do_not_carry_over(client, idp, tena
     keystore.get().create_key(other_tenant.id, "theirs", TEST_ACTOR)
     organization = {"id": "org_acme", "rol": "member", "per": "manage", "fpm": "1"}
     token = idp.token(o=organization, fea="o:api_keys")
-    assert _call(client, token, "GET", "/console/keys").get_json() == {"data": []}
+    assert call(client, token, "GET", "/console/keys").get_json() == {"data": []}
 
 
 def _sso_token(sso, roles, permissions):
@@ -177,13 +159,13 @@ def _sso_token(sso, roles, permissions):
 def test_a_further_provider_names_its_own_permissions_claim(client, sso, tenant, key_id):
     keystore.get().link_organization(tenant.id, sso.issuer, "org_acme", TEST_ACTOR)
     reader = _sso_token(sso, ["staff"], [READ, "something:else"])
-    assert _call(client, reader, "GET", "/console/me").get_json()["permissions"] == [READ]
+    assert call(client, reader, "GET", "/console/me").get_json()["permissions"] == [READ]
     assert _reachable(client, reader, key_id) == _expected({READ})
     as_text = _sso_token(sso, ["staff"], f"{MANAGE} {WEBHOOKS}")
-    held = set(_call(client, as_text, "GET", "/console/me").get_json()["permissions"])
+    held = set(call(client, as_text, "GET", "/console/me").get_json()["permissions"])
     assert held == {READ, MANAGE, WEBHOOKS}
     owner = _sso_token(sso, ["owner"], [])
-    assert _call(client, owner, "GET", "/console/me").get_json()["permissions"] == [
+    assert call(client, owner, "GET", "/console/me").get_json()["permissions"] == [
         READ,
         MANAGE,
         WEBHOOKS,

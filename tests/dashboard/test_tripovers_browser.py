@@ -43,6 +43,19 @@ def key_id(dashboard, name: str) -> str:
     return dashboard.row(name).first.get_attribute("data-key-id")
 
 
+def _press(page: Page, key: str) -> str:
+    """Presses ``key``; the text of the element that has the focus then."""
+    page.keyboard.press(key)
+    return active_element(page)["text"]
+
+
+def _signed_in_with_key(dashboard, org_id: str, name: str) -> Page:
+    """Signs in to ``org_id`` and creates a key named ``name``; the dashboard's page."""
+    dashboard.sign_in(org_id)
+    dashboard.create_key(name)
+    return dashboard.page
+
+
 def test_rotation_shows_rotating_with_relative_and_exact_expiry_and_links_both_keys(
     dashboard, org_id
 ):
@@ -87,9 +100,7 @@ def test_usage_and_audit_name_keys_with_their_last4(dashboard, org_id):
 
 
 def test_a_refused_action_is_a_toast_naming_the_key_and_the_table_stays(dashboard, org_id):
-    page = dashboard.page
-    dashboard.sign_in(org_id)
-    dashboard.create_key("other tab")
+    page = _signed_in_with_key(dashboard, org_id, "other tab")
     dashboard.create_key("neighbour")
     # Revoked in another tab: this page still shows the key as active.
     assert (
@@ -110,9 +121,7 @@ def test_a_refused_action_is_a_toast_naming_the_key_and_the_table_stays(dashboar
 
 
 def test_an_unreachable_server_is_a_toast_too(dashboard, org_id):
-    page = dashboard.page
-    dashboard.sign_in(org_id)
-    dashboard.create_key("offline")
+    page = _signed_in_with_key(dashboard, org_id, "offline")
     page.route("**/console/keys/*", lambda route: route.abort())
     dashboard.action("offline", "Rename")
     page.get_by_label("New name for offline").fill("renamed")
@@ -123,9 +132,7 @@ def test_an_unreachable_server_is_a_toast_too(dashboard, org_id):
 
 
 def test_focus_returns_to_the_rows_control_after_an_action_or_escape(dashboard, org_id):
-    page = dashboard.page
-    dashboard.sign_in(org_id)
-    dashboard.create_key("focus me")
+    page = _signed_in_with_key(dashboard, org_id, "focus me")
     expect(page.locator("#page")).not_to_have_attribute("aria-live", re.compile(".*"))
 
     dashboard.row("focus me").get_by_label("Enabled: focus me").click()
@@ -152,9 +159,7 @@ def test_focus_returns_to_the_rows_control_after_an_action_or_escape(dashboard, 
 
 
 def test_row_menu_follows_the_menu_button_pattern(dashboard, org_id):
-    page = dashboard.page
-    dashboard.sign_in(org_id)
-    dashboard.create_key("menu key")
+    page = _signed_in_with_key(dashboard, org_id, "menu key")
     button = dashboard.menu_button("menu key")
     menu = dashboard.row("menu key").get_by_role("menu")
     expect(button).to_have_attribute("aria-haspopup", "menu")
@@ -164,21 +169,16 @@ def test_row_menu_follows_the_menu_button_pattern(dashboard, org_id):
     expect(menu).to_be_visible()
     expect(button).to_have_attribute("aria-expanded", "true")
     assert active_element(page)["text"] == "Rename"
-    page.keyboard.press("ArrowDown")
-    assert active_element(page)["text"] == "Edit scopes"
-    page.keyboard.press("End")
-    assert active_element(page)["text"] == "Revoke…"
-    page.keyboard.press("ArrowDown")
-    assert active_element(page)["text"] == "Rename"
-    page.keyboard.press("ArrowUp")
-    assert active_element(page)["text"] == "Revoke…"
+    assert _press(page, "ArrowDown") == "Edit scopes"
+    assert _press(page, "End") == "Revoke…"
+    assert _press(page, "ArrowDown") == "Rename"
+    assert _press(page, "ArrowUp") == "Revoke…"
     page.keyboard.press("Escape")
     expect(menu).to_be_hidden()
     expect(button).to_have_attribute("aria-expanded", "false")
     assert active_element(page)["label"] == "Actions for menu key"
 
-    page.keyboard.press("ArrowUp")
-    assert active_element(page)["text"] == "Revoke…"
+    assert _press(page, "ArrowUp") == "Revoke…"
     page.keyboard.press("Tab")  # leaving the menu closes it
     expect(menu).to_be_hidden()
     button.click()
@@ -232,9 +232,7 @@ def test_no_page_scrolls_sideways_with_long_names(dashboard, org_id, width, heig
 
 
 def test_columns_keep_their_widths_after_an_action(dashboard, org_id):
-    page = dashboard.page
-    dashboard.sign_in(org_id)
-    dashboard.create_key("alpha")
+    page = _signed_in_with_key(dashboard, org_id, "alpha")
     dashboard.create_key("beta")
     widths = "[...document.querySelectorAll('#keys-table thead th')].map(th => th.offsetWidth)"
     before = page.evaluate(widths)
@@ -312,9 +310,7 @@ def test_custom_expiry_refuses_a_past_date_in_words(dashboard, org_id):
 
 
 def test_rotate_does_not_look_like_revoke(dashboard, org_id):
-    page = dashboard.page
-    dashboard.sign_in(org_id)
-    dashboard.create_key("styled")
+    page = _signed_in_with_key(dashboard, org_id, "styled")
     dashboard.menu_button("styled").click()
     color = "el => getComputedStyle(el).color"
     rotate = page.get_by_role("menuitem", name="Rotate…").evaluate(color)

@@ -22,21 +22,12 @@ from tenants import events
 from tenants.leaks import set_leak_response
 from tenants.models import AuditEvent
 from tests.conftest import TEST_ACTOR
-from tests.leaks.scanner import Scanner
+from tests.leaks import conftest as leaks
 
 URL = "/security/secret-scanning"
 
-
-@pytest.fixture
-def scanner():
-    server = Scanner()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def app_config(scanner) -> dict:
-    return {"SECRET_SCANNING_KEYS_URL": scanner.url}
+# The leak tests' fixtures: a fake token scanner and the app pointed at its keys.
+scanner, app_config = leaks.scanner, leaks.app_config
 
 
 def _post(client, scanner, tokens):

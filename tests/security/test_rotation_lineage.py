@@ -12,31 +12,21 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from tests.console.idp import bearer
-
-
-def _call(client, token, method, path, body=None):
-    return client.open(path, method=method, headers=bearer(token), json=body)
-
-
-def _create(client, token, **fields):
-    response = _call(client, token, "POST", "/console/keys", {"name": "k", **fields})
-    assert response.status_code == 201, response.get_json()
-    return response.get_json()
+from tests.console.keys import call, create_key
 
 
 def _keys(client, token):
-    listed = _call(client, token, "GET", "/console/keys").get_json()["data"]
+    listed = call(client, token, "GET", "/console/keys").get_json()["data"]
     return {key["id"]: key for key in listed}
 
 
 def test_a_key_already_rotated_cannot_be_rotated_again(client, admin_token):
-    old = _create(client, admin_token)
-    first = _call(
+    old = create_key(client, admin_token)
+    first = call(
         client, admin_token, "POST", f"/console/keys/{old['id']}/rotate", {"grace_seconds": 3600}
     )
     assert first.status_code == 201
-    again = _call(
+    again = call(
         client, admin_token, "POST", f"/console/keys/{old['id']}/rotate", {"grace_seconds": 3600}
     )
     assert again.status_code == 409, again.get_json()
@@ -47,19 +37,19 @@ def test_a_key_already_rotated_cannot_be_rotated_again(client, admin_token):
 
 
 def test_the_successor_can_be_rotated(client, admin_token):
-    old = _create(client, admin_token)
-    first = _call(
+    old = create_key(client, admin_token)
+    first = call(
         client, admin_token, "POST", f"/console/keys/{old['id']}/rotate", {"grace_seconds": 60}
     )
     successor = first.get_json()["id"]
-    second = _call(client, admin_token, "POST", f"/console/keys/{successor}/rotate")
+    second = call(client, admin_token, "POST", f"/console/keys/{successor}/rotate")
     assert second.status_code == 201
     assert second.get_json()["rotated_from_id"] == successor
 
 
 def test_a_decoy_cannot_be_rotated_into_a_working_key(client, admin_token):
-    decoy = _create(client, admin_token, decoy=True)
-    rotated = _call(client, admin_token, "POST", f"/console/keys/{decoy['id']}/rotate")
+    decoy = create_key(client, admin_token, decoy=True)
+    rotated = call(client, admin_token, "POST", f"/console/keys/{decoy['id']}/rotate")
     assert rotated.status_code == 409, rotated.get_json()
     assert "key" not in rotated.get_json()
     assert len(_keys(client, admin_token)) == 1
@@ -69,9 +59,9 @@ def test_an_expired_key_cannot_be_rotated(client, admin_token, store, tenant, cl
     """Rotating an expired key issued a successor with the same, past, expiry: a key shown
     once that never worked, and an audit entry and event for it."""
     expires = (clock.now + timedelta(seconds=60)).isoformat()
-    old = _create(client, admin_token, expires_at=expires)
+    old = create_key(client, admin_token, expires_at=expires)
     clock.advance(seconds=120)
-    rotated = _call(client, admin_token, "POST", f"/console/keys/{old['id']}/rotate")
+    rotated = call(client, admin_token, "POST", f"/console/keys/{old['id']}/rotate")
     assert rotated.status_code == 409, rotated.get_json()
     assert "key" not in rotated.get_json()
     assert len(_keys(client, admin_token)) == 1

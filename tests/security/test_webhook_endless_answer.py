@@ -10,6 +10,7 @@ is read; beyond it the connection is closed, not reused.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -22,6 +23,10 @@ CAP = 256 * 1024 * 1024  # the receiver gives up here, so a failing run still en
 
 
 class EndlessReceiver:
+    """Answers a body of ``length`` bytes, streamed by ``stream``: here 256 MiB, as fast as read."""
+
+    length = CAP
+
     def __init__(self) -> None:
         self.sent = 0
         receiver = self
@@ -32,14 +37,10 @@ class EndlessReceiver:
             def do_POST(self):  # noqa: N802 - http.server's naming
                 self.rfile.read(int(self.headers.get("content-length", 0)))
                 self.send_response(200)
-                self.send_header("content-length", str(CAP))
+                self.send_header("content-length", str(receiver.length))
                 self.end_headers()
-                try:
-                    while receiver.sent < CAP:
-                        self.wfile.write(CHUNK)
-                        receiver.sent += len(CHUNK)
-                except OSError:
-                    pass  # the client hung up: what we want
+                with contextlib.suppress(OSError):  # the client hung up: what we want
+                    receiver.stream(self.wfile)
 
             def log_message(self, *args):
                 pass
@@ -47,6 +48,11 @@ class EndlessReceiver:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}/hook"
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    def stream(self, wfile) -> None:
+        while self.sent < CAP:
+            wfile.write(CHUNK)
+            self.sent += len(CHUNK)
 
     def stop(self) -> None:
         self._server.shutdown()
@@ -80,33 +86,14 @@ def test_a_short_answer_still_reuses_the_connection():
 class DrippingReceiver(EndlessReceiver):
     """Answers a 400-byte body one byte every 50 ms: each read well inside its timeout."""
 
-    def __init__(self) -> None:
-        self.sent = 0
-        receiver = self
+    length = 400
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_POST(self):  # noqa: N802 - http.server's naming
-                self.rfile.read(int(self.headers.get("content-length", 0)))
-                self.send_response(200)
-                self.send_header("content-length", "400")
-                self.end_headers()
-                try:
-                    for _ in range(400):
-                        self.wfile.write(b"d")
-                        self.wfile.flush()
-                        receiver.sent += 1
-                        time.sleep(0.05)
-                except OSError:
-                    pass
-
-            def log_message(self, *args):
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/hook"
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+    def stream(self, wfile) -> None:
+        for _ in range(400):
+            wfile.write(b"d")
+            wfile.flush()
+            self.sent += 1
+            time.sleep(0.05)
 
 
 def test_a_dripping_answer_is_cut_off_at_the_answer_deadline():
