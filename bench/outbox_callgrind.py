@@ -30,28 +30,20 @@ FLASK = str(Path(sys.executable).with_name("flask"))
 
 
 def child(emitting: bool, changes: int) -> None:
-    from app import create_app
-    from core.extensions import keystore, webhooks
+    from bench.webhooks import key_with_a_webhook
     from tenants import keys as keys_module
-    from tenants.audit import Actor
 
-    app = create_app()
-    actor = Actor(sub="bench")
-    with app.app_context():
-        store = keystore.get()
-        tenant = store.create_tenant("bench")
-        webhooks.get().create(tenant.id, actor, "http://127.0.0.1:9/", ["*"])
-        key_id = store.create_key(tenant.id, "k", actor).record.id
+    with key_with_a_webhook() as (store, tenant_id, key_id, actor):
         if not emitting:
             keys_module.events.emit = lambda *a, **k: None  # type: ignore[assignment]
         for number in range(20):  # warm: statement caches, first-use imports
-            store.update_key(tenant.id, key_id, actor, name=f"warm{number}")
+            store.update_key(tenant_id, key_id, actor, name=f"warm{number}")
         gc.collect()
         gc.freeze()
 
         def measured() -> None:
             for number in range(changes):
-                store.update_key(tenant.id, key_id, actor, name=f"k{number}")
+                store.update_key(tenant_id, key_id, actor, name=f"k{number}")
 
         sys.call_tracing(measured, ())
 

@@ -19,7 +19,10 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -105,17 +108,12 @@ def main() -> None:
         print(f"deliveries/s with 2 workers: {rate:.0f} (goal >= 500)")
 
 
-def outbox_cost() -> float:
-    """Extra seconds a rename costs with its event (and one endpoint's delivery row) written,
-    against the same rename with ``events.emit`` made a no-op.
-
-    ``ROUNDS`` pairs of rounds, the two halves of a pair run back to back in alternating order
-    (so drift in the machine's load, and which half goes first, fall on both alike); the
-    figure is the median of the per-pair differences, given with its interquartile range, so
-    one disturbed round moves neither. A shared machine still widens the spread: read it."""
+@contextmanager
+def key_with_a_webhook() -> Iterator[tuple[Any, str, str, Any]]:
+    """An app context with a tenant holding one key and one endpoint subscribed to every
+    event, as the outbox benches need: (key store, tenant id, key id, actor)."""
     from app import create_app
-    from core.extensions import db, keystore, webhooks
-    from tenants import keys as keys_module
+    from core.extensions import keystore, webhooks
     from tenants.audit import Actor
 
     app = create_app()
@@ -124,14 +122,28 @@ def outbox_cost() -> float:
         store = keystore.get()
         tenant = store.create_tenant("bench")
         webhooks.get().create(tenant.id, actor, "http://127.0.0.1:9/", ["*"])
-        key_id = store.create_key(tenant.id, "k", actor).record.id
+        yield store, tenant.id, store.create_key(tenant.id, "k", actor).record.id, actor
+
+
+def outbox_cost() -> float:
+    """Extra seconds a rename costs with its event (and one endpoint's delivery row) written,
+    against the same rename with ``events.emit`` made a no-op.
+
+    ``ROUNDS`` pairs of rounds, the two halves of a pair run back to back in alternating order
+    (so drift in the machine's load, and which half goes first, fall on both alike); the
+    figure is the median of the per-pair differences, given with its interquartile range, so
+    one disturbed round moves neither. A shared machine still widens the spread: read it."""
+    from core.extensions import db
+    from tenants import keys as keys_module
+
+    with key_with_a_webhook() as (store, tenant_id, key_id, actor):
         real_emit = keys_module.events.emit
 
         def one_round(emitting: bool, label: str) -> float:
             keys_module.events.emit = real_emit if emitting else (lambda *a, **k: None)
             started = time.perf_counter()
             for number in range(PER_ROUND):
-                store.update_key(tenant.id, key_id, actor, name=f"k{label}{number}")
+                store.update_key(tenant_id, key_id, actor, name=f"k{label}{number}")
             return (time.perf_counter() - started) / PER_ROUND
 
         one_round(True, "warm")  # first-use costs (statement caches) fall on no measured round
