@@ -162,7 +162,17 @@ class Deliverer:
             return Answer(None, 0, "", "the signing secret does not decrypt (SECRET_KEY changed?)")
         timestamp = int(time.time())  # the real sending time: receivers check it
         headers = signing.headers(job.secrets, job.delivery_id, timestamp, job.body)
-        return self.sender.post(job.url, job.body, headers)
+        try:
+            return self.sender.post(job.url, job.body, headers)
+        except Exception as exc:  # noqa: BLE001 - one endpoint's URL must not stop the worker
+            # Logged by ids and exception type only: the URL may carry the tenant's token.
+            log.error(
+                "webhook delivery %s to endpoint %s failed unexpectedly: %s",
+                job.delivery_id,
+                job.endpoint_id,
+                type(exc).__name__,
+            )
+            return Answer(None, 0, "", f"unexpected error: {type(exc).__name__}")
 
     # -- record --------------------------------------------------------------------------
 
@@ -310,6 +320,10 @@ def run(deliverer: Deliverer, stop: threading.Event, once: bool = False) -> None
             sent = deliverer.run_once()
         except SQLAlchemyError as exc:  # the database is away: try again shortly
             log.warning("webhook worker: database error, retrying: %s", type(exc).__name__)
+            sent = 0
+            stop.wait(1.0)
+        except Exception as exc:  # noqa: BLE001 - a bug in one batch must not end the worker
+            log.error("webhook worker: unexpected error, retrying: %s", type(exc).__name__)
             sent = 0
             stop.wait(1.0)
         if once:

@@ -72,8 +72,10 @@ def parse_url(url: str, allow_private: bool) -> Target:
         raise UnsafeDestination("webhook URLs must use https://")
     if parts.username is not None or parts.password is not None:
         raise UnsafeDestination("webhook URLs may not carry credentials")
+    literal = _literal_address(parts.hostname)
+    if literal is None:
+        _check_host_name(parts.hostname)
     if not allow_private:
-        literal = _literal_address(parts.hostname)
         if literal is not None:
             check_address(literal)
         elif parts.hostname.rstrip(".").lower() == "localhost" or parts.hostname.endswith(
@@ -85,6 +87,18 @@ def parse_url(url: str, allow_private: bool) -> Target:
         path += "?" + parts.query
     default_port = 443 if parts.scheme == "https" else 80
     return Target(parts.scheme, parts.hostname, port or default_port, path)
+
+
+def _check_host_name(host: str) -> None:
+    """Refuse a name the resolver cannot even be asked about: ``getaddrinfo`` encodes it
+    with IDNA first and raises ``UnicodeError`` (not ``OSError``) for a label over 63
+    characters, an empty label or a character with no IDNA form."""
+    try:
+        encoded = host.encode("idna")
+    except UnicodeError as exc:
+        raise UnsafeDestination("the URL's host name is not valid") from exc
+    if len(encoded) > 253:
+        raise UnsafeDestination("the URL's host name is not valid")
 
 
 # IPv6 forms that carry an IPv4 address a gateway delivers to: IPv4-compatible (``::/96``),
@@ -120,7 +134,7 @@ def resolve(target: Target, allow_private: bool) -> str:
     else:
         try:
             found = socket.getaddrinfo(target.host, target.port, type=socket.SOCK_STREAM)
-        except OSError as exc:
+        except (OSError, UnicodeError) as exc:
             raise UnsafeDestination("the URL's host does not resolve") from exc
         addresses = [ipaddress.ip_address(str(entry[4][0]).split("%")[0]) for entry in found]
     if not addresses:
