@@ -277,6 +277,16 @@ class WebhookStore:
         return url
 
 
+def carries_key_events(event_types: object) -> bool:
+    """Whether an endpoint subscribed to ``event_types`` receives ``key.*`` events (which
+    carry key metadata); anything not a list is left to ``_checked_types`` to refuse."""
+    if not isinstance(event_types, list):
+        return False
+    return any(
+        t == EVERY_TYPE or (isinstance(t, str) and t.startswith("key.")) for t in event_types
+    )
+
+
 def _checked_types(event_types: object) -> list[str]:
     if (
         not isinstance(event_types, list)

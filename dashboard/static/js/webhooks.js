@@ -10,15 +10,17 @@ function endpointState(endpoint) {
   return "disabled";
 }
 
-function eventPicker(types, selected = ["*"]) {
-  const all = selected.includes("*");
-  const allBox = h("input", { type: "checkbox", id: "events-all", checked: all });
+// `allowAll`: whether "All events" may be chosen; it includes key events, which only a
+// person who may read keys may receive (a 403 otherwise).
+function eventPicker(types, selected = ["*"], allowAll = true) {
+  const all = allowAll && selected.includes("*");
+  const allBox = h("input", { type: "checkbox", id: "events-all", checked: all, disabled: !allowAll });
   const boxes = types.map((type, index) => h("input", { type: "checkbox", value: type, id: `event-type-${index}`, checked: all || selected.includes(type), disabled: all }));
   allBox.addEventListener("change", () => {
     for (const box of boxes) { box.disabled = allBox.checked; box.checked = allBox.checked; }
   });
   const element = h("fieldset", { class: "scopes" }, h("legend", {}, "Events to send"),
-    h("div", { class: "check" }, allBox, h("label", { for: allBox.id }, h("strong", {}, "All events"), " — current and future types")),
+    h("div", { class: "check" }, allBox, h("label", { for: allBox.id }, h("strong", {}, "All events"), allowAll ? " — current and future types" : " — key events need permission to read API keys")),
     h("div", { class: "scope-grid" }, boxes.map((box) => h("div", { class: "check" }, box, h("label", { for: box.id }, h("code", {}, box.value))))));
   return { element, value: () => (allBox.checked ? ["*"] : boxes.filter((b) => b.checked).map((b) => b.value)) };
 }
@@ -105,7 +107,10 @@ export function renderWebhooks(ctx) {
       build: (dialog) => {
         const url = h("input", { id: "endpoint-url", type: "url", required: true, autocomplete: "off", placeholder: "https://example.com/loopwave/webhooks", maxlength: "100" });
         const description = h("input", { id: "endpoint-description", autocomplete: "off", maxlength: "100" });
-        const picker = eventPicker(ctx.config.webhookEventTypes || []);
+        // Key events carry key metadata: offered only to people who may read keys.
+        const readsKeys = ctx.can("org:api_keys:read");
+        const types = (ctx.config.webhookEventTypes || []).filter((type) => readsKeys || !type.startsWith("key."));
+        const picker = eventPicker(types, readsKeys ? ["*"] : types, readsKeys);
         const errorSlot = h("div");
         const submit = h("button", { type: "submit", class: "button button-primary" }, "Add endpoint");
         const form = h("form", { class: "form", novalidate: true },
