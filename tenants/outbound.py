@@ -7,7 +7,8 @@ A webhook URL is the tenant's text; the server then connects where it says. So, 
 - the host name is resolved **at delivery time**, every address it resolves to must be a
   public (globally routable) one — no loopback, private, link-local (the cloud metadata
   service at 169.254.169.254 included), carrier-grade NAT, multicast or reserved address,
-  IPv6 forms that carry an IPv4 address (mapped, compatible, NAT64, 6to4) judged by it —
+  IPv6 forms that carry an IPv4 address (mapped, compatible, NAT64, SIIT, 6to4) judged by
+  it, ranges IANA marks not globally reachable (the NAT64 local-use prefix among them) —
   and the connection goes to that checked address, with
   the URL's host name in ``Host`` and in TLS (SNI and certificate check). A name that
   resolves to a public address when checked and to 127.0.0.1 a moment later (DNS
@@ -102,17 +103,39 @@ def _check_host_name(host: str) -> None:
 
 
 # IPv6 forms that carry an IPv4 address a gateway delivers to: IPv4-compatible (``::/96``),
-# the NAT64 well-known prefix (RFC 6052) and 6to4 (RFC 3056, ``IPv6Address.sixtofour``).
-# ``ipaddress`` calls them global whatever they carry, so they are judged by that address.
+# the NAT64 well-known prefix (RFC 6052), SIIT's IPv4-translated form (``::ffff:0:0:0/96``,
+# RFC 7915) and 6to4 (RFC 3056, ``IPv6Address.sixtofour``). ``ipaddress`` calls them global
+# whatever they carry, so they are judged by that address.
 _IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_SIIT_TRANSLATED = ipaddress.ip_network("::ffff:0:0:0/96")
+# Ranges the IANA special-purpose registries mark not globally reachable that ``ipaddress``
+# (as shipped with the Pythons we run on) still calls global; refused whole. The NAT64
+# local-use prefix (RFC 8215) translates into IPv4 space its operator chose (a private
+# network first of all), at any of RFC 6052's prefix lengths, so it is never public.
+_NOT_GLOBAL = tuple(
+    ipaddress.ip_network(network)
+    for network in (
+        "64:ff9b:1::/48",  # NAT64 local-use (RFC 8215)
+        "fec0::/10",  # site-local (RFC 3879: deprecated, still routed inside sites)
+        "5f00::/16",  # SRv6 segment identifiers (RFC 9602)
+        "3fff::/20",  # documentation (RFC 9637)
+        "100:0:0:1::/64",  # the dummy prefix (RFC 9780)
+        "192.0.0.8/32",  # the IPv4 dummy address (RFC 7600)
+        "192.88.99.0/24",  # the former 6to4 relay anycast (RFC 7526)
+    )
+)
 
 
 def check_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> None:
     """Refuse anything but a public unicast address."""
     if isinstance(address, ipaddress.IPv6Address):
         address = _embedded_ipv4(address) or address
-    if not address.is_global or address.is_multicast:
+    if (
+        not address.is_global
+        or address.is_multicast
+        or any(address in network for network in _NOT_GLOBAL)
+    ):
         raise UnsafeDestination(f"the URL's host resolves to a non-public address ({address})")
 
 
@@ -121,7 +144,11 @@ def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | No
         return address.ipv4_mapped
     if address.sixtofour is not None:
         return address.sixtofour
-    if address in _NAT64 or (address in _IPV4_COMPATIBLE and int(address) > 1):
+    if (
+        address in _NAT64
+        or address in _SIIT_TRANSLATED
+        or (address in _IPV4_COMPATIBLE and int(address) > 1)
+    ):
         return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
     return None
 
