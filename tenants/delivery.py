@@ -35,7 +35,7 @@ from tenants.audit import Actor
 from tenants.events import Event
 from tenants.outbound import Answer, Sender
 from tenants.secretbox import SecretBox, SecretUnreadable
-from tenants.webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from tenants.webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint, url_origin
 
 log = logging.getLogger("loopwave.webhooks")
 
@@ -260,7 +260,13 @@ class Deliverer:
     def _disable(self, session: Session, endpoint: WebhookEndpoint) -> None:
         endpoint.enabled = False
         endpoint.disabled_reason = "every delivery failed for 3 days"
-        shown = {"id": endpoint.id, "url": endpoint.url, "reason": endpoint.disabled_reason}
+        # The URL's scheme and host only, as every audit entry and event keeps it: these are
+        # readable without the webhook permission, and a URL's path often holds a secret.
+        shown = {
+            "id": endpoint.id,
+            "url": url_origin(endpoint.url),
+            "reason": endpoint.disabled_reason,
+        }
         audit.record(session, endpoint.tenant_id, SYSTEM, "webhook.disabled", None, shown)
         events.emit(
             session,
