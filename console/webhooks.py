@@ -2,8 +2,9 @@
 (SPEC §9.3; admins hold it); the store does the work.
 
 ``key.*`` events carry key metadata, which only ``org:api_keys:read`` may see: subscribing an
-endpoint to them (``*`` included), or moving the URL of an endpoint that receives them, needs
-that permission too, or a webhooks-only manager could read keys through their own endpoint."""
+endpoint to them (``*`` included), moving the URL of an endpoint that receives them or has
+any queued or sent, and retrying one, need that permission too, or a webhooks-only manager
+could read keys through their own endpoint."""
 
 from __future__ import annotations
 
@@ -66,7 +67,10 @@ def update_webhook(endpoint_id: str, body: WebhookPatchIn) -> dict[str, Any]:
     if "events" in sent:
         _may_receive(sent["events"])
     if "url" in sent:
-        _may_receive(webhooks.get().get(current_tenant().id, endpoint_id).event_types)
+        store, tenant_id = webhooks.get(), current_tenant().id
+        _may_receive(store.get(tenant_id, endpoint_id).event_types)
+        if store.has_key_events(tenant_id, endpoint_id):
+            _require_key_read()
     if "events" in sent:
         sent["event_types"] = sent.pop("events")
     row = webhooks.get().update(current_tenant().id, endpoint_id, current_actor(), **sent)
@@ -104,13 +108,21 @@ def list_deliveries(endpoint_id: str) -> dict[str, Any]:
 @bp.post("/webhooks/<endpoint_id>/deliveries/<delivery_id>/retry")
 @require_permission(WEBHOOKS_MANAGE)
 def retry_delivery(endpoint_id: str, delivery_id: str) -> tuple[dict[str, Any], int]:
-    delivery = webhooks.get().retry(current_tenant().id, endpoint_id, delivery_id)
+    store, tenant_id = webhooks.get(), current_tenant().id
+    if store.has_key_events(tenant_id, endpoint_id, delivery_id):
+        _require_key_read()
+    delivery = store.retry(tenant_id, endpoint_id, delivery_id)
     return QueuedDelivery.build(delivery_id=delivery.id, status=delivery.status), 202
 
 
 def _may_receive(event_types: object) -> None:
     """Refuse (403) sending key events somewhere for someone who may not read keys."""
-    if carries_key_events(event_types) and API_KEYS_READ not in current_user().permissions:
+    if carries_key_events(event_types):
+        _require_key_read()
+
+
+def _require_key_read() -> None:
+    if API_KEYS_READ not in current_user().permissions:
         raise ApiError(
             "AUTH_FORBIDDEN",
             f"Key events carry key metadata: this needs the organization permission "

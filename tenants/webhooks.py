@@ -250,6 +250,23 @@ class WebhookStore:
             .options(selectinload(WebhookDelivery.attempt_log))
         )
 
+    def has_key_events(
+        self, tenant_id: str, endpoint_id: str, delivery_id: str | None = None
+    ) -> bool:
+        """Whether the endpoint has a ``key.*`` event queued or sent (or whether delivery
+        ``delivery_id`` is one): moving its URL, or retrying it, would send key metadata."""
+        statement = (
+            WebhookDelivery.for_tenant(tenant_id)
+            .join(events.Event, events.Event.id == WebhookDelivery.event_id)
+            .where(
+                WebhookDelivery.endpoint_id == endpoint_id,
+                events.Event.type.startswith("key."),
+            )
+        )
+        if delivery_id is not None:
+            statement = statement.where(WebhookDelivery.id == delivery_id)
+        return self.session.scalars(statement.limit(1)).first() is not None
+
     def retry(self, tenant_id: str, endpoint_id: str, delivery_id: str) -> WebhookDelivery:
         """Send this delivery again now, with its ``webhook-id``; 409 while one is under way."""
         self.get(tenant_id, endpoint_id)

@@ -14,6 +14,7 @@ import pytest
 
 from tenants.events import KEY_TYPES
 from tenants.models import Tenant
+from tests.conftest import TEST_ACTOR
 from tests.console.idp import IdentityProvider, bearer, console_config
 
 READ, MANAGE, WEBHOOKS = "org:api_keys:read", "org:api_keys:manage", "org:webhooks:manage"
@@ -101,3 +102,35 @@ def test_webhooks_only_manager_cannot_redirect_a_key_event_endpoint(client, tena
     assert moved.status_code == 403
     fetched = client.get(f"/console/webhooks/{endpoint['id']}", headers=_admin(idp)).get_json()
     assert fetched["url"] == URL
+
+
+def test_webhooks_only_manager_cannot_resend_key_events_to_a_new_url(client, store, tenant, idp):
+    """An endpoint once subscribed to key events keeps their deliveries (pending retries, or
+    done and retryable) after an admin narrows it: moving its URL, or retrying one of them,
+    would hand key metadata to whoever holds the new URL."""
+    admin = _admin(idp)
+    endpoint = _create(client, admin, ["key.created"]).get_json()
+    store.create_key(tenant.id, "ci", TEST_ACTOR)  # a key.created delivery for the endpoint
+    narrowed = client.patch(
+        f"/console/webhooks/{endpoint['id']}", headers=admin, json={"events": ["license.updated"]}
+    )
+    assert narrowed.status_code == 200
+    manager = _member(idp, WEBHOOKS)
+    moved = client.patch(
+        f"/console/webhooks/{endpoint['id']}",
+        headers=manager,
+        json={"url": "http://127.0.0.1:10/mine"},
+    )
+    assert moved.status_code == 403
+    deliveries = client.get(f"/console/webhooks/{endpoint['id']}/deliveries", headers=manager)
+    [delivery] = deliveries.get_json()["data"]
+    retried = client.post(
+        f"/console/webhooks/{endpoint['id']}/deliveries/{delivery['id']}/retry", headers=manager
+    )
+    assert retried.status_code == 403
+    assert (
+        client.post(
+            f"/console/webhooks/{endpoint['id']}/deliveries/{delivery['id']}/retry", headers=admin
+        ).status_code
+        == 202
+    )
