@@ -153,22 +153,29 @@ def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | No
     return None
 
 
+# One answer for a host name that is refused, whatever it resolved to: naming the address (or
+# saying that the name does not exist) would let a tenant read the deployment's internal DNS
+# through its delivery log (tests/security/test_ssrf_dns_oracle.py).
+NAME_REFUSED = "the URL's host resolves to no public address (a non-public one, or none)"
+
+
 def resolve(target: Target, allow_private: bool) -> str:
     """The address to connect to: the first the host resolves to, after checking all."""
     literal = _literal_address(target.host)
     if literal is not None:
-        addresses = [literal]
-    else:
-        try:
-            found = socket.getaddrinfo(target.host, target.port, type=socket.SOCK_STREAM)
-        except (OSError, UnicodeError) as exc:
-            raise UnsafeDestination("the URL's host does not resolve") from exc
+        if not allow_private:
+            check_address(literal)
+        return str(literal)
+    try:
+        found = socket.getaddrinfo(target.host, target.port, type=socket.SOCK_STREAM)
         addresses = [ipaddress.ip_address(str(entry[4][0]).split("%")[0]) for entry in found]
-    if not addresses:
-        raise UnsafeDestination("the URL's host does not resolve")
-    if not allow_private:
-        for address in addresses:
-            check_address(address)
+        if not addresses:
+            raise UnsafeDestination(NAME_REFUSED)
+        if not allow_private:
+            for address in addresses:
+                check_address(address)
+    except (OSError, UnicodeError, UnsafeDestination) as exc:
+        raise UnsafeDestination(NAME_REFUSED) from exc
     return str(addresses[0])
 
 
