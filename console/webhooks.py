@@ -101,8 +101,15 @@ def test_webhook(endpoint_id: str) -> tuple[dict[str, Any], int]:
 @bp.get("/webhooks/<endpoint_id>/deliveries")
 @require_permission(WEBHOOKS_MANAGE)
 def list_deliveries(endpoint_id: str) -> dict[str, Any]:
-    statement = webhooks.get().deliveries(current_tenant().id, endpoint_id)
-    return list_page(statement, DeliveryRecord.id, WebhookDelivery.of)
+    store, tenant_id = webhooks.get(), current_tenant().id
+    statement = store.deliveries(tenant_id, endpoint_id)
+    # A receiver may echo what it got: the answers to an endpoint's key events (the whole
+    # endpoint's, to keep it one query) are not shown to someone who may not read keys.
+    hidden = API_KEYS_READ not in current_user().permissions and store.has_key_events(
+        tenant_id, endpoint_id
+    )
+    shape = WebhookDelivery.without_excerpts if hidden else WebhookDelivery.of
+    return list_page(statement, DeliveryRecord.id, shape)
 
 
 @bp.post("/webhooks/<endpoint_id>/deliveries/<delivery_id>/retry")

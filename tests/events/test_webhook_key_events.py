@@ -16,6 +16,7 @@ from tenants.events import KEY_TYPES
 from tenants.models import Tenant
 from tests.conftest import TEST_ACTOR
 from tests.console.idp import IdentityProvider, bearer, console_config
+from tests.events.receiver import Receiver
 
 READ, MANAGE, WEBHOOKS = "org:api_keys:read", "org:api_keys:manage", "org:webhooks:manage"
 URL = "http://127.0.0.1:9/hooks"
@@ -134,3 +135,27 @@ def test_webhooks_only_manager_cannot_resend_key_events_to_a_new_url(client, sto
         ).status_code
         == 202
     )
+
+
+def test_an_echoing_receivers_answer_to_key_events_is_hidden_from_webhooks_only_managers(
+    client, store, tenant, idp, hooks, deliverer
+):
+    """A receiver that echoes what it got (many error pages and test bins do) puts a key
+    event's metadata in the first KiB of its answer, shown in the delivery log."""
+    echo = Receiver(answer=b"")
+    echo.echo = True
+    try:
+        endpoint = _create(client, _admin(idp), ["key.created"]).get_json()
+        hooks.update(tenant.id, endpoint["id"], TEST_ACTOR, url=echo.url)
+        store.create_key(tenant.id, "secret-project-name", TEST_ACTOR)
+        assert deliverer.run_once() == 1
+    finally:
+        echo.stop()
+    path = f"/console/webhooks/{endpoint['id']}/deliveries"
+    seen_by_admin = client.get(path, headers=_admin(idp)).get_json()["data"]
+    assert "secret-project-name" in str(seen_by_admin)  # precondition: the echo was kept
+    manager = client.get(path, headers=_member(idp, WEBHOOKS))
+    assert manager.status_code == 200
+    [delivery] = manager.get_json()["data"]
+    assert delivery["status"] == "succeeded" and delivery["attempt_log"][0]["status_code"] == 200
+    assert "secret-project-name" not in str(manager.get_json())
