@@ -185,8 +185,8 @@ class Deliverer:
                     started_at=now,
                     status_code=answer.status,
                     duration_ms=answer.duration_ms,
-                    response_excerpt=answer.excerpt,
-                    error=(answer.error or "")[:200] or None,
+                    response_excerpt=_storable(answer.excerpt),
+                    error=_storable(answer.error or "")[:200] or None,
                 )
                 for job, answer in results
             )
@@ -275,6 +275,13 @@ class Deliverer:
             {"object": {"object": "webhook_endpoint", **shown}},
         )
         log.warning("webhook endpoint %s disabled: failing for 3 days", endpoint.id)
+
+
+def _storable(text: str) -> str:
+    """The receiver's text as every database keeps it: PostgreSQL's text columns refuse NUL,
+    and one such answer would fail the record of the whole batch (every delivery in it sent
+    again, forever)."""
+    return text.replace("\x00", "\ufffd")
 
 
 def _unleased(now: datetime) -> ColumnElement[bool]:
