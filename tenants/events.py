@@ -93,7 +93,7 @@ def emit(
 
     The rows are written now, with a Core INSERT, not added as ORM objects to be flushed at
     the commit: a unit of work for two or three more objects cost a key change about three
-    times what the statements do (docs/performance.md, "The outbox write"). A failing
+    times what the statements do (docs/performance.md, "Webhooks"). A failing
     ``dedupe_key`` therefore raises ``IntegrityError`` here, not at the commit.
     """
     if event_type not in TYPES:

@@ -71,9 +71,6 @@ class WebhookEndpoint(TenantScoped, Base):
     disabled_reason: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
 
-    def wants(self, event_type: str) -> bool:
-        return EVERY_TYPE in self.event_types or event_type in self.event_types
-
 
 class WebhookDelivery(TenantScoped, Base):
     """One event for one endpoint: its id is the ``webhook-id`` of every attempt."""
