@@ -6,10 +6,12 @@ import logging
 import traceback
 from typing import Any
 
-from flask import Flask, Response, jsonify, request
+from flask import Flask, Response, current_app, request
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
+from core.answers import json_answer
+from core.jsonprovider import encode
 from core.requestid import request_id
 from core.resources import ErrorBody, ErrorEnvelope
 from tenants import metrics
@@ -96,10 +98,14 @@ def error_response(
     status: int | None = None,
     headers: dict[str, str] | None = None,
 ) -> Response:
-    response = jsonify(envelope(request_id(), code, message, details))
-    response.status_code = status or STATUS_BY_CODE.get(code, 500)
-    for name, value in (headers or {}).items():
-        response.headers[name] = value
+    # Encoded here rather than through ``jsonify``, as the JSON provider would encode it: a
+    # refused credential (the commonest error) is answered without the provider's dispatch.
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # one lookup
+    body = encode(envelope(request_id(), code, message, details), indent=app.debug, newline=True)
+    response = json_answer(app, body, status or STATUS_BY_CODE.get(code, 500))
+    if headers:
+        for name, value in headers.items():
+            response.headers[name] = value
     return response
 
 

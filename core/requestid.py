@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import random
+import os
 import re
 
 from flask import request
@@ -15,8 +15,10 @@ _SAFE = re.compile(r"[A-Za-z0-9._-]{1,128}")
 
 
 def new_request_id() -> str:
-    # Request ids correlate logs; they need to be unique, not unpredictable.
-    return f"req_{random.getrandbits(96):024x}"
+    # Request ids correlate logs; they need to be unique, not unpredictable. 96 random bits
+    # as 24 hex digits: ``bytes.hex`` of the kernel's bytes costs half of formatting
+    # ``random.getrandbits(96)`` with ``:024x`` (docs/performance.md).
+    return "req_" + os.urandom(12).hex()
 
 
 def echoable(sent: str) -> bool:

@@ -15,6 +15,7 @@ when the worker is idle, and by the worker answering a scrape before it answers.
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from bisect import bisect_left
@@ -103,7 +104,12 @@ class Tally:
         self.requests: dict[tuple[str, str, str], int] = {}
         # route -> requests per latency bucket (LATENCY_LES), then the sum of their latencies
         self.latency: dict[str, list[float]] = {}
-        self.key_cache = [0, 0]  # hits, misses
+        # Key-cache lookups, counted without the lock: ``next`` of an ``itertools.count`` is
+        # one C call, atomic under the GIL (a lock and a list update cost a cached request
+        # ~2,000 instructions more). ``flush`` reads each count by drawing from it.
+        self.key_cache_hits = itertools.count()
+        self.key_cache_misses = itertools.count()
+        self._key_cache_read = [0, 0]  # the counts' next values at the last flush
         self.flushed_at = time.perf_counter()
         self.flusher_started = False
 
@@ -126,7 +132,7 @@ class Tally:
         with self.lock:
             requests, self.requests = self.requests, {}
             latency, self.latency = self.latency, {}
-            (hits, misses), self.key_cache = self.key_cache, [0, 0]
+            hits, misses = self._read_key_cache()
             self.flushed_at = time.perf_counter()
         for labels, count in requests.items():
             REQUESTS.labels(*labels).inc(count)
@@ -139,6 +145,16 @@ class Tally:
             KEY_CACHE.labels("hit").inc(hits)
         if misses:
             KEY_CACHE.labels("miss").inc(misses)
+
+    def _read_key_cache(self) -> tuple[int, int]:
+        """Hits and misses since the last flush (under the lock: one reader at a time). Each
+        count is read by drawing its next value, which is skipped from then on."""
+        hits = next(self.key_cache_hits)
+        misses = next(self.key_cache_misses)
+        read = self._key_cache_read
+        counted = (hits - read[0], misses - read[1])
+        self._key_cache_read = [hits + 1, misses + 1]
+        return counted
 
     def _start_flusher(self) -> None:
         """A daemon thread per process (after the fork) for the counts of an idle worker."""
@@ -165,8 +181,13 @@ def enable() -> None:
 
 def key_cache(hit: bool) -> None:
     if _enabled:
-        with TALLY.lock:
-            TALLY.key_cache[0 if hit else 1] += 1
+        next(TALLY.key_cache_hits if hit else TALLY.key_cache_misses)
+
+
+def key_cache_hit() -> None:
+    """``key_cache(hit=True)``, for the cached path of every API request."""
+    if _enabled:
+        next(TALLY.key_cache_hits)
 
 
 def auth_failure(reason: str) -> None:
