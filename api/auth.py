@@ -208,13 +208,17 @@ def authenticate() -> Response | None:
     gate: ApiGate = app.extensions[GATE]
     try:
         endpoint = endpoint_label(this_request.method, this_request.url_rule.rule)
-        g.api_key, flush_due, quota_headers = gate.admit(this_request.environ, endpoint)
+        verified, flush_due, quota_headers = gate.admit(this_request.environ, endpoint)
     except (StoreError, ApiError) as exc:
         # The refusal is answered here, as the error handler would answer it: a refused key
         # is the cheapest request there is, and letting the exception out of the hook made it
         # the dearest (Flask unwinds it and searches the handler maps of every class of its
         # hierarchy, for the blueprint and the app).
         return refusal_response(exc)
+    # On the context's ``g`` itself, not through the ``g`` proxy: each use of a proxy's
+    # attribute is forwarded by a descriptor, and a name the proxy itself lacks (``g.get``)
+    # first fails on it, an AttributeError formatted and caught, before its ``__getattr__``.
+    g._get_current_object().api_key = verified
     if quota_headers is not None:
         add_headers(this_request.environ, quota_headers)
     if flush_due:
@@ -235,7 +239,8 @@ def _warn_of_license(response: Response) -> Response:
 
 def current_key() -> VerifiedKey:
     """The authenticated key of this request; raises if authentication did not run."""
-    verified: VerifiedKey | None = g.get("api_key")
+    # ``g.get`` without the proxy's ``__getattr__`` fallback (see ``authenticate``).
+    verified: VerifiedKey | None = g._get_current_object().get("api_key")
     if verified is None:
         raise RuntimeError("no authenticated API key on this request")
     return verified

@@ -63,4 +63,5 @@ def _allowed_origin(environ: dict[str, Any]) -> str | None:
     origin = environ.get("HTTP_ORIGIN")
     if not origin or not environ.get("PATH_INFO", "").startswith(CONSOLE_PREFIX):
         return None
-    return origin if origin in current_app.config["CONSOLE_AUTHORIZED_PARTIES"] else None
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # one lookup
+    return origin if origin in app.config["CONSOLE_AUTHORIZED_PARTIES"] else None

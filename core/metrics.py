@@ -19,7 +19,7 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
-from flask import Flask, Response, request
+from flask import Flask, Request, Response, request
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     REGISTRY,
@@ -47,7 +47,7 @@ from tenants.metrics import (
     webhook_backlog,
 )
 
-ROUTE = "loopwave.route"  # environ key: the matched rule, e.g. "/api/v1/chats/<chat_id>/messages"
+REQUEST = "loopwave.metered_request"  # environ key: the request (``MeteredRequest``)
 UNMATCHED = "unmatched"  # no route matched (404, 405) or refused before routing (413, 431)
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
@@ -60,22 +60,27 @@ def observe_request(environ: dict[str, Any], answered: list[str], started_ns: in
     when it came in). Run by the request plumbing rather than by a WSGI layer of its own:
     one layer fewer per request (its call, closure and ``start_response`` wrapper)."""
     finished = time.perf_counter_ns()
+    # Taken out of the environ, which the request refers to: no reference cycle is left.
+    this_request: Request | None = environ.pop(REQUEST, None)
+    rule = None if this_request is None else this_request.url_rule
     method = environ.get("REQUEST_METHOD", "")
     labels = (
-        environ.get(ROUTE) or UNMATCHED,
+        UNMATCHED if rule is None else rule.rule,
         method if method in METHODS else "other",
         answered[0][:3] if answered else "500",
     )
     TALLY.count_request(labels, finished / 1e9, (finished - started_ns) / 1e9)
 
 
-def note_route() -> None:
-    """``before_request``: name the matched rule for ``observe_request`` (Flask clears the
-    request object from the environ before the middleware sees the answer)."""
-    this_request = request._get_current_object()  # type: ignore[attr-defined]  # one lookup
-    rule = this_request.url_rule
-    if rule is not None:
-        this_request.environ[ROUTE] = rule.rule
+class MeteredRequest(Request):
+    """Flask's request, reachable from its WSGI environ until the request plumbing has
+    answered, so that ``observe_request`` reads the matched rule (``url_rule``, set by Flask
+    once routed; ``None`` when nothing matched) after Flask has let go of the request. This
+    names the route for the metrics without a ``before_request`` hook on every request."""
+
+    def __init__(self, environ: dict[str, Any], *args: Any, **kwargs: Any) -> None:
+        super().__init__(environ, *args, **kwargs)
+        environ[REQUEST] = self
 
 
 def init_metrics(app: Flask) -> None:
@@ -86,7 +91,9 @@ def init_metrics(app: Flask) -> None:
     enable()
     if not event.contains(Engine, "handle_error", database_error):
         event.listen(Engine, "handle_error", database_error)
-    app.before_request(note_route)
+    if app.request_class is not Request:
+        raise RuntimeError("init_metrics names routes through its own request class")
+    app.request_class = MeteredRequest
     plumbing = app.wsgi_app
     if not isinstance(plumbing, RequestPlumbing):
         raise RuntimeError("init_metrics needs the request plumbing (install_request_plumbing)")

@@ -28,4 +28,6 @@ def echoable(sent: str) -> bool:
 
 def request_id() -> str | None:
     """The id of the current request."""
-    return request.environ.get(REQUEST_ID)
+    # The request itself, not the proxy's ``__getattr__`` fallback (``api.auth``).
+    environ: dict[str, str] = request._get_current_object().environ  # type: ignore[attr-defined]
+    return environ.get(REQUEST_ID)

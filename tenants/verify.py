@@ -134,6 +134,11 @@ class KeyVerifier:
 
         ``before_lookup`` runs right before a database lookup and may refuse it by raising.
         """
+        # First the shape: the cache only ever holds well-formed keys, so a malformed one
+        # (a miss) is refused before its digest is taken.
+        if not self._shape.is_well_formed(presented):
+            metrics.key_cache(hit=False)
+            raise InvalidKey()
         cached_as = cache_digest(presented)
         generation = self._signal.current()
         entry = self._cache.get(cached_as)
@@ -142,8 +147,6 @@ class KeyVerifier:
             verified: VerifiedKey | None = entry.key
         else:
             metrics.key_cache(hit=False)
-            if not self._shape.is_well_formed(presented):
-                raise InvalidKey()
             # A key this process has verified before (its entry outdated by a change anywhere)
             # skips ``before_lookup``: a guesser sharing its address must not lock it out.
             if before_lookup is not None and entry is None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
+from werkzeug.test import EnvironBuilder
 
 from app import create_app
 from core.extensions import db
@@ -194,3 +195,40 @@ def test_the_webhook_backlog_and_lag_are_read_at_scrape_time(client, clock):
     samples = scrape(client)
     assert value(samples, "loopwave_webhook_backlog_deliveries") == 2
     assert value(samples, "loopwave_webhook_lag_seconds") == 30
+
+
+def test_latencies_of_one_route_add_up_across_methods_and_statuses():
+    route = "/test/latency-statuses"
+    tally = metrics.Tally()
+    tally.count_request((route, "GET", "200"), 0.0, 0.001)
+    tally.count_request((route, "GET", "404"), 0.0, 0.003)
+    tally.count_request((route, "POST", "201"), 0.0, 0.003)
+    tally.flush()
+    (histogram,) = [
+        family
+        for family in LatencyHistogram(REGISTRY).collect()
+        if family.name == "loopwave_http_request_duration_seconds"
+    ]
+    samples = {
+        (sample.name, sample.labels.get("le")): sample.value
+        for sample in histogram.samples
+        if sample.labels["route"] == route
+    }
+    assert samples[("loopwave_http_request_duration_seconds_bucket", "0.001")] == 1
+    assert samples[("loopwave_http_request_duration_seconds_bucket", "0.005")] == 3
+    assert samples[("loopwave_http_request_duration_seconds_count", None)] == 3
+    assert samples[("loopwave_http_request_duration_seconds_sum", None)] == pytest.approx(0.007)
+
+
+def test_the_metered_request_is_not_left_in_the_environ(app, api_key):
+    from core.metrics import REQUEST
+
+    environ = EnvironBuilder(
+        path="/api/v1/health", headers={"x-tenant-api-key": api_key()}
+    ).get_environ()
+    answered = []
+    body = app(environ, lambda status, headers, exc=None: answered.append(status))
+    b"".join(body)
+    body.close()
+    assert answered == ["200 OK"]
+    assert REQUEST not in environ  # taken out once observed: no request <-> environ cycle
