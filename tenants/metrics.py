@@ -38,6 +38,7 @@ LATENCY_NAME = "loopwave_http_request_duration_seconds"
 LATENCY_HELP = "Time from the request reaching the application to its response starting, by route"
 LATENCY_BOUNDS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 LATENCY_LES = (*(repr(bound) for bound in LATENCY_BOUNDS), "+Inf")
+LATENCY_BOUNDS_NS = tuple(round(bound * 1e9) for bound in LATENCY_BOUNDS)
 LATENCY_IN_BUCKET_NAME = f"{LATENCY_NAME}_in_bucket"
 LATENCY_SUM_NAME = f"{LATENCY_NAME}_added"
 LATENCY_IN_BUCKET = Counter(
@@ -97,34 +98,45 @@ _enabled = False
 
 class Tally:
     """This process's counts not yet written to prometheus-client's values. Times are
-    ``time.perf_counter()`` readings."""
+    ``time.perf_counter_ns()`` readings and latencies nanoseconds (integers: no float
+    conversion per request)."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
         # (route, method, status) -> [requests, then their count per latency bucket
-        # (LATENCY_LES), then the sum of their latencies]: one dict lookup per request; the
-        # latency by route alone is added up at the flush.
-        self.requests: dict[tuple[str, str, str], list[float]] = {}
+        # (LATENCY_LES), then the sum of their latencies in ns]: one dict lookup per request;
+        # the latency by route alone is added up at the flush.
+        self.requests: dict[tuple[str, str, str], list[int]] = {}
         # Key-cache lookups, counted without the lock: ``next`` of an ``itertools.count`` is
         # one C call, atomic under the GIL (a lock and a list update cost a cached request
         # ~2,000 instructions more). ``flush`` reads each count by drawing from it.
         self.key_cache_hits = itertools.count()
         self.key_cache_misses = itertools.count()
         self._key_cache_read = [0, 0]  # the counts' next values at the last flush
-        self.flushed_at = time.perf_counter()
+        self.flushed_at_ns = time.perf_counter_ns()
         self.flusher_started = False
 
     def count_request(self, labels: tuple[str, str, str], now: float, seconds: float) -> None:
-        """One request of ``labels`` (route, method, status) that took ``seconds``."""
-        bucket = bisect_left(LATENCY_BOUNDS, seconds)  # the first bound >= seconds
-        with self.lock:
+        """One request of ``labels`` (route, method, status) that took ``seconds``, at
+        ``now`` (``time.perf_counter()``)."""
+        self.count_ns(labels, round(now * 1e9), round(seconds * 1e9))
+
+    def count_ns(self, labels: tuple[str, str, str], now_ns: int, elapsed_ns: int) -> None:
+        """``count_request`` in nanoseconds (``time.perf_counter_ns()``), for every request."""
+        bucket = bisect_left(LATENCY_BOUNDS_NS, elapsed_ns)  # the first bound >= elapsed
+        # ``acquire``/``release`` rather than ``with``: a third of the instructions on 3.11.
+        lock = self.lock
+        lock.acquire()
+        try:
             observed = self.requests.get(labels)
             if observed is None:
-                observed = self.requests[labels] = [0.0] * (len(LATENCY_LES) + 2)
+                observed = self.requests[labels] = [0] * (len(LATENCY_LES) + 2)
             observed[0] += 1
             observed[bucket + 1] += 1
-            observed[-1] += seconds
-        if now - self.flushed_at >= FLUSH_SECONDS:
+            observed[-1] += elapsed_ns
+        finally:
+            lock.release()
+        if now_ns - self.flushed_at_ns >= FLUSH_SECONDS * 1e9:
             self.flush()
         elif not self.flusher_started:
             self._start_flusher()
@@ -133,10 +145,10 @@ class Tally:
         with self.lock:
             requests, self.requests = self.requests, {}
             hits, misses = self._read_key_cache()
-            self.flushed_at = time.perf_counter()
-        latency: dict[str, list[float]] = {}  # route -> count per bucket, then the sum
+            self.flushed_at_ns = time.perf_counter_ns()
+        latency: dict[str, list[int]] = {}  # route -> count per bucket, then the sum in ns
         for labels, counted in requests.items():
-            REQUESTS.labels(*labels).inc(int(counted[0]))
+            REQUESTS.labels(*labels).inc(counted[0])
             by_route = latency.get(labels[0])
             if by_route is None:
                 latency[labels[0]] = counted[1:]
@@ -147,7 +159,7 @@ class Tally:
             for le, in_bucket in zip(LATENCY_LES, observed, strict=False):
                 if in_bucket:
                     LATENCY_IN_BUCKET.labels(route, le).inc(in_bucket)
-            LATENCY_SUM.labels(route).inc(observed[-1])
+            LATENCY_SUM.labels(route).inc(observed[-1] / 1e9)
         if hits:
             KEY_CACHE.labels("hit").inc(hits)
         if misses:
@@ -171,7 +183,7 @@ class Tally:
     def _flush_periodically(self) -> None:
         while True:
             time.sleep(FLUSH_SECONDS)
-            if time.perf_counter() - self.flushed_at >= FLUSH_SECONDS:
+            if time.perf_counter_ns() - self.flushed_at_ns >= FLUSH_SECONDS * 1e9:
                 self.flush()
 
 
