@@ -16,6 +16,7 @@ from __future__ import annotations
 import hmac
 import os
 import time
+from bisect import bisect_left
 from collections.abc import Iterable
 from typing import Any
 
@@ -35,7 +36,9 @@ from core.errors import error_response
 from core.extensions import db
 from core.middleware import RequestPlumbing
 from tenants import delivery
+from tenants import metrics as store_metrics
 from tenants.metrics import (
+    LATENCY_BOUNDS_NS,
     LATENCY_HELP,
     LATENCY_IN_BUCKET_NAME,
     LATENCY_LES,
@@ -78,7 +81,26 @@ def observe_request(environ: dict[str, Any], answered: list[str], started_ns: in
         method if method in METHODS else "other",
         status,
     )
-    TALLY.count_ns(labels, finished, finished - started_ns)
+    # ``Tally.count_ns``, written out: a Python call fewer on every request.
+    elapsed = finished - started_ns
+    bucket = bisect_left(LATENCY_BOUNDS_NS, elapsed)  # the first bound >= elapsed
+    tally = TALLY
+    lock = tally.lock
+    lock.acquire()
+    try:
+        observed = tally.requests.get(labels)
+        if observed is None:
+            observed = tally.requests[labels] = tally.new_counts()
+        observed[0] += 1
+        observed[bucket + 1] += 1
+        observed[-1] += elapsed
+    finally:
+        lock.release()
+    if (
+        not tally.flusher_started
+        or finished - tally.flushed_at_ns >= store_metrics.FLUSH_SECONDS * 1e9
+    ):
+        tally.after_count(finished)
 
 
 def note_route() -> None:

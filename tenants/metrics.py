@@ -96,6 +96,13 @@ FLUSH_SECONDS = 1.0
 _enabled = False
 
 
+def _now_ns() -> int:
+    """``time.perf_counter_ns()``'s clock, read through ``time.perf_counter``: the flush (and
+    the flusher thread) read the clock apart from the requests' own ``perf_counter_ns``
+    readings, which a test may replace with a ticking fake (``tests/core/conftest.py``)."""
+    return round(time.perf_counter() * 1e9)
+
+
 class Tally:
     """This process's counts not yet written to prometheus-client's values. Times are
     ``time.perf_counter_ns()`` readings and latencies nanoseconds (integers: no float
@@ -113,7 +120,7 @@ class Tally:
         self.key_cache_hits = itertools.count()
         self.key_cache_misses = itertools.count()
         self._key_cache_read = [0, 0]  # the counts' next values at the last flush
-        self.flushed_at_ns = time.perf_counter_ns()
+        self.flushed_at_ns = _now_ns()
         self.flusher_started = False
 
     def count_request(self, labels: tuple[str, str, str], now: float, seconds: float) -> None:
@@ -130,12 +137,22 @@ class Tally:
         try:
             observed = self.requests.get(labels)
             if observed is None:
-                observed = self.requests[labels] = [0] * (len(LATENCY_LES) + 2)
+                observed = self.requests[labels] = self.new_counts()
             observed[0] += 1
             observed[bucket + 1] += 1
             observed[-1] += elapsed_ns
         finally:
             lock.release()
+        self.after_count(now_ns)
+
+    @staticmethod
+    def new_counts() -> list[int]:
+        """The counts of new labels: requests, requests per latency bucket, latencies' sum."""
+        return [0] * (len(LATENCY_LES) + 2)
+
+    def after_count(self, now_ns: int) -> None:
+        """After counting a request at ``now_ns``: flush when due, start the flusher once.
+        (``core.metrics.observe_request`` counts under ``lock`` as ``count_ns`` does.)"""
         if now_ns - self.flushed_at_ns >= FLUSH_SECONDS * 1e9:
             self.flush()
         elif not self.flusher_started:
@@ -145,7 +162,7 @@ class Tally:
         with self.lock:
             requests, self.requests = self.requests, {}
             hits, misses = self._read_key_cache()
-            self.flushed_at_ns = time.perf_counter_ns()
+            self.flushed_at_ns = _now_ns()
         latency: dict[str, list[int]] = {}  # route -> count per bucket, then the sum in ns
         for labels, counted in requests.items():
             REQUESTS.labels(*labels).inc(counted[0])
@@ -183,7 +200,7 @@ class Tally:
     def _flush_periodically(self) -> None:
         while True:
             time.sleep(FLUSH_SECONDS)
-            if time.perf_counter_ns() - self.flushed_at_ns >= FLUSH_SECONDS * 1e9:
+            if _now_ns() - self.flushed_at_ns >= FLUSH_SECONDS * 1e9:
                 self.flush()
 
 
