@@ -16,8 +16,8 @@ an unknown one identifies no key and no tenant, so it is in no tenant's usage (o
 ``loopwave_auth_failures`` metric and the request log).
 
 The hot path is kept lean on purpose: one ``before_request`` hook, no ``after_request`` hook
-of its own (the quota headers are set by ``after_this_request``, on whatever the answer turns
-out to be), services bound once in ``ApiGate``.
+of its own (the quota headers are added by the request plumbing, ``core.middleware.add_headers``,
+to whatever the answer turns out to be), services bound once in ``ApiGate``.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ from core.endpoints import endpoint_label
 from core.errors import ApiError, refusal_response
 from core.extensions import auth_failures, keystore, rate_limiter, usage_buffer
 from core.http import is_public_endpoint
-from core.middleware import note_caller, when_answered
+from core.middleware import add_headers, note_caller, when_answered
 from core.ratelimit import QuotaHeaders, RateLimiter
 from tenants import clock, leaks
 from tenants.errors import DecoyKeyUsed, InvalidKey, StoreError
@@ -84,6 +84,31 @@ class ApiGate:
                 "AUTH_INVALID_KEY", "Missing API key: send it in the x-tenant-api-key header"
             )
         now = clock.timestamp()
+        # A key verified before, still current and usable: the common case, without the
+        # bookkeeping below for a lookup and a refusal.
+        verified = self.verifier.cached(presented, now)
+        if verified is None:
+            verified = self._verify(environ, presented, endpoint, now)
+        note_caller(environ, verified)
+        # The socket peer is the client unless proxies are trusted: no call for the common case.
+        proxied = self.trusted_proxies
+        client_ip = self._client_ip(environ) if proxied else plain_peer(environ.get("REMOTE_ADDR"))
+        if verified.allowed_networks is not None:
+            try:
+                verified.require_allowed_ip(client_ip)
+            except StoreError:
+                self._count_when_answered(environ, verified, endpoint, now, used=False)
+                raise
+        self._count_when_answered(environ, verified, endpoint, now, client_ip)
+        flush_due = self.usage.flush_due(now)
+        quota_headers = self.limiter.hit(verified.rate_limit_bucket, verified.rate_limit_per_minute)
+        return verified, flush_due, quota_headers
+
+    def _verify(
+        self, environ: dict[str, Any], presented: str, endpoint: str, now: float
+    ) -> VerifiedKey:
+        """``KeyVerifier.verify``, with the failed-authentication limit of the client's address
+        and the usage count of a refused key."""
         # Only a failure that cost a database lookup counts against the client's address: a
         # revoked key refused from the cache costs nothing, and counting it would let a
         # server still sending its revoked key lock out its neighbours' keys.
@@ -94,7 +119,7 @@ class ApiGate:
             looked_up.append(True)
 
         try:
-            verified = self.verifier.verify(presented, now, before_lookup)
+            return self.verifier.verify(presented, now, before_lookup)
         except DecoyKeyUsed as exc:
             # Answered as an unknown key is, counted as one too (a decoy is never cached, so
             # its use cost the lookup an unknown key costs; kept should that ever change).
@@ -110,20 +135,6 @@ class ApiGate:
             if refused.identified is not None:
                 self._count_when_answered(environ, refused.identified, endpoint, now, used=False)
             raise
-        note_caller(environ, verified)
-        # The socket peer is the client unless proxies are trusted: no call for the common case.
-        proxied = self.trusted_proxies
-        client_ip = self._client_ip(environ) if proxied else plain_peer(environ.get("REMOTE_ADDR"))
-        if verified.allowed_networks is not None:
-            try:
-                verified.require_allowed_ip(client_ip)
-            except StoreError:
-                self._count_when_answered(environ, verified, endpoint, now, used=False)
-                raise
-        self._count_when_answered(environ, verified, endpoint, now, client_ip)
-        flush_due = self.usage.flush_due(now)
-        quota_headers = self.limiter.hit(verified.rate_limit_bucket, verified.rate_limit_per_minute)
-        return verified, flush_due, quota_headers
 
     def _record_decoy_use(self, key: VerifiedKey, environ: dict[str, Any]) -> None:
         """``key.decoy_used``; a failure to record it never changes the answer."""
@@ -197,22 +208,19 @@ def authenticate() -> Response | None:
     gate: ApiGate = app.extensions[GATE]
     try:
         endpoint = endpoint_label(this_request.method, this_request.url_rule.rule)
-        g.api_key, flush_due, quota_headers = gate.admit(this_request.environ, endpoint)
+        verified, flush_due, quota_headers = gate.admit(this_request.environ, endpoint)
     except (StoreError, ApiError) as exc:
         # The refusal is answered here, as the error handler would answer it: a refused key
         # is the cheapest request there is, and letting the exception out of the hook made it
         # the dearest (Flask unwinds it and searches the handler maps of every class of its
         # hierarchy, for the blueprint and the app).
         return refusal_response(exc)
+    # On the context's ``g`` itself, not through the ``g`` proxy: each use of a proxy's
+    # attribute is forwarded by a descriptor, and a name the proxy itself lacks (``g.get``)
+    # first fails on it, an AttributeError formatted and caught, before its ``__getattr__``.
+    g._get_current_object().api_key = verified
     if quota_headers is not None:
-
-        def send_quota(response: Response) -> Response:
-            (limit_name, limit), (remaining_name, remaining) = quota_headers
-            response.headers.add(limit_name, limit)
-            response.headers.add(remaining_name, remaining)
-            return response
-
-        after_this_request(send_quota)
+        add_headers(this_request.environ, quota_headers)
     if flush_due:
         after_this_request(_flush_usage_after_response)
     return None
@@ -231,7 +239,8 @@ def _warn_of_license(response: Response) -> Response:
 
 def current_key() -> VerifiedKey:
     """The authenticated key of this request; raises if authentication did not run."""
-    verified: VerifiedKey | None = g.get("api_key")
+    # ``g.get`` without the proxy's ``__getattr__`` fallback (see ``authenticate``).
+    verified: VerifiedKey | None = g._get_current_object().get("api_key")
     if verified is None:
         raise RuntimeError("no authenticated API key on this request")
     return verified

@@ -353,14 +353,14 @@ def fix_clock() -> None:
     requests, and how many of a region's requests crossed a second depended on the machine's
     load: the main source of the run-to-run spread. In production that rendering is once per
     thousands of requests. The frozen time is the real time at start, so keys and tokens stay
-    valid; what still reads the real time is the request's duration
+    valid; ``clock.stop_at`` computes its timestamp once, so reading the stopped clock costs
+    no more than reading the real one; what still reads the real time is the request's duration
     (``time.perf_counter_ns``) and the rate limiter's minute window (``limits``)."""
     from datetime import UTC, datetime
 
     from tenants import clock
 
-    frozen = datetime.now(UTC)
-    clock.set_source(lambda: frozen)
+    clock.stop_at(datetime.now(UTC))
 
 
 def seed(app) -> None:

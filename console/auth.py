@@ -82,7 +82,8 @@ def authenticate() -> None:
         raise ApiError(
             "AUTH_NO_TENANT", "The active organization of this identity provider has no tenant here"
         )
-    g.console_user = ConsoleUser(identity, tenant)
+    # On the context's ``g`` itself, not through the proxy's ``__getattr__`` fallback.
+    g._get_current_object().console_user = ConsoleUser(identity, tenant)
 
 
 IDENTITIES = "loopwave.console_identities"
@@ -128,7 +129,8 @@ def _bearer_token(environ: dict[str, Any], key_prefix: str) -> str:
 
 def current_user() -> ConsoleUser:
     """The signed-in user of this request; raises if authentication did not run."""
-    user: ConsoleUser | None = g.get("console_user")
+    # ``g.get`` without the proxy's ``__getattr__`` fallback.
+    user: ConsoleUser | None = g._get_current_object().get("console_user")
     if user is None:
         raise RuntimeError("no authenticated console user on this request")
     return user

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, request
+from flask import Response, current_app, request
 
 from console import bp
 from console.auth import current_actor, current_tenant, current_user, require_permission
+from console.identity import Identity
 from console.permissions import API_KEYS_MANAGE, API_KEYS_READ
 from console.resources import (
     AuditEvent,
@@ -27,6 +28,8 @@ from console.resources import (
     TenantSettings,
 )
 from console.schemas import PATCH_NULLABLE, KeyCreateIn, KeyPatchIn, RotateIn, SettingsPatchIn
+from console.tenancy import TenantRef
+from core.answers import CachedBodies, json_answer
 from core.endpoints import scopes_by_endpoint
 from core.extensions import db, keystore, usage_buffer
 from core.http import accepts, list_page
@@ -37,19 +40,30 @@ from tenants.licenses import describe, license_for
 from tenants.usagereport import parse_modes, scope_report, usage_report
 
 
-@bp.get("/me")
-def me() -> dict[str, Any]:
-    user = current_user()
+def _me(identity: Identity, tenant: TenantRef) -> dict[str, Any]:
     return Me.build(
-        user_id=user.identity.user_id,
-        issuer=user.tenant.issuer,
-        session_id=user.identity.session_id,
-        tenant=MeTenant.build(
-            id=user.tenant.id, name=user.tenant.name, external_id=user.tenant.external_id
-        ),
-        role=user.identity.role,
-        permissions=list(user.permissions),
+        user_id=identity.user_id,
+        issuer=tenant.issuer,
+        session_id=identity.session_id,
+        tenant=MeTenant.build(id=tenant.id, name=tenant.name, external_id=tenant.external_id),
+        role=identity.role,
+        permissions=list(identity.permissions),
     )
+
+
+# ``/me`` depends on the session's identity and its tenant alone, both snapshots that a change
+# replaces (``console.auth``): encoded once per pair. The identity object stands for its token
+# (one per token, ``console.auth._identity``), so its ``id`` names the entry while it lives.
+_ME_BODIES = CachedBodies()
+
+
+@bp.get("/me")
+def me() -> Response:
+    user = current_user()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # one lookup
+    identity = user.identity
+    body = _ME_BODIES.body(id(identity), identity, user.tenant, _me, app.debug)
+    return json_answer(app, body)
 
 
 @bp.get("/keys")

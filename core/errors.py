@@ -6,10 +6,12 @@ import logging
 import traceback
 from typing import Any
 
-from flask import Flask, Response, jsonify, request
+from flask import Flask, Response, current_app, request
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
+from core.answers import json_answer
+from core.jsonprovider import encode
 from core.requestid import request_id
 from core.resources import ErrorBody, ErrorEnvelope
 from tenants import metrics
@@ -96,11 +98,42 @@ def error_response(
     status: int | None = None,
     headers: dict[str, str] | None = None,
 ) -> Response:
-    response = jsonify(envelope(request_id(), code, message, details))
-    response.status_code = status or STATUS_BY_CODE.get(code, 500)
-    for name, value in (headers or {}).items():
-        response.headers[name] = value
+    # Encoded here rather than through ``jsonify``, as the JSON provider would encode it: a
+    # refused credential (the commonest error) is answered without the provider's dispatch.
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # one lookup
+    rid = request_id()
+    if details or rid is None:
+        body = encode(envelope(rid, code, message, details), indent=app.debug, newline=True)
+    else:
+        body = _envelope_around_id(code, message, app.debug, rid)
+    response = json_answer(app, body, status or STATUS_BY_CODE.get(code, 500))
+    if headers:
+        for name, value in headers.items():
+            response.headers[name] = value
     return response
+
+
+# An envelope without details, encoded once per code and message: the bytes before and after
+# its request id, the one part that differs between requests. Request ids are safe as JSON
+# text as they are (``core.requestid``: letters, digits, ``.``, ``_``, ``-``). Bounded: a
+# message may carry client text (redacted), so the set of messages is not fixed.
+_ENVELOPES: dict[tuple[str, str, bool], tuple[bytes, bytes]] = {}
+_ENVELOPES_SIZE = 1_000
+_ID_MARK = "=request-id="
+
+
+def _envelope_around_id(code: str, message: str, indent: bool, rid: str) -> bytes:
+    """``encode(envelope(rid, code, message), indent=indent, newline=True)``, spliced."""
+    parts = _ENVELOPES.get((code, message, indent))
+    if parts is None:
+        encoded = encode(envelope(_ID_MARK, code, message), indent=indent, newline=True)
+        # The last mark is the request id's: keys are sorted, "request_id" after "error".
+        before, _, after = encoded.rpartition(_ID_MARK.encode())
+        parts = (before, after)
+        if len(_ENVELOPES) >= _ENVELOPES_SIZE:
+            _ENVELOPES.clear()
+        _ENVELOPES[(code, message, indent)] = parts
+    return parts[0] + rid.encode() + parts[1]
 
 
 def refusal_response(exc: ApiError | StoreError) -> Response:

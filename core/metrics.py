@@ -16,6 +16,7 @@ from __future__ import annotations
 import hmac
 import os
 import time
+from bisect import bisect_left
 from collections.abc import Iterable
 from typing import Any
 
@@ -35,7 +36,9 @@ from core.errors import error_response
 from core.extensions import db
 from core.middleware import RequestPlumbing
 from tenants import delivery
+from tenants import metrics as store_metrics
 from tenants.metrics import (
+    LATENCY_BOUNDS_NS,
     LATENCY_HELP,
     LATENCY_IN_BUCKET_NAME,
     LATENCY_LES,
@@ -50,6 +53,9 @@ from tenants.metrics import (
 ROUTE = "loopwave.route"  # environ key: the matched rule, e.g. "/api/v1/chats/<chat_id>/messages"
 UNMATCHED = "unmatched"  # no route matched (404, 405) or refused before routing (413, 431)
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+# Status lines seen ("200 OK") -> their code as a label ("200"): a lookup costs a third of a
+# slice, which allocates a string per request. Bounded by the status lines Werkzeug writes.
+_STATUS_LABELS: dict[str, str] = {}
 
 # -- the per-request hook and the route ----------------------------------------------------
 
@@ -61,12 +67,40 @@ def observe_request(environ: dict[str, Any], answered: list[str], started_ns: in
     one layer fewer per request (its call, closure and ``start_response`` wrapper)."""
     finished = time.perf_counter_ns()
     method = environ.get("REQUEST_METHOD", "")
+    if answered:
+        line = answered[0]
+        status = _STATUS_LABELS.get(line)
+        if status is None:
+            status = line[:3]
+            if len(_STATUS_LABELS) < 1_000:
+                _STATUS_LABELS[line] = status
+    else:
+        status = "500"
     labels = (
-        environ.get(ROUTE) or UNMATCHED,
+        environ.get(ROUTE, UNMATCHED),
         method if method in METHODS else "other",
-        answered[0][:3] if answered else "500",
+        status,
     )
-    TALLY.count_request(labels, finished / 1e9, (finished - started_ns) / 1e9)
+    # ``Tally.count_ns``, written out: a Python call fewer on every request.
+    elapsed = finished - started_ns
+    bucket = bisect_left(LATENCY_BOUNDS_NS, elapsed)  # the first bound >= elapsed
+    tally = TALLY
+    lock = tally.lock
+    lock.acquire()
+    try:
+        observed = tally.requests.get(labels)
+        if observed is None:
+            observed = tally.requests[labels] = tally.new_counts()
+        observed[0] += 1
+        observed[bucket + 1] += 1
+        observed[-1] += elapsed
+    finally:
+        lock.release()
+    if (
+        not tally.flusher_started
+        or finished - tally.flushed_at_ns >= store_metrics.FLUSH_SECONDS * 1e9
+    ):
+        tally.after_count(finished)
 
 
 def note_route() -> None:

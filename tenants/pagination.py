@@ -97,11 +97,14 @@ def paginate_query(
 ) -> Page:
     """``paginate`` of a ``PageQuery``; ``params`` the values of its own bound parameters."""
     values = {**params, "page_limit": limit + 1}
+    # Rows of a Core statement: run on the session's connection (the same transaction),
+    # without the ORM's execution steps that ``Session.execute`` adds for ORM statements.
+    execute = session.connection().execute if rows else session.execute
     if cursor is None:
-        result = session.execute(query.first, values)
+        result = execute(query.first, values)
     else:
         values["page_after"] = decode_cursor(cursor, query.id_column.info.get(ID_PREFIX))
-        result = session.execute(query.after, values)
+        result = execute(query.after, values)
     return _page(result.all() if rows else result.scalars().all(), limit)
 
 

@@ -111,6 +111,21 @@ class KeyVerifier:
         self._cache: OrderedDict[bytes, _Entry] = OrderedDict()
         self._cache_size = cache_size
 
+    def cached(self, presented: str, now: float) -> VerifiedKey | None:
+        """The snapshot of a key verified before, when its cache entry is current and the key
+        usable at ``now``: the common case, answered without ``verify``'s other branches.
+        ``None`` otherwise; ``verify`` then answers (and refuses) as always."""
+        entry = self._cache.get(cache_digest(presented))
+        if entry is None or entry.generation != self._signal.current():
+            return None  # ``None`` when the generation cannot be known: never equal
+        key = entry.key
+        expires = key.expires_at_epoch
+        # ``usable`` inlined; a decoy is never cached.
+        if not key.enabled or key.revoked or (expires is not None and expires <= now):
+            return None
+        metrics.key_cache_hit()
+        return key
+
     def verify(
         self, presented: str, now: float, before_lookup: Callable[[], object] | None = None
     ) -> VerifiedKey:
@@ -119,6 +134,11 @@ class KeyVerifier:
 
         ``before_lookup`` runs right before a database lookup and may refuse it by raising.
         """
+        # First the shape: the cache only ever holds well-formed keys, so a malformed one
+        # (a miss) is refused before its digest is taken.
+        if not self._shape.is_well_formed(presented):
+            metrics.key_cache(hit=False)
+            raise InvalidKey()
         cached_as = cache_digest(presented)
         generation = self._signal.current()
         entry = self._cache.get(cached_as)
@@ -127,8 +147,6 @@ class KeyVerifier:
             verified: VerifiedKey | None = entry.key
         else:
             metrics.key_cache(hit=False)
-            if not self._shape.is_well_formed(presented):
-                raise InvalidKey()
             # A key this process has verified before (its entry outdated by a change anywhere)
             # skips ``before_lookup``: a guesser sharing its address must not lock it out.
             if before_lookup is not None and entry is None:

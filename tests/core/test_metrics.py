@@ -194,3 +194,26 @@ def test_the_webhook_backlog_and_lag_are_read_at_scrape_time(client, clock):
     samples = scrape(client)
     assert value(samples, "loopwave_webhook_backlog_deliveries") == 2
     assert value(samples, "loopwave_webhook_lag_seconds") == 30
+
+
+def test_latencies_of_one_route_add_up_across_methods_and_statuses():
+    route = "/test/latency-statuses"
+    tally = metrics.Tally()
+    tally.count_request((route, "GET", "200"), 0.0, 0.001)
+    tally.count_request((route, "GET", "404"), 0.0, 0.003)
+    tally.count_request((route, "POST", "201"), 0.0, 0.003)
+    tally.flush()
+    (histogram,) = [
+        family
+        for family in LatencyHistogram(REGISTRY).collect()
+        if family.name == "loopwave_http_request_duration_seconds"
+    ]
+    samples = {
+        (sample.name, sample.labels.get("le")): sample.value
+        for sample in histogram.samples
+        if sample.labels["route"] == route
+    }
+    assert samples[("loopwave_http_request_duration_seconds_bucket", "0.001")] == 1
+    assert samples[("loopwave_http_request_duration_seconds_bucket", "0.005")] == 3
+    assert samples[("loopwave_http_request_duration_seconds_count", None)] == 3
+    assert samples[("loopwave_http_request_duration_seconds_sum", None)] == pytest.approx(0.007)
