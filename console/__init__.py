@@ -9,4 +9,4 @@ bp = Blueprint("console", __name__, url_prefix="/console")
 bp.before_request(answer_preflight)
 bp.after_request(add_cors_headers)
 
-from console import auth, openapi, views, webhooks  # noqa: E402,F401  (registers the hooks and routes on bp)
+from console import alerts, auth, openapi, views, webhooks  # noqa: E402,F401  (registers the hooks and routes on bp)

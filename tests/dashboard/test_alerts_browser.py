@@ -1,5 +1,6 @@
-"""Leaked-key and decoy alerts: on every page until acknowledged (in this browser), decoys
-created from the create dialog and tagged "Decoy"."""
+"""Leaked-key and decoy alerts: on every page until someone in the organization acknowledges
+them (on the server: gone in every browser), decoys created from the create dialog and tagged
+"Decoy"."""
 
 from __future__ import annotations
 
@@ -7,8 +8,11 @@ import pytest
 from playwright.sync_api import expect
 
 from tenants.leaks import LeakReport, handle_report
+from tests.dashboard.pages import Dashboard
 
 pytestmark = pytest.mark.browser
+
+READ = "org:api_keys:read"
 
 
 def test_decoy_use_and_leak_alert_every_page_until_acknowledged(dashboard, org_id, store):
@@ -46,6 +50,7 @@ def test_decoy_use_and_leak_alert_every_page_until_acknowledged(dashboard, org_i
         "button", name="Acknowledge"
     ).click()
     expect(alerts.locator(".alert")).to_have_count(1)
+    expect(page.get_by_role("status").filter(has_text="Acknowledged for everyone")).to_be_visible()
     dashboard.open("/dashboard/usage")
     expect(alerts.locator(".alert")).to_have_count(1)
     expect(alerts).to_contain_text("ci runner")
@@ -57,3 +62,46 @@ def test_decoy_use_and_leak_alert_every_page_until_acknowledged(dashboard, org_i
     # A new use of the decoy is a new event: it alerts again.
     assert dashboard.health(decoy).status_code == 401
     dashboard.open_until_alerts("/dashboard/keys", 1)
+
+
+def test_acknowledged_in_one_browser_is_gone_in_another(dashboard, org_id, store, browser):
+    """The acknowledgement is the organization's: a colleague in another browser context (no
+    shared storage) no longer sees it; a reader sees alerts but cannot acknowledge them."""
+    page = dashboard.page
+    dashboard.sign_in(org_id)
+    first = dashboard.create_key("first")
+    second = dashboard.create_key("second")
+    for secret in (first, second):
+        report = LeakReport(secret, "loopwave", "https://gist.github.com/x/2", "gist")
+        assert handle_report(store, report, "github")
+
+    other = browser.new_context(viewport={"width": 360, "height": 740})
+    try:
+        colleague = Dashboard(other.new_page(), dashboard.base_url)
+        colleague.page.set_default_timeout(10_000)
+        colleague.sign_in(org_id, role="member", user_id="user_bob", permissions=(READ,))
+        expect(colleague.page.locator("#alerts .alert")).to_have_count(2)
+        # Reading the keys is not enough to hide an alert from the whole organization.
+        expect(colleague.page.locator("#alerts").get_by_role("button")).to_have_count(0)
+
+        dashboard.open_until_alerts("/dashboard/keys", 2)
+        page.locator("#alerts .alert").filter(has_text="“first”").get_by_role(
+            "button", name="Acknowledge"
+        ).click()
+        expect(page.locator("#alerts .alert")).to_have_count(1)
+        # Focus moves to the next alert's button, never to <body>.
+        expect(page.locator("#alerts .alert").get_by_role("button")).to_be_focused()
+
+        colleague.open("/dashboard/usage")
+        expect(colleague.page.locator("#alerts[data-loaded]")).to_have_count(1)
+        expect(colleague.page.locator("#alerts .alert")).to_have_count(1)
+        expect(colleague.page.locator("#alerts")).to_contain_text("“second”")
+    finally:
+        other.close()
+
+    # A fresh context of the same person (no localStorage) agrees too.
+    page.context.clear_cookies()
+    page.evaluate("() => localStorage.clear()")
+    dashboard.open("/dashboard/events")
+    expect(page.locator("#alerts[data-loaded]")).to_have_count(1)
+    expect(page.locator("#alerts .alert")).to_have_count(1)
