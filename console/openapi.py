@@ -90,6 +90,7 @@ SPEC = DocumentSpec(
             IssuedKey,
             errors=(409,),
         ),
+        "get_key": Operation("One key (another tenant's is a 404)", 200, Key),
         "update_key": Operation(
             "Change a key's name, state, scopes, notes, allow-list, rate limit or expiry",
             200,

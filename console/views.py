@@ -81,6 +81,12 @@ def create_key(body: KeyCreateIn) -> tuple[dict[str, Any], int]:
     return IssuedKey.of(issued), 201
 
 
+@bp.get("/keys/<key_id>")
+@require_permission(API_KEYS_READ)
+def get_key(key_id: str) -> dict[str, Any]:
+    return Key.of(keystore.get().get_key(current_tenant().id, key_id))
+
+
 @bp.patch("/keys/<key_id>")
 @require_permission(API_KEYS_MANAGE)
 @accepts(KeyPatchIn)

@@ -18,14 +18,15 @@ export function renderKeyDetail(ctx) {
 
   async function load(focusId = null) {
     if (!container.querySelector(".key-detail")) replace(container, loading("Loading the key…"));
-    let keys;
+    let key = null;
     try {
-      ({ data: keys } = await ctx.api.get("/console/keys"));
+      key = await ctx.api.get(apiUrl(ctx.config.keyId));
     } catch (error) {
-      if (ctx.handle(error)) replace(container, errorBox(error, () => load()));
-      return;
+      if (error.status !== 404) {
+        if (ctx.handle(error)) replace(container, errorBox(error, () => load()));
+        return;
+      }
     }
-    const key = keys.find((k) => k.id === ctx.config.keyId);
     if (!key) {
       heading.textContent = "Key not found";
       replace(container, h("div", { class: "state state-empty" },
@@ -33,7 +34,7 @@ export function renderKeyDetail(ctx) {
         h("p", {}, h("a", { href: "/dashboard/keys" }, "Back to all keys"))));
       return;
     }
-    const byId = new Map(keys.map((k) => [k.id, k]));
+    const byId = await lineage(key);
     heading.textContent = key.name;
     document.title = `${key.name} · API key · Loopwave`;
     const usageSlot = h("section", { class: "detail-section", "aria-labelledby": "usage-heading" }, h("h2", { id: "usage-heading", tabindex: "-1" }, "Usage by endpoint and outcome"), loading("Loading usage…"));
@@ -49,6 +50,14 @@ export function renderKeyDetail(ctx) {
     if (focusId) { const el = document.getElementById(focusId); if (el) el.focus(); }
     usage(key, usageSlot);
     scopeReport(key, reportSlot);
+  }
+
+  // The keys this one was rotated from and into, each fetched by id (the page never lists
+  // the organization's keys); one that cannot be read shows as "a key no longer listed".
+  async function lineage(key) {
+    const ids = [key.rotated_from_id, key.replaced_by_id].filter(Boolean);
+    const found = await Promise.all(ids.map((id) => ctx.api.get(apiUrl(id)).catch(() => null)));
+    return new Map(found.filter(Boolean).map((other) => [other.id, other]));
   }
 
   const live = (key) => !["revoked", "expired"].includes(keyStatus(key));
