@@ -101,12 +101,18 @@ SPEC = DocumentSpec(
         "rotate_key": Operation(
             "Issue a successor key; the old one lasts grace_seconds", 201, IssuedKey, errors=(409,)
         ),
-        "audit_log": Operation("Every key change, newest first", 200, AuditPage, query=PAGE_QUERY),
+        "audit_log": Operation(
+            "Every key change, newest first", 200, AuditPage, query={**PAGE_QUERY, **MODE_QUERY}
+        ),
         "list_events": Operation(
             "The tenant's events, newest first",
             200,
             EventPage,
-            query={**PAGE_QUERY, "type": {"type": "string", "enum": list(events.TYPES)}},
+            query={
+                **PAGE_QUERY,
+                **MODE_QUERY,
+                "type": {"type": "string", "enum": list(events.TYPES)},
+            },
         ),
         "list_alerts": Operation(
             "Leaked-key and decoy events nobody in the tenant has acknowledged, newest first",

@@ -109,6 +109,7 @@ class AuditEvent(Resource):
     changes: dict[str, Any] | None
     request_id: str | None
     source_ip: str | None
+    livemode: bool = Field(description="False for an entry about a test key (SPEC §9.1)")
     created_at: datetime
 
 

@@ -83,6 +83,7 @@ def acknowledge(session: DbSession, tenant_id: str, event_id: str, actor: Actor)
                 "alert.acknowledged",
                 key.get("id") if isinstance(key, dict) else None,
                 {"event_id": event.id, "type": event.type},
+                livemode=event.livemode,
             )
     except IntegrityError:
         # Someone acknowledged it in between (the savepoint is rolled back): theirs stands,

@@ -1,4 +1,5 @@
-// The audit log page: every key change, newest first, paged with the API's cursor.
+// The audit log page: every key change, newest first, paged with the API's cursor, in the
+// dashboard's mode (test mode: the changes to test keys; live: everything else, SPEC §9.1).
 
 import { formatExact, h, replace, timeEl } from "./dom.js";
 import { empty, errorBox, loading } from "./ui.js";
@@ -6,6 +7,7 @@ import { empty, errorBox, loading } from "./ui.js";
 const ACTIONS = {
   "key.created": "Created", "key.updated": "Updated", "key.renamed": "Renamed", "key.enabled": "Enabled",
   "key.disabled": "Disabled", "key.rescoped": "Changed scopes", "key.revoked": "Revoked", "key.rotated": "Rotated",
+  "key.leaked": "Reported leaked", "alert.acknowledged": "Acknowledged the alert",
 };
 
 function actionLabel(action) {
@@ -35,16 +37,21 @@ export function renderAudit(ctx) {
   let cursor = null;
   const keyNames = new Map();
 
-  replace(container, h("p", { class: "muted" }, "Every change to this organization's API keys: who made it, from where, and the request id."), slot);
+  const mode = ctx.mode;
+  const intro = mode === "test"
+    ? [h("span", { class: "badge badge-test" }, "Test mode"), " Every change to this organization's test keys: who made it, from where, and the request id."]
+    : "Every change to this organization's live API keys, webhooks and settings: who made it, from where, and the request id.";
+  replace(container, h("p", { class: "muted" }, intro), slot);
 
   async function load() {
     more.disabled = true;
     try {
-      const query = cursor ? `?limit=50&cursor=${encodeURIComponent(cursor)}` : "?limit=50";
-      const page = await ctx.api.get(`/console/audit-log${query}`);
+      const query = new URLSearchParams({ limit: "50", mode });
+      if (cursor) query.set("cursor", cursor);
+      const page = await ctx.api.get(`/console/audit-log?${query}`);
       if (!cursor && !keyNames.size) await loadKeyNames();
       if (!cursor && !page.data.length) {
-        replace(slot, empty("No changes yet", "Key creations, edits, rotations and revocations appear here."));
+        replace(slot, empty(mode === "test" ? "No changes to test keys yet" : "No changes yet", "Key creations, edits, rotations and revocations appear here."));
         return;
       }
       if (!body.isConnected) replace(slot, table(), more);
@@ -60,7 +67,7 @@ export function renderAudit(ctx) {
 
   async function loadKeyNames() {
     try {
-      const { data } = await ctx.api.get("/console/keys");
+      const { data } = await ctx.api.get(`/console/keys?mode=${mode}`);
       for (const key of data) keyNames.set(key.id, key);
     } catch (error) {
       // Names are a convenience; the log still shows key ids.
