@@ -1,7 +1,7 @@
 // One key's page (/dashboard/keys/<id>): its details, lineage, last use, usage by endpoint
 // and outcome, the scope report with "narrow to these scopes", and the edit form.
 
-import { formatExact, h, replace, timeEl } from "./dom.js";
+import { formatExact, h, replace, timeEl, timeLeft } from "./dom.js";
 import { expiryValue, isoDate } from "./key-dialogs.js";
 import { keyStatus, masked } from "./keys.js";
 import { scopeLabel } from "./scopes.js";
@@ -67,6 +67,7 @@ export function renderKeyDetail(ctx) {
     return h("div", { class: "detail-summary" },
       h("code", { class: "key-mask" }, `${key.start}…${key.last4}`),
       h("span", { class: `badge badge-${status}` }, status),
+      status === "rotating" ? h("span", { class: "status-note", id: "rotating-note" }, `— expires in ${timeLeft(new Date(key.expires_at))}`) : null,
       h("span", { class: key.mode === "test" ? "badge badge-test" : "badge" }, key.mode === "test" ? "Test" : "Live"),
       key.decoy ? h("span", { class: "tag tag-decoy" }, "Decoy") : null,
       key.leaked_at ? h("span", { class: "tag tag-leaked" }, "Leaked") : null);
