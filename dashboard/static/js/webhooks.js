@@ -33,7 +33,9 @@ export function renderWebhooks(ctx) {
     h("div", { class: "toolbar" }, h("p", { class: "muted" }, "Loopwave signs every delivery (Standard Webhooks) and retries failures for a day. ", h("a", { href: "/docs" }, "API reference"), "."), add),
     listSlot, deliveriesSlot);
 
-  async function load(after = null) {
+  // Loads the list. `after`: the endpoint whose menu button gets the focus once the table is
+  // redrawn; where that row is gone (deleted), `note` (the toast) gets it, never <body>.
+  async function load(after = null, note = null) {
     listSlot.setAttribute("aria-busy", "true");
     if (!listSlot.firstChild) replace(listSlot, loading("Loading endpoints…"));
     try {
@@ -42,6 +44,7 @@ export function renderWebhooks(ctx) {
       if (after) {
         const target = listSlot.querySelector(`tr[data-endpoint-id="${CSS.escape(after)}"] [data-focus=menu]`);
         if (target) target.focus();
+        else if (note && note.isConnected) note.focus();
       }
     } catch (error) {
       if (!ctx.handle(error)) return;
@@ -55,8 +58,8 @@ export function renderWebhooks(ctx) {
   async function act(endpoint, work, done) {
     try {
       const result = await work();
-      if (done) toast(done);
-      await load(endpoint.id);
+      const note = done ? toast(done) : null;
+      await load(endpoint.id, note);
       return result;
     } catch (error) {
       if (!ctx.handle(error)) return null;
@@ -90,7 +93,7 @@ export function renderWebhooks(ctx) {
       h("td", { "data-label": "Actions", class: "actions" }, menuButton({
         label: `Actions for ${endpoint.url}`,
         items: [
-          { label: "Deliveries", onSelect: () => showDeliveries(endpoint) },
+          { label: "Deliveries", onSelect: () => showDeliveries(endpoint, { focus: "heading" }) },
           { label: "Send test event", onSelect: () => sendTest(endpoint) },
           { label: endpoint.enabled ? "Disable" : "Enable", onSelect: () => act(endpoint, () => ctx.api.patch(`/console/webhooks/${encodeURIComponent(endpoint.id)}`, { enabled: !endpoint.enabled }), `${endpoint.url} ${endpoint.enabled ? "disabled" : "enabled"}.`) },
           { label: "Rotate secret…", onSelect: () => rotateSecret(endpoint) },
@@ -164,16 +167,20 @@ export function renderWebhooks(ctx) {
     if (sent) showDeliveries(endpoint);
   }
 
-  async function showDeliveries(endpoint) {
+  // Shows the endpoint's deliveries. `focus`: "heading", "refresh", or the id of a delivery
+  // whose Retry button (or, once it has none, the heading) gets the focus after the redraw.
+  async function showDeliveries(endpoint, { focus = null } = {}) {
     deliveriesSlot.hidden = false;
     deliveriesSlot.dataset.endpointId = endpoint.id;
     const heading = h("h2", { id: "deliveries-title", class: "section-title", tabindex: "-1" }, "Deliveries to ", h("span", { class: "break" }, endpoint.url));
-    const refresh = h("button", { type: "button", class: "button button-small", onclick: () => showDeliveries(endpoint) }, "Refresh");
+    const refresh = h("button", { type: "button", class: "button button-small", onclick: () => showDeliveries(endpoint, { focus: "refresh" }) }, "Refresh");
     replace(deliveriesSlot, h("div", { class: "toolbar" }, heading, refresh), loading("Loading deliveries…"));
     try {
       const { data } = await ctx.api.get(`/console/webhooks/${encodeURIComponent(endpoint.id)}/deliveries?limit=50`);
       replace(deliveriesSlot, h("div", { class: "toolbar" }, heading, refresh),
         data.length ? deliveriesTable(endpoint, data) : empty("No deliveries yet", "Send a test event to see one here."));
+      if (focus === "refresh") refresh.focus();
+      else if (focus) (deliveriesSlot.querySelector(`tr[data-delivery-id="${CSS.escape(focus)}"] button`) || heading).focus();
     } catch (error) {
       if (ctx.handle(error)) replace(deliveriesSlot, h("div", { class: "toolbar" }, heading, refresh), errorBox(error, () => showDeliveries(endpoint)));
     }
@@ -200,9 +207,12 @@ export function renderWebhooks(ctx) {
                 await ctx.api.post(`/console/webhooks/${encodeURIComponent(endpoint.id)}/deliveries/${encodeURIComponent(delivery.id)}/retry`);
                 toast(`Delivery of ${delivery.event_id} queued again.`);
               } catch (error) {
+                // The failure toast keeps the focus; the list behind it is drawn again.
                 if (ctx.handle(error)) toast(error.message, { error, title: `Delivery of ${delivery.event_id} was not retried` }).focus();
+                showDeliveries(endpoint);
+                return;
               }
-              showDeliveries(endpoint);
+              showDeliveries(endpoint, { focus: delivery.id });
             } }, "Retry") : null));
       })));
   }
