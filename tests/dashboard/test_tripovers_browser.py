@@ -13,6 +13,14 @@ pytestmark = pytest.mark.browser
 LONG_NAME = "x" * 100  # the longest name the API takes, without a break opportunity
 
 
+@pytest.fixture(params=[(1280, 800), (360, 740)], ids=["1280", "360"])
+def viewport(dashboard, request) -> int:
+    """Runs a test on a desktop and on a phone (where the tables are cards); the width."""
+    width, height = request.param
+    dashboard.page.set_viewport_size({"width": width, "height": height})
+    return width
+
+
 def active_element(page: Page) -> dict:
     return page.evaluate(
         """() => {
@@ -124,7 +132,9 @@ def test_usage_and_audit_name_keys_with_their_last4(dashboard, org_id):
     )
 
 
-def test_a_refused_action_is_a_toast_naming_the_key_and_the_table_stays(dashboard, org_id):
+def test_a_refused_action_is_a_toast_naming_the_key_and_the_table_stays(
+    dashboard, org_id, viewport
+):
     page = _signed_in_with_key(dashboard, org_id, "other tab")
     dashboard.create_key("neighbour")
     # Revoked in another tab: this page still shows the key as active.
@@ -145,7 +155,7 @@ def test_a_refused_action_is_a_toast_naming_the_key_and_the_table_stays(dashboar
     assert "toast" in active_element(page)["classes"]
 
 
-def test_an_unreachable_server_is_a_toast_too(dashboard, org_id):
+def test_an_unreachable_server_is_a_toast_too(dashboard, org_id, viewport):
     page = _signed_in_with_key(dashboard, org_id, "offline")
     page.route("**/console/keys/*", lambda route: route.abort())
     dashboard.action("offline", "Rename")
@@ -156,7 +166,7 @@ def test_an_unreachable_server_is_a_toast_too(dashboard, org_id):
     expect(page.locator("#keys-table")).to_be_visible()
 
 
-def test_focus_returns_to_the_rows_control_after_an_action_or_escape(dashboard, org_id):
+def test_focus_returns_to_the_rows_control_after_an_action_or_escape(dashboard, org_id, viewport):
     page = _signed_in_with_key(dashboard, org_id, "focus me")
     expect(page.locator("#page")).not_to_have_attribute("aria-live", re.compile(".*"))
 
@@ -183,7 +193,7 @@ def test_focus_returns_to_the_rows_control_after_an_action_or_escape(dashboard, 
     assert "toast" in active_element(page)["classes"]
 
 
-def test_row_menu_follows_the_menu_button_pattern(dashboard, org_id):
+def test_row_menu_follows_the_menu_button_pattern(dashboard, org_id, viewport):
     page = _signed_in_with_key(dashboard, org_id, "menu key")
     button = dashboard.menu_button("menu key")
     menu = dashboard.row("menu key").get_by_role("menu")
@@ -212,7 +222,7 @@ def test_row_menu_follows_the_menu_button_pattern(dashboard, org_id):
     expect(menu).to_be_hidden()
 
 
-def test_the_shown_once_dialog_asks_before_escape_closes_it(dashboard, org_id):
+def test_the_shown_once_dialog_asks_before_escape_closes_it(dashboard, org_id, viewport):
     page = dashboard.page
     dashboard.sign_in(org_id)
     dashboard.open_create_dialog("once").get_by_role("button", name="Create key").click()
@@ -313,7 +323,7 @@ def test_usage_chart_has_total_range_readable_labels_and_keyboard_numbers(
     expect(page.get_by_role("button", name="7 days")).to_have_attribute("aria-pressed", "true")
 
 
-def test_custom_expiry_refuses_a_past_date_in_words(dashboard, org_id):
+def test_custom_expiry_refuses_a_past_date_in_words(dashboard, org_id, viewport):
     page = dashboard.page
     dashboard.sign_in(org_id)
     dialog = dashboard.open_create_dialog("dated")
