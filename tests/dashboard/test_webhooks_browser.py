@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import expect
 
-from core.extensions import db
+from core.extensions import db, webhooks
 from tenants.delivery import Deliverer
 from tenants.outbound import Sender
 from tenants.secretbox import SecretBox
@@ -174,3 +174,62 @@ def test_webhook_actions_keep_the_focus_and_failures_are_toasts(
     expect(done).to_be_focused()
     scroll = page.evaluate("document.documentElement.scrollWidth")
     assert scroll <= width, f"the webhooks page scrolls sideways at {width} px ({scroll} px)"
+
+
+@pytest.mark.parametrize("width,height", [(1280, 800), (360, 740)])
+def test_an_endpoint_is_edited_and_each_attempt_is_listed(
+    dashboard, org_id, receiver, deliverer, store, width, height
+):
+    page = dashboard.page
+    page.set_viewport_size({"width": width, "height": height})
+    dashboard.sign_in(org_id)
+    dashboard.open("/dashboard/webhooks")
+    _add_endpoint(page, receiver.url)
+    menu = page.get_by_role("button", name=f"Actions for {receiver.url}")
+    menu.click()
+    page.get_by_role("menuitem", name="Edit…").click()
+    dialog = page.get_by_role("dialog", name="Edit the webhook endpoint")
+    expect(dialog.get_by_label("Endpoint URL")).to_have_value(receiver.url)
+    expect(dialog.get_by_label("All events")).to_be_checked()
+    dialog.get_by_label("Description (optional)").fill("billing listener")
+    dialog.get_by_label("All events").uncheck()
+    dialog.get_by_label("key.leaked", exact=True).check()
+    dialog.get_by_role("button", name="Save endpoint").click()
+    expect(page.locator("dialog")).to_have_count(0)
+    row = page.locator("#webhooks-table tbody tr")
+    expect(row.locator(".chip")).to_have_text(["key.leaked"])
+    expect(row).to_contain_text("billing listener")
+    expect(menu).to_be_focused()
+    endpoint_id = row.get_attribute("data-endpoint-id")
+    tenant = store.tenant_for_organization("urn:loopwave:dev-login", org_id)
+    endpoint = next(e for e in _endpoints(store, tenant.id) if e.id == endpoint_id)
+    assert list(endpoint.event_types) == ["key.leaked"]
+    assert endpoint.description == "billing listener"
+
+    # A delivery tried twice lists both attempts: when, the answer, the duration.
+    menu.click()
+    page.get_by_role("menuitem", name="Send test event").click()
+    expect(page.locator("#deliveries-table tbody tr")).to_have_count(1)
+    assert deliverer.run_once() == 1 and receiver.wait_for(1)
+    receiver.status = 200
+    page.get_by_role("button", name="Refresh").click()
+    page.get_by_role("button", name=re.compile("^Retry delivery of evt_")).click()
+    expect(page.locator(".toast", has_text="queued again")).to_be_visible()
+    assert deliverer.run_once() == 1 and receiver.wait_for(2)
+    page.get_by_role("button", name="Refresh").click()
+    delivery = page.locator("#deliveries-table tbody tr")
+    expect(delivery.locator(".badge")).to_have_text("succeeded")
+    delivery.locator("td[data-label=Attempts] summary").click()
+    attempts = delivery.locator(".attempts li")
+    expect(attempts).to_have_count(2)
+    expect(attempts.nth(0)).to_contain_text("503")
+    expect(attempts.nth(0)).to_contain_text("maintenance window")
+    expect(attempts.nth(1)).to_contain_text("200")
+    expect(attempts.nth(1)).to_contain_text(re.compile(r"\d+ ms"))
+    scroll = page.evaluate("document.documentElement.scrollWidth")
+    assert scroll <= width, f"the webhooks page scrolls sideways at {width} px ({scroll} px)"
+
+
+def _endpoints(store, tenant_id):
+    db.session.expire_all()
+    return webhooks.get().list(tenant_id)
