@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tenants.leaks import LeakReport, handle_report
+from tests.dashboard.axe import serious_violations
 from tests.dashboard.pages import Dashboard
 
 pytestmark = pytest.mark.browser
@@ -83,6 +84,7 @@ def test_acknowledged_in_one_browser_is_gone_in_another(dashboard, org_id, store
         expect(colleague.page.locator("#alerts .alert")).to_have_count(2)
         # Reading the keys is not enough to hide an alert from the whole organization.
         expect(colleague.page.locator("#alerts").get_by_role("button")).to_have_count(0)
+        problems = serious_violations(colleague.page, "alerts-reader-360")
 
         dashboard.open_until_alerts("/dashboard/keys", 2)
         page.locator("#alerts .alert").filter(has_text="“first”").get_by_role(
@@ -91,6 +93,8 @@ def test_acknowledged_in_one_browser_is_gone_in_another(dashboard, org_id, store
         expect(page.locator("#alerts .alert")).to_have_count(1)
         # Focus moves to the next alert's button, never to <body>.
         expect(page.locator("#alerts .alert").get_by_role("button")).to_be_focused()
+        problems += serious_violations(page, "alerts-acknowledged-1280")
+        assert not problems, "\n".join(problems)
 
         colleague.open("/dashboard/usage")
         expect(colleague.page.locator("#alerts[data-loaded]")).to_have_count(1)

@@ -6,6 +6,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
+from tests.dashboard.axe import serious_violations
+
 pytestmark = pytest.mark.browser
 
 
@@ -35,10 +37,13 @@ def test_events_and_audit_log_follow_the_mode_switch(dashboard, org_id, width, h
     expect(table).to_contain_text("sandbox")
     expect(table).not_to_contain_text("live server")
 
+    problems = serious_violations(page, "events-test-mode")
     dashboard.open("/dashboard/audit-log")
     audit = page.locator("#audit-table")
     expect(audit.locator("tbody tr")).to_have_count(1)
     expect(audit).to_contain_text("sandbox")
+    problems += serious_violations(page, "audit-log-test-mode")
+    assert not problems, "\n".join(problems)
     assert all("mode=test" in url for url in asked), asked
 
     # Switching re-renders the page in live mode.

@@ -8,6 +8,8 @@ from datetime import date, timedelta
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.dashboard.axe import serious_violations
+
 pytestmark = pytest.mark.browser
 
 LONG_NAME = "x" * 100  # the longest name the API takes, without a break opportunity
@@ -94,6 +96,12 @@ def test_rotation_shows_rotating_with_relative_and_exact_expiry_and_links_both_k
     link = active.get_by_role("link", name=f"Rotated from …{old[-4:]}")
     link.click()
     assert active_element(page)["row"] == rotating.get_attribute("id")
+    problems = serious_violations(page, f"keys-rotating-{width}")
+    # The old key's page says it too.
+    rotating.get_by_role("link", name="relay").click()
+    expect(page.locator("#rotating-note")).to_have_text("— expires in 59 min")
+    problems += serious_violations(page, f"key-detail-rotating-{width}")
+    assert not problems, "\n".join(problems)
 
 
 def test_the_rotation_countdown_stays_true_while_the_page_is_open(dashboard, org_id):

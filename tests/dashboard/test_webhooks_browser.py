@@ -12,6 +12,7 @@ from core.extensions import db, webhooks
 from tenants.delivery import Deliverer
 from tenants.outbound import Sender
 from tenants.secretbox import SecretBox
+from tests.dashboard.axe import serious_violations
 from tests.events.receiver import Receiver
 
 pytestmark = pytest.mark.browser
@@ -191,6 +192,7 @@ def test_an_endpoint_is_edited_and_each_attempt_is_listed(
     dialog = page.get_by_role("dialog", name="Edit the webhook endpoint")
     expect(dialog.get_by_label("Endpoint URL")).to_have_value(receiver.url)
     expect(dialog.get_by_label("All events")).to_be_checked()
+    problems = serious_violations(page, "webhook-edit")
     dialog.get_by_label("Description (optional)").fill("billing listener")
     dialog.get_by_label("All events").uncheck()
     dialog.get_by_label("key.leaked", exact=True).check()
@@ -226,6 +228,8 @@ def test_an_endpoint_is_edited_and_each_attempt_is_listed(
     expect(attempts.nth(0)).to_contain_text("maintenance window")
     expect(attempts.nth(1)).to_contain_text("200")
     expect(attempts.nth(1)).to_contain_text(re.compile(r"\d+ ms"))
+    problems += serious_violations(page, "webhook-attempts")
+    assert not problems, "\n".join(problems)
     scroll = page.evaluate("document.documentElement.scrollWidth")
     assert scroll <= width, f"the webhooks page scrolls sideways at {width} px ({scroll} px)"
 
