@@ -2,7 +2,7 @@
 // dashboard's mode (test mode: the changes to test keys; live: everything else, SPEC §9.1).
 
 import { formatExact, h, replace, timeEl } from "./dom.js";
-import { empty, errorBox, loading } from "./ui.js";
+import { empty, errorBox, keepFocus, loading } from "./ui.js";
 
 const ACTIONS = {
   "key.created": "Created", "key.updated": "Updated", "key.renamed": "Renamed", "key.enabled": "Enabled",
@@ -44,7 +44,7 @@ export function renderAudit(ctx) {
   replace(container, h("p", { class: "muted" }, intro), slot);
 
   async function load() {
-    more.disabled = true;
+    more.setAttribute("aria-disabled", "true"); // not `disabled`: that would drop its focus
     try {
       const query = new URLSearchParams({ limit: "50", mode });
       if (cursor) query.set("cursor", cursor);
@@ -55,13 +55,14 @@ export function renderAudit(ctx) {
         return;
       }
       if (!body.isConnected) replace(slot, table(), more);
-      body.append(...page.data.map(row));
+      const rows = page.data.map(row);
+      body.append(...rows);
       cursor = page.next_cursor;
-      more.hidden = !cursor;
+      keepFocus(more, rows, !cursor);
     } catch (error) {
       if (ctx.handle(error)) replace(slot, errorBox(error, () => { replace(slot, loading("Loading the audit log…")); load(); }));
     } finally {
-      more.disabled = false;
+      more.removeAttribute("aria-disabled");
     }
   }
 
@@ -106,6 +107,6 @@ export function renderAudit(ctx) {
     return h("span", { class: "key-label", title: keyId }, h("span", { class: "truncate" }, key.name), h("code", { class: "muted" }, ` …${key.last4}`));
   }
 
-  more.addEventListener("click", load);
+  more.addEventListener("click", () => { if (!more.hasAttribute("aria-disabled")) load(); });
   load();
 }

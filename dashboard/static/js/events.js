@@ -2,7 +2,7 @@
 // newest first, filtered by type, paged with the API's cursor. Each row opens its data (never a secret: the API holds none).
 
 import { h, replace, timeEl } from "./dom.js";
-import { empty, errorBox, loading } from "./ui.js";
+import { empty, errorBox, keepFocus, loading } from "./ui.js";
 
 function subject(data) {
   const object = (data && (data.object || data)) || {};
@@ -28,7 +28,7 @@ export function renderEvents(ctx) {
 
   async function load(reset) {
     if (reset) { cursor = null; body = null; replace(slot, loading("Loading events…")); }
-    more.disabled = true;
+    more.setAttribute("aria-disabled", "true"); // not `disabled`: that would drop its focus
     try {
       const query = new URLSearchParams({ limit: "50", mode });
       if (filter.value) query.set("type", filter.value);
@@ -47,13 +47,14 @@ export function renderEvents(ctx) {
           h("thead", {}, h("tr", {}, ["Time", "Type", "Subject", "Mode", "Event id"].map((label) => h("th", { scope: "col" }, label)))),
           body));
       }
-      body.append(...page.data.map(row));
+      const rows = page.data.map(row);
+      body.append(...rows);
       cursor = page.next_cursor;
-      more.hidden = !cursor;
+      keepFocus(more, rows, !cursor);
     } catch (error) {
       if (ctx.handle(error)) replace(slot, errorBox(error, () => load(true)));
     } finally {
-      more.disabled = false;
+      more.removeAttribute("aria-disabled");
     }
   }
 
@@ -67,6 +68,6 @@ export function renderEvents(ctx) {
   }
 
   filter.addEventListener("change", () => load(true));
-  more.addEventListener("click", () => load(false));
+  more.addEventListener("click", () => { if (!more.hasAttribute("aria-disabled")) load(false); });
   load(true);
 }
