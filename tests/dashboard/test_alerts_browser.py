@@ -4,10 +4,14 @@ them (on the server: gone in every browser), decoys created from the create dial
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
-from tenants.leaks import LeakReport, handle_report
+from core.extensions import db
+from tenants.leaks import LeakReport, handle_report, record_decoy_use
+from tests.conftest import TEST_ACTOR
 from tests.dashboard.axe import serious_violations
 from tests.dashboard.pages import Dashboard
 
@@ -109,3 +113,61 @@ def test_acknowledged_in_one_browser_is_gone_in_another(dashboard, org_id, store
     dashboard.open("/dashboard/events")
     expect(page.locator("#alerts[data-loaded]")).to_have_count(1)
     expect(page.locator("#alerts .alert")).to_have_count(1)
+
+
+def _decoy_used_times(store, org_id: str, times: int) -> None:
+    """A decoy key of ``org_id``'s tenant used ``times`` times (one event each)."""
+    tenant = store.tenant_for_organization("urn:loopwave:dev-login", org_id)
+    decoy = store.create_key(tenant.id, "trap", TEST_ACTOR, decoy=True).record
+    for number in range(times):
+        record_decoy_use(
+            db.session,
+            key_id=decoy.id,
+            tenant_id=tenant.id,
+            used_at=decoy.created_at,
+            client_ip=f"203.0.113.{number}",
+            user_agent="curl/8",
+            method="GET",
+            path="/api/v1/health",
+        )
+    db.session.commit()
+
+
+@pytest.mark.parametrize("width,height", [(1280, 800), (360, 740)])
+def test_a_failed_acknowledgement_keeps_the_alert_and_says_why(
+    dashboard, org_id, store, width, height
+):
+    page = dashboard.page
+    page.set_viewport_size({"width": width, "height": height})
+    dashboard.sign_in(org_id)
+    _decoy_used_times(store, org_id, 1)
+    dashboard.open_until_alerts("/dashboard/usage", 1)
+    page.route("**/acknowledge", lambda route: route.abort())
+    button = page.locator("#alerts").get_by_role("button", name=re.compile("^Acknowledge"))
+    button.click()
+    failed = page.locator(".toast-error")
+    expect(failed).to_contain_text("Could not acknowledge")
+    expect(failed).to_contain_text("could not be reached")
+    expect(page.locator("#alerts .alert")).to_have_count(1)
+    expect(button).to_be_focused()
+    page.unroute("**/acknowledge")
+    problems = serious_violations(page, f"alerts-failed-{width}")
+    assert not problems, "\n".join(problems)
+
+
+def test_more_alerts_than_shown_come_next(dashboard, org_id, store):
+    page = dashboard.page
+    page.set_viewport_size({"width": 360, "height": 740})
+    dashboard.sign_in(org_id)
+    _decoy_used_times(store, org_id, 51)
+    alerts = dashboard.open_until_alerts("/dashboard/usage", 50)
+    expect(page.locator("#alerts .alerts-more")).to_contain_text("the 50 newest alerts")
+    for left in range(49, -1, -1):
+        alerts.first.get_by_role("button").click()
+        if left:
+            expect(alerts).to_have_count(left)
+            expect(alerts.first.get_by_role("button")).to_be_focused()
+    # The last one shown is acknowledged: the oldest, not shown before, comes next.
+    expect(alerts).to_have_count(1)
+    expect(page.locator("#alerts .alerts-more")).to_have_count(0)
+    expect(alerts).to_contain_text("203.0.113.0")

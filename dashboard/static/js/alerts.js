@@ -55,15 +55,19 @@ export async function showAlerts(ctx) {
 async function fetchAndShow(ctx, slot) {
   if (!ctx.can("org:api_keys:read")) return;
   let open = [];
+  let more = false;
   try {
-    open = (await ctx.api.get(`/console/alerts?limit=${SHOWN}`)).data;
+    const page = await ctx.api.get(`/console/alerts?limit=${SHOWN}`);
+    open = page.data;
+    more = Boolean(page.next_cursor);
   } catch (error) {
     ctx.handle(error);
     return; // the page itself shows what is wrong with the connection
   }
   if (!open.length) return;
   const heading = h("h2", { class: "visually-hidden", id: "alerts-heading" }, "Security alerts");
-  replace(slot, heading, open.map((event) => alertItem(ctx, event, slot)));
+  replace(slot, heading, open.map((event) => alertItem(ctx, event, slot)),
+    more ? h("p", { class: "alerts-more" }, `These are the ${SHOWN} newest alerts; older ones show once these are acknowledged. `, h("a", { href: "/dashboard/events" }, "All events")) : null);
   slot.hidden = false;
 }
 
@@ -97,9 +101,11 @@ async function acknowledgeItem(ctx, event, item, slot, button, words) {
     button.focus();
     return;
   }
-  const next = item.nextElementSibling || item.previousElementSibling;
+  const items = [...slot.querySelectorAll(".alert")];
+  const next = items[items.indexOf(item) + 1] || items[items.indexOf(item) - 1];
   item.remove();
   toast(`Acknowledged for everyone in the organization: ${words}`);
-  if (!slot.querySelector(".alert")) { slot.hidden = true; document.getElementById("main").focus(); }
-  else if (next) (next.querySelector("button") || next).focus();
+  if (next) { next.querySelector("button").focus(); return; }
+  document.getElementById("main").focus();
+  await showAlerts(ctx); // the older alerts, if there were more than shown
 }
