@@ -33,7 +33,7 @@ from flask.blueprints import BlueprintSetupState
 
 from api import bp
 from core.authfailures import AuthFailureLimit
-from core.clientip import Networks, client_ip_from
+from core.clientip import Networks, client_ip_from, plain_peer
 from core.endpoints import endpoint_label
 from core.errors import ApiError, refusal_response
 from core.extensions import auth_failures, keystore, rate_limiter, usage_buffer
@@ -113,7 +113,7 @@ class ApiGate:
         note_caller(environ, verified)
         # The socket peer is the client unless proxies are trusted: no call for the common case.
         proxied = self.trusted_proxies
-        client_ip = self._client_ip(environ) if proxied else environ.get("REMOTE_ADDR")
+        client_ip = self._client_ip(environ) if proxied else plain_peer(environ.get("REMOTE_ADDR"))
         if verified.allowed_networks is not None:
             try:
                 verified.require_allowed_ip(client_ip)

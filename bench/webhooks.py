@@ -132,22 +132,35 @@ def outbox_cost() -> float:
     ``ROUNDS`` pairs of rounds, the two halves of a pair run back to back in alternating order
     (so drift in the machine's load, and which half goes first, fall on both alike); the
     figure is the median of the per-pair differences, given with its interquartile range, so
-    one disturbed round moves neither. A shared machine still widens the spread: read it."""
+    one disturbed round moves neither. A shared machine still widens the spread: read it.
+
+    Beside the wall clock, the CPU time each half spent (this process's, plus that of the
+    PostgreSQL backends serving the bench's database, read from ``/proc``: same machine),
+    summed over all rounds: time spent waiting for a core on a loaded machine is not in it,
+    so it moves far less with the load than the wall clock does."""
     from core.extensions import db
     from tenants import keys as keys_module
 
     with key_with_a_webhook() as (store, tenant_id, key_id, actor):
         real_emit = keys_module.events.emit
 
+        cpu_spent = {True: 0.0, False: 0.0}
+
         def one_round(emitting: bool, label: str) -> float:
             keys_module.events.emit = real_emit if emitting else (lambda *a, **k: None)
+            cpu = cpu_seconds(backends)
             started = time.perf_counter()
             for number in range(PER_ROUND):
                 store.update_key(tenant_id, key_id, actor, name=f"k{label}{number}")
-            return (time.perf_counter() - started) / PER_ROUND
+            spent = (time.perf_counter() - started) / PER_ROUND
+            cpu_spent[emitting] += cpu_seconds(backends) - cpu
+            return spent
 
+        backends = database_backends()
         one_round(True, "warm")  # first-use costs (statement caches) fall on no measured round
         one_round(False, "warm")
+        backends = database_backends()
+        cpu_spent = {True: 0.0, False: 0.0}
         with_event, without, differences = [], [], []
         try:
             for pair in range(ROUNDS):
@@ -158,6 +171,8 @@ def outbox_cost() -> float:
                 differences.append(spent[True] - spent[False])
         finally:
             keys_module.events.emit = real_emit
+        if database_backends() != backends:
+            print("  (the bench's PostgreSQL connections changed: the CPU figure is incomplete)")
         db.session.execute(sa.text("DELETE FROM webhook_deliveries"))
         db.session.commit()
         db.engine.dispose()
@@ -170,7 +185,41 @@ def outbox_cost() -> float:
     print(f"  key change with its event:    {ms(with_event)}")
     print(f"  key change without the event: {ms(without)}")
     print(f"  difference per pair:          {ms(differences)}")
+    renames = ROUNDS * PER_ROUND
+    with_cpu, without_cpu = (cpu_spent[flag] / renames * 1000 for flag in (True, False))
+    print(
+        f"  CPU per key change (bench process + PostgreSQL): {with_cpu:.3f} ms with the event,"
+        f" {without_cpu:.3f} ms without: the outbox adds {with_cpu - without_cpu:.3f} ms"
+    )
     return statistics.median(differences)
+
+
+def database_backends() -> list[int]:
+    """The process ids of the PostgreSQL backends connected to the bench's database."""
+    from core.extensions import db
+
+    statement = "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+    # A connection of its own (not the pool's, which is the one the renames use).
+    engine = sa.create_engine(db.engine.url, poolclass=sa.pool.NullPool)
+    with engine.connect() as connection:
+        own = connection.scalar(sa.text("SELECT pg_backend_pid()"))
+        pids = connection.scalars(sa.text(statement)).all()
+    engine.dispose()
+    return sorted(pid for pid in pids if pid != own)
+
+
+def cpu_seconds(backends: list[int]) -> float:
+    """CPU seconds (user + system) of this process and of ``backends`` (``/proc``: clock
+    ticks, 10 ms each; summed over every round, so the ticks' coarseness averages out)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = time.process_time()
+    for pid in backends:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+    return total
 
 
 def delivery_rate(env: dict[str, str]) -> float:

@@ -4,6 +4,7 @@ in ``IssuedKey``."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Literal
 
@@ -213,8 +214,16 @@ class WebhookAttempt(Resource):
     started_at: datetime
     status_code: int | None
     duration_ms: int
-    response_excerpt: str = Field(description="The first KiB of the answer")
+    response_excerpt: str = Field(
+        description="The first KiB of the answer (empty for a key event's delivery, to "
+        "those without `org:api_keys:read`: a receiver may echo the event)"
+    )
     error: str | None
+
+    @classmethod
+    def of_hidden(cls, obj: webhooks.WebhookAttempt) -> dict[str, Any]:
+        """The attempt without its answer's excerpt."""
+        return {**cls.of(obj), "response_excerpt": ""}
 
 
 class WebhookDelivery(Resource):
@@ -230,6 +239,18 @@ class WebhookDelivery(Resource):
 
     @classmethod
     def of(cls, obj: webhooks.WebhookDelivery) -> dict[str, Any]:
+        return cls._of(obj, WebhookAttempt.of)
+
+    @classmethod
+    def without_excerpts(cls, obj: webhooks.WebhookDelivery) -> dict[str, Any]:
+        return cls._of(obj, WebhookAttempt.of_hidden)
+
+    @classmethod
+    def _of(
+        cls,
+        obj: webhooks.WebhookDelivery,
+        attempt: Callable[[webhooks.WebhookAttempt], dict[str, Any]],
+    ) -> dict[str, Any]:
         return cls.build(
             id=obj.id,
             event_id=obj.event_id,
@@ -239,7 +260,7 @@ class WebhookDelivery(Resource):
             last_status_code=obj.last_status_code,
             completed_at=obj.completed_at,
             created_at=obj.created_at,
-            attempt_log=[WebhookAttempt.of(attempt) for attempt in obj.attempt_log],
+            attempt_log=[attempt(entry) for entry in obj.attempt_log],
         )
 
 

@@ -136,11 +136,18 @@ class AuthFailureLimit:
         counts_path: str | os.PathLike[str],
     ):
         self.per_minute = per_minute  # 0: no limit
-        self._item = RateLimitItemPerMinute(max(per_minute, 1), namespace=f"{namespace}:authfail")
+        self._item = RateLimitItemPerMinute(max(per_minute, 1), namespace="authfail")
         self._memory: FixedWindowRateLimiter | MachineWindows = MachineWindows(counts_path)
+        # ``key_prefix``: every key starts with the deployment's namespace (``limits`` would
+        # put its own ``LIMITS:`` first, outside it: tests/scale/test_redis_namespaces.py).
         self._shared = (
             FixedWindowRateLimiter(
-                storage_from_string(redis_url, socket_connect_timeout=0.25, socket_timeout=0.5)
+                storage_from_string(
+                    redis_url,
+                    key_prefix=namespace,
+                    socket_connect_timeout=0.25,
+                    socket_timeout=0.5,
+                )
             )
             if redis_url
             else None

@@ -35,7 +35,7 @@ from tenants.audit import Actor
 from tenants.events import Event
 from tenants.outbound import Answer, Sender
 from tenants.secretbox import SecretBox, SecretUnreadable
-from tenants.webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from tenants.webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint, url_origin
 
 log = logging.getLogger("loopwave.webhooks")
 
@@ -162,7 +162,17 @@ class Deliverer:
             return Answer(None, 0, "", "the signing secret does not decrypt (SECRET_KEY changed?)")
         timestamp = int(time.time())  # the real sending time: receivers check it
         headers = signing.headers(job.secrets, job.delivery_id, timestamp, job.body)
-        return self.sender.post(job.url, job.body, headers)
+        try:
+            return self.sender.post(job.url, job.body, headers)
+        except Exception as exc:  # noqa: BLE001 - one endpoint's URL must not stop the worker
+            # Logged by ids and exception type only: the URL may carry the tenant's token.
+            log.error(
+                "webhook delivery %s to endpoint %s failed unexpectedly: %s",
+                job.delivery_id,
+                job.endpoint_id,
+                type(exc).__name__,
+            )
+            return Answer(None, 0, "", f"unexpected error: {type(exc).__name__}")
 
     # -- record --------------------------------------------------------------------------
 
@@ -175,8 +185,8 @@ class Deliverer:
                     started_at=now,
                     status_code=answer.status,
                     duration_ms=answer.duration_ms,
-                    response_excerpt=answer.excerpt,
-                    error=(answer.error or "")[:200] or None,
+                    response_excerpt=_storable(answer.excerpt),
+                    error=_storable(answer.error or "")[:200] or None,
                 )
                 for job, answer in results
             )
@@ -250,7 +260,13 @@ class Deliverer:
     def _disable(self, session: Session, endpoint: WebhookEndpoint) -> None:
         endpoint.enabled = False
         endpoint.disabled_reason = "every delivery failed for 3 days"
-        shown = {"id": endpoint.id, "url": endpoint.url, "reason": endpoint.disabled_reason}
+        # The URL's scheme and host only, as every audit entry and event keeps it: these are
+        # readable without the webhook permission, and a URL's path often holds a secret.
+        shown = {
+            "id": endpoint.id,
+            "url": url_origin(endpoint.url),
+            "reason": endpoint.disabled_reason,
+        }
         audit.record(session, endpoint.tenant_id, SYSTEM, "webhook.disabled", None, shown)
         events.emit(
             session,
@@ -259,6 +275,13 @@ class Deliverer:
             {"object": {"object": "webhook_endpoint", **shown}},
         )
         log.warning("webhook endpoint %s disabled: failing for 3 days", endpoint.id)
+
+
+def _storable(text: str) -> str:
+    """The receiver's text as every database keeps it: PostgreSQL's text columns refuse NUL,
+    and one such answer would fail the record of the whole batch (every delivery in it sent
+    again, forever)."""
+    return text.replace("\x00", "\ufffd")
 
 
 def _unleased(now: datetime) -> ColumnElement[bool]:
@@ -310,6 +333,10 @@ def run(deliverer: Deliverer, stop: threading.Event, once: bool = False) -> None
             sent = deliverer.run_once()
         except SQLAlchemyError as exc:  # the database is away: try again shortly
             log.warning("webhook worker: database error, retrying: %s", type(exc).__name__)
+            sent = 0
+            stop.wait(1.0)
+        except Exception as exc:  # noqa: BLE001 - a bug in one batch must not end the worker
+            log.error("webhook worker: unexpected error, retrying: %s", type(exc).__name__)
             sent = 0
             stop.wait(1.0)
         if once:

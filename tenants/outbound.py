@@ -7,7 +7,8 @@ A webhook URL is the tenant's text; the server then connects where it says. So, 
 - the host name is resolved **at delivery time**, every address it resolves to must be a
   public (globally routable) one — no loopback, private, link-local (the cloud metadata
   service at 169.254.169.254 included), carrier-grade NAT, multicast or reserved address,
-  IPv6 forms that carry an IPv4 address (mapped, compatible, NAT64, 6to4) judged by it —
+  IPv6 forms that carry an IPv4 address (mapped, compatible, NAT64, SIIT, 6to4) judged by
+  it, ranges IANA marks not globally reachable (the NAT64 local-use prefix among them) —
   and the connection goes to that checked address, with
   the URL's host name in ``Host`` and in TLS (SNI and certificate check). A name that
   resolves to a public address when checked and to 127.0.0.1 a moment later (DNS
@@ -72,8 +73,10 @@ def parse_url(url: str, allow_private: bool) -> Target:
         raise UnsafeDestination("webhook URLs must use https://")
     if parts.username is not None or parts.password is not None:
         raise UnsafeDestination("webhook URLs may not carry credentials")
+    literal = _literal_address(parts.hostname)
+    if literal is None:
+        _check_host_name(parts.hostname)
     if not allow_private:
-        literal = _literal_address(parts.hostname)
         if literal is not None:
             check_address(literal)
         elif parts.hostname.rstrip(".").lower() == "localhost" or parts.hostname.endswith(
@@ -87,18 +90,52 @@ def parse_url(url: str, allow_private: bool) -> Target:
     return Target(parts.scheme, parts.hostname, port or default_port, path)
 
 
+def _check_host_name(host: str) -> None:
+    """Refuse a name the resolver cannot even be asked about: ``getaddrinfo`` encodes it
+    with IDNA first and raises ``UnicodeError`` (not ``OSError``) for a label over 63
+    characters, an empty label or a character with no IDNA form."""
+    try:
+        encoded = host.encode("idna")
+    except UnicodeError as exc:
+        raise UnsafeDestination("the URL's host name is not valid") from exc
+    if len(encoded) > 253:
+        raise UnsafeDestination("the URL's host name is not valid")
+
+
 # IPv6 forms that carry an IPv4 address a gateway delivers to: IPv4-compatible (``::/96``),
-# the NAT64 well-known prefix (RFC 6052) and 6to4 (RFC 3056, ``IPv6Address.sixtofour``).
-# ``ipaddress`` calls them global whatever they carry, so they are judged by that address.
+# the NAT64 well-known prefix (RFC 6052), SIIT's IPv4-translated form (``::ffff:0:0:0/96``,
+# RFC 7915) and 6to4 (RFC 3056, ``IPv6Address.sixtofour``). ``ipaddress`` calls them global
+# whatever they carry, so they are judged by that address.
 _IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_SIIT_TRANSLATED = ipaddress.ip_network("::ffff:0:0:0/96")
+# Ranges the IANA special-purpose registries mark not globally reachable that ``ipaddress``
+# (as shipped with the Pythons we run on) still calls global; refused whole. The NAT64
+# local-use prefix (RFC 8215) translates into IPv4 space its operator chose (a private
+# network first of all), at any of RFC 6052's prefix lengths, so it is never public.
+_NOT_GLOBAL = tuple(
+    ipaddress.ip_network(network)
+    for network in (
+        "64:ff9b:1::/48",  # NAT64 local-use (RFC 8215)
+        "fec0::/10",  # site-local (RFC 3879: deprecated, still routed inside sites)
+        "5f00::/16",  # SRv6 segment identifiers (RFC 9602)
+        "3fff::/20",  # documentation (RFC 9637)
+        "100:0:0:1::/64",  # the dummy prefix (RFC 9780)
+        "192.0.0.8/32",  # the IPv4 dummy address (RFC 7600)
+        "192.88.99.0/24",  # the former 6to4 relay anycast (RFC 7526)
+    )
+)
 
 
 def check_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> None:
     """Refuse anything but a public unicast address."""
     if isinstance(address, ipaddress.IPv6Address):
         address = _embedded_ipv4(address) or address
-    if not address.is_global or address.is_multicast:
+    if (
+        not address.is_global
+        or address.is_multicast
+        or any(address in network for network in _NOT_GLOBAL)
+    ):
         raise UnsafeDestination(f"the URL's host resolves to a non-public address ({address})")
 
 
@@ -107,27 +144,38 @@ def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | No
         return address.ipv4_mapped
     if address.sixtofour is not None:
         return address.sixtofour
-    if address in _NAT64 or (address in _IPV4_COMPATIBLE and int(address) > 1):
+    if (
+        address in _NAT64
+        or address in _SIIT_TRANSLATED
+        or (address in _IPV4_COMPATIBLE and int(address) > 1)
+    ):
         return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
     return None
+
+
+# One answer for a host name that is refused, whatever it resolved to: naming the address (or
+# saying that the name does not exist) would let a tenant read the deployment's internal DNS
+# through its delivery log (tests/security/test_ssrf_dns_oracle.py).
+NAME_REFUSED = "the URL's host resolves to no public address (a non-public one, or none)"
 
 
 def resolve(target: Target, allow_private: bool) -> str:
     """The address to connect to: the first the host resolves to, after checking all."""
     literal = _literal_address(target.host)
     if literal is not None:
-        addresses = [literal]
-    else:
-        try:
-            found = socket.getaddrinfo(target.host, target.port, type=socket.SOCK_STREAM)
-        except OSError as exc:
-            raise UnsafeDestination("the URL's host does not resolve") from exc
+        if not allow_private:
+            check_address(literal)
+        return str(literal)
+    try:
+        found = socket.getaddrinfo(target.host, target.port, type=socket.SOCK_STREAM)
         addresses = [ipaddress.ip_address(str(entry[4][0]).split("%")[0]) for entry in found]
-    if not addresses:
-        raise UnsafeDestination("the URL's host does not resolve")
-    if not allow_private:
-        for address in addresses:
-            check_address(address)
+        if not addresses:
+            raise UnsafeDestination(NAME_REFUSED)
+        if not allow_private:
+            for address in addresses:
+                check_address(address)
+    except (OSError, UnicodeError, UnsafeDestination) as exc:
+        raise UnsafeDestination(NAME_REFUSED) from exc
     return str(addresses[0])
 
 

@@ -15,8 +15,9 @@ from tenants.models import Base, ModeScoped, _id, _livemode, _tenant_fk
 
 
 def _page_index(table: str) -> Index:
-    """A tenant's rows in id order: a page newest first is read off the index, not sorted."""
-    return Index(f"ix_{table}_tenant_id_id", "tenant_id", "id")
+    """A tenant's rows of one mode in id order: a page (``WHERE tenant_id = ? AND livemode =
+    ? ORDER BY id DESC``) is read off the index, neither sorted nor filtered row by row."""
+    return Index(f"ix_{table}_tenant_id_livemode_id", "tenant_id", "livemode", "id")
 
 
 class Contact(ModeScoped, Base):

@@ -22,7 +22,7 @@ import redis
 from sqlalchemy import Engine
 
 from tenants import metrics
-from tenants.usage import Counts, LastUses, UsageBuffer, write_usage
+from tenants.usage import MAX_DEFERRED, Counts, LastUses, UsageBuffer, write_usage
 
 log = logging.getLogger("loopwave.usage")
 
@@ -39,9 +39,14 @@ _TIMEOUTS = {"socket_connect_timeout": 0.5, "socket_timeout": 1.0}
 
 class RedisUsageBuffer(UsageBuffer):
     def __init__(
-        self, engine: Callable[[], Engine], redis_url: str, namespace: str, flush_seconds: int = 5
+        self,
+        engine: Callable[[], Engine],
+        redis_url: str,
+        namespace: str,
+        flush_seconds: int = 5,
+        max_deferred: int = MAX_DEFERRED,
     ):
-        super().__init__(engine, flush_seconds)
+        super().__init__(engine, flush_seconds, max_deferred)
         self.counts_key = f"{namespace}:{COUNTS_KEY}"
         self.last_used_key = f"{namespace}:{LAST_USED_KEY}"
         # redis-py's pool notices a fork and opens new connections in the child.
@@ -49,6 +54,14 @@ class RedisUsageBuffer(UsageBuffer):
         self._redis_down = False
 
     def flush(self) -> None:
+        """Ship and write the counts, then the deferred writes (decoy uses): those are
+        written by this process, whatever became of the counts."""
+        try:
+            self._flush_counts()
+        finally:
+            self.write_deferred()
+
+    def _flush_counts(self) -> None:
         counts, last_used = self._take()
         try:
             if counts:

@@ -65,8 +65,19 @@ LastUses = dict[str, tuple[datetime, str | None]]  # key id -> (used at, client 
 log = logging.getLogger("loopwave.usage")
 
 
+# Decoy uses (SPEC §11) waiting for the next flush, per process. While the database is away
+# they pile up; beyond this many, later uses are dropped (and counted, and logged): the first
+# ones say when the tripwire was hit and from where, and memory stays bounded under a flood.
+MAX_DEFERRED = 10_000
+
+
 class UsageBuffer:
-    def __init__(self, engine: Callable[[], Engine], flush_seconds: int = 5):
+    def __init__(
+        self,
+        engine: Callable[[], Engine],
+        flush_seconds: int = 5,
+        max_deferred: int = MAX_DEFERRED,
+    ):
         self._engine = engine
         self._flush_after = float(flush_seconds)
         self._counts: Counts = Counter()
@@ -77,6 +88,8 @@ class UsageBuffer:
         self._flusher_started = False
         self._periodic: list[_Periodic] = []
         self._deferred: list[Callable[[Session], object]] = []
+        self._max_deferred = max_deferred
+        self.dropped_deferred = 0  # writes refused since start: the queue was full
 
     def record(
         self,
@@ -110,7 +123,14 @@ class UsageBuffer:
         """A database write taken off the request thread (a decoy key's use, SPEC §11): done
         by the next flush, in a transaction of its own; kept for the next one if it fails."""
         with self._lock:
-            self._deferred.append(write)
+            if len(self._deferred) >= self._max_deferred:
+                self.dropped_deferred += 1
+                dropped = self.dropped_deferred
+            else:
+                self._deferred.append(write)
+                dropped = 0
+        if dropped:
+            log.warning("deferred writes queue full (%d): %d dropped", self._max_deferred, dropped)
         if not self._flusher_started:
             self._start_flusher()
 
@@ -166,9 +186,11 @@ class UsageBuffer:
         counts, last_used = self._take()
         if counts:
             self._write_or_restore(counts, last_used)
-        self._write_deferred()
+        self.write_deferred()
 
-    def _write_deferred(self) -> None:
+    def write_deferred(self) -> None:
+        """Run the queued writes, each in a transaction of its own; on failure the rest are
+        kept for the next flush."""
         with self._lock:
             deferred, self._deferred = self._deferred, []
         for done, write in enumerate(deferred):

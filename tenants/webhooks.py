@@ -11,7 +11,8 @@ from __future__ import annotations
 import builtins
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from functools import cache
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 from sqlalchemy import (
@@ -19,18 +20,26 @@ from sqlalchemy import (
     Boolean,
     ForeignKey,
     Index,
+    Insert,
     Integer,
     Select,
     String,
+    Table,
     Text,
     UniqueConstraint,
+    bindparam,
+    func,
+    insert,
+    literal,
+    select,
 )
+from sqlalchemy import cast as sa_cast
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship, selectinload
 
 from tenants import audit, clock, events
 from tenants.audit import Actor
 from tenants.errors import Conflict, InvalidInput
-from tenants.events import Event
 from tenants.ids import new_id
 from tenants.keyformat import redact_keys
 from tenants.models import Base, TenantScoped, _id
@@ -61,9 +70,6 @@ class WebhookEndpoint(TenantScoped, Base):
     failing_since: Mapped[datetime | None]
     disabled_reason: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
-
-    def wants(self, event_type: str) -> bool:
-        return EVERY_TYPE in self.event_types or event_type in self.event_types
 
 
 class WebhookDelivery(TenantScoped, Base):
@@ -118,34 +124,121 @@ class CreatedEndpoint:
     secret: str
 
 
-def fan_out(session: DbSession, event: Event) -> None:
-    """Queue ``event`` for every enabled endpoint of its tenant that wants it."""
-    if event.type == "webhook.test":
+ENDPOINTS = cast(Table, WebhookEndpoint.__table__)  # declarative models': Tables
+DELIVERIES = cast(Table, WebhookDelivery.__table__)
+_DELIVERY_COLUMNS = (
+    "id",
+    "tenant_id",
+    "endpoint_id",
+    "event_id",
+    "status",
+    "attempts",
+    "next_attempt_at",
+    "created_at",
+)
+
+
+def write_outbox(session: DbSession, row: dict[str, Any]) -> None:
+    """Write the event ``row`` and one pending delivery per enabled endpoint of its tenant
+    subscribed to its type, in ``session``'s transaction: on PostgreSQL one statement (the
+    event's INSERT in a CTE, the deliveries' INSERT … SELECT from it), elsewhere those two.
+
+    The endpoints are read as the database has them: ``Session.execute`` flushes the
+    session's pending changes before a Core statement, so an endpoint changed in this session
+    (``Deliverer._disable``: not its own ``webhook.disabled``) is read as changed, unless the
+    caller holds ``no_autoflush``. ``webhook.test`` goes to no endpoint here (``send_test``
+    queues it for the endpoint tested).
+    """
+    if row["type"] == "webhook.test":
+        session.execute(events.INSERT, row)
         return
-    # Without an autoflush: the change and its event are flushed once, at the commit, with
-    # the deliveries (a flush of their own here cost the key change a second unit of work).
-    # ``enabled`` is checked again on the object: an endpoint disabled in this session (its
-    # ``webhook.disabled`` event) still reads as enabled in the database.
-    with session.no_autoflush:
-        endpoints = list(
-            session.scalars(
-                WebhookEndpoint.for_tenant(event.tenant_id).where(WebhookEndpoint.enabled.is_(True))
-            )
-        )
-    for endpoint in endpoints:
-        if endpoint.enabled and endpoint.wants(event.type):
-            session.add(_delivery(event, endpoint))
+    types = [EVERY_TYPE, row["type"]]
+    if session.get_bind().dialect.name == "postgresql":
+        # Named apart from the columns: SQLAlchemy keeps a column's own name for its VALUES.
+        params = {f"event_{name}": value for name, value in row.items()}
+        session.execute(_outbox_postgresql(), {**params, "types": types})
+    else:
+        session.execute(events.INSERT, row)
+        session.execute(_deliveries_sqlite(), {**row, "types": types})
 
 
-events.on_emit(fan_out)
+events.write_with(write_outbox)
 
 
-def _delivery(event: Event, endpoint: WebhookEndpoint) -> WebhookDelivery:
+@cache
+def _outbox_postgresql() -> Insert:
+    """``WITH evt AS (INSERT INTO events … RETURNING id, tenant_id) INSERT INTO
+    webhook_deliveries … SELECT … FROM evt JOIN webhook_endpoints …``.
+
+    A delivery's id is the event's time part (so deliveries sort by their events' time, as
+    ids made by ``new_id`` do) and 16 random hex digits (64 bits, upper case: all in the
+    Crockford alphabet of ``new_id``), from ``gen_random_uuid()``, built into PostgreSQL
+    13 and later (docs/deploy.md).
+    """
+    event = (
+        insert(events.EVENTS)
+        .values({column: bindparam(f"event_{column.key}") for column in events.EVENTS.c})
+        .returning(events.EVENTS.c.id, events.EVENTS.c.tenant_id, events.EVENTS.c.created_at)
+        .cte("evt")
+    )
+    random_hex = func.upper(
+        func.substr(func.md5(sa_cast(func.gen_random_uuid(), Text)), 1, 16, type_=String)
+    )
+    subscribed = sa_cast(ENDPOINTS.c.event_types, JSONB).has_any(
+        bindparam("types", type_=ARRAY(Text))
+    )
+    deliveries = select(
+        literal("msg_") + func.substr(event.c.id, 5, 10, type_=String) + random_hex,
+        event.c.tenant_id,
+        ENDPOINTS.c.id,
+        event.c.id,
+        literal("pending"),
+        literal(0),
+        event.c.created_at,
+        event.c.created_at,
+    ).join_from(event, ENDPOINTS, ENDPOINTS.c.tenant_id == event.c.tenant_id)
+    deliveries = deliveries.where(ENDPOINTS.c.enabled.is_(True), subscribed)
+    return insert(DELIVERIES).from_select(_DELIVERY_COLUMNS, deliveries).add_cte(event)
+
+
+@cache
+def _deliveries_sqlite() -> Insert:
+    """``INSERT INTO webhook_deliveries … SELECT … FROM webhook_endpoints WHERE …``, the event
+    row written just before. The id as on PostgreSQL, its random part from ``randomblob``."""
+    subscribed_types = func.json_each(ENDPOINTS.c.event_types).table_valued("value")
+    subscribed = (
+        select(literal(1))
+        .select_from(subscribed_types)
+        .where(subscribed_types.c.value.in_(bindparam("types", expanding=True)))
+        .exists()
+    )
+    event_id = bindparam("id", type_=String)
+    created_at = bindparam("created_at", type_=events.EVENTS.c.created_at.type)
+    deliveries = select(
+        literal("msg_")
+        + func.substr(event_id, 5, 10, type_=String)
+        + func.hex(func.randomblob(8), type_=String),
+        ENDPOINTS.c.tenant_id,
+        ENDPOINTS.c.id,
+        event_id,
+        literal("pending"),
+        literal(0),
+        created_at,
+        created_at,
+    ).where(
+        ENDPOINTS.c.tenant_id == bindparam("tenant_id", type_=String),
+        ENDPOINTS.c.enabled.is_(True),
+        subscribed,
+    )
+    return insert(DELIVERIES).from_select(_DELIVERY_COLUMNS, deliveries)
+
+
+def _delivery(event_id: str, tenant_id: str, endpoint: WebhookEndpoint) -> WebhookDelivery:
     return WebhookDelivery(
         id=new_id("msg"),
-        tenant_id=event.tenant_id,
+        tenant_id=tenant_id,
         endpoint_id=endpoint.id,
-        event_id=event.id,
+        event_id=event_id,
         status="pending",
         attempts=0,
         next_attempt_at=clock.now(),
@@ -235,8 +328,8 @@ class WebhookStore:
         endpoint = self.get(tenant_id, endpoint_id)
         shown = {"object": "webhook_endpoint", "id": endpoint.id, "url": url_origin(endpoint.url)}
         data = {"object": shown}
-        event = events.emit(self.session, tenant_id, "webhook.test", data)
-        delivery = _delivery(event, endpoint)
+        event_id = events.emit(self.session, tenant_id, "webhook.test", data)
+        delivery = _delivery(event_id, tenant_id, endpoint)
         self.session.add(delivery)
         self.session.commit()
         return delivery
@@ -249,6 +342,23 @@ class WebhookStore:
             .where(WebhookDelivery.endpoint_id == endpoint_id)
             .options(selectinload(WebhookDelivery.attempt_log))
         )
+
+    def has_key_events(
+        self, tenant_id: str, endpoint_id: str, delivery_id: str | None = None
+    ) -> bool:
+        """Whether the endpoint has a ``key.*`` event queued or sent (or whether delivery
+        ``delivery_id`` is one): moving its URL, or retrying it, would send key metadata."""
+        statement = (
+            WebhookDelivery.for_tenant(tenant_id)
+            .join(events.Event, events.Event.id == WebhookDelivery.event_id)
+            .where(
+                WebhookDelivery.endpoint_id == endpoint_id,
+                events.Event.type.startswith("key."),
+            )
+        )
+        if delivery_id is not None:
+            statement = statement.where(WebhookDelivery.id == delivery_id)
+        return self.session.scalars(statement.limit(1)).first() is not None
 
     def retry(self, tenant_id: str, endpoint_id: str, delivery_id: str) -> WebhookDelivery:
         """Send this delivery again now, with its ``webhook-id``; 409 while one is under way."""
@@ -275,6 +385,16 @@ class WebhookStore:
         except UnsafeDestination as exc:
             raise InvalidInput(f"url: {exc}", {"field": "url"}) from exc
         return url
+
+
+def carries_key_events(event_types: object) -> bool:
+    """Whether an endpoint subscribed to ``event_types`` receives ``key.*`` events (which
+    carry key metadata); anything not a list is left to ``_checked_types`` to refuse."""
+    if not isinstance(event_types, list):
+        return False
+    return any(
+        t == EVERY_TYPE or (isinstance(t, str) and t.startswith("key.")) for t in event_types
+    )
 
 
 def _checked_types(event_types: object) -> list[str]:

@@ -1,7 +1,7 @@
 """alert acknowledgements: a leaked-key or decoy alert acknowledged for the whole tenant
 
 Revision ID: f1a4c7e2b9d3
-Revises: e7b2c9d4a1f3
+Revises: b5d8e1f2a4c7
 Create Date: 2026-11-30 23:40:00.000000
 
 """
@@ -12,7 +12,7 @@ from tenants.types import UTCDateTime
 
 # revision identifiers, used by Alembic.
 revision = 'f1a4c7e2b9d3'
-down_revision = 'e7b2c9d4a1f3'
+down_revision = "b5d8e1f2a4c7"
 branch_labels = None
 depends_on = None
 

@@ -74,3 +74,23 @@ def test_key_managers_get_every_key_control(dashboard, org_id):
     expect(dashboard.row("deploy bot").locator(".badge")).to_have_text("revoked")
     assert dashboard.health(secret).status_code == 401
     expect(nav(page, "Webhooks")).to_be_hidden()
+
+
+def test_a_webhook_managers_new_endpoint_defaults_to_the_events_they_may_receive(dashboard, org_id):
+    """Key events need org:api_keys:read (a 403 otherwise): the dialog neither offers nor
+    preselects them, so adding an endpoint with the defaults just works."""
+    page = dashboard.page
+    dashboard.sign_in(org_id, role="member", user_id="user_erin", permissions=(WEBHOOKS,))
+    page.get_by_role("button", name="Add endpoint").click()
+    dialog = page.get_by_role("dialog", name="Add a webhook endpoint")
+    expect(dialog.get_by_label("All events")).not_to_be_checked()
+    expect(dialog.get_by_label("All events")).to_be_disabled()
+    expect(dialog.locator("input[value^='key.']")).to_have_count(0)
+    expect(dialog.get_by_label("license.updated", exact=True)).to_be_checked()
+    dialog.get_by_label("Endpoint URL").fill("http://127.0.0.1:9/hooks")
+    dialog.get_by_role("button", name="Add endpoint").click()
+    shown = page.locator("dialog.dialog-secret")
+    assert shown.get_by_test_id("new-key").input_value().startswith("whsec_")
+    shown.get_by_role("button", name="Done, I have stored it").click()
+    chips = page.locator("#webhooks-table tbody tr .chip")
+    expect(chips).to_have_text(["license.updated", "webhook.disabled"])

@@ -25,6 +25,7 @@ class Receiver:
         self.fail_first = fail_first
         self.status = status
         self.answer = answer
+        self.echo = False  # answer with the request's body, as some receivers do
         self._lock = threading.Lock()
         receiver = self
 
@@ -44,6 +45,8 @@ class Receiver:
                     receiver.release.wait(30)
                 status = 500 if failing else receiver.status
                 answer = b"failing on purpose" if failing else receiver.answer
+                if receiver.echo:
+                    answer = body
                 self.send_response(status)
                 self.send_header("content-length", str(len(answer)))
                 self.end_headers()

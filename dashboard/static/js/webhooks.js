@@ -10,15 +10,17 @@ function endpointState(endpoint) {
   return "disabled";
 }
 
-function eventPicker(types, selected = ["*"]) {
-  const all = selected.includes("*");
-  const allBox = h("input", { type: "checkbox", id: "events-all", checked: all });
+// `allowAll`: whether "All events" may be chosen; it includes key events, which only a
+// person who may read keys may receive (a 403 otherwise).
+function eventPicker(types, selected = ["*"], allowAll = true) {
+  const all = allowAll && selected.includes("*");
+  const allBox = h("input", { type: "checkbox", id: "events-all", checked: all, disabled: !allowAll });
   const boxes = types.map((type, index) => h("input", { type: "checkbox", value: type, id: `event-type-${index}`, checked: all || selected.includes(type), disabled: all }));
   allBox.addEventListener("change", () => {
     for (const box of boxes) { box.disabled = allBox.checked; box.checked = allBox.checked; }
   });
   const element = h("fieldset", { class: "scopes" }, h("legend", {}, "Events to send"),
-    h("div", { class: "check" }, allBox, h("label", { for: allBox.id }, h("strong", {}, "All events"), " — current and future types")),
+    h("div", { class: "check" }, allBox, h("label", { for: allBox.id }, h("strong", {}, "All events"), allowAll ? " — current and future types" : " — key events need permission to read API keys")),
     h("div", { class: "scope-grid" }, boxes.map((box) => h("div", { class: "check" }, box, h("label", { for: box.id }, h("code", {}, box.value))))));
   return { element, value: () => (allBox.checked ? ["*"] : boxes.filter((b) => b.checked).map((b) => b.value)) };
 }
@@ -112,7 +114,13 @@ export function renderWebhooks(ctx) {
         const url = h("input", { id: "endpoint-url", type: "url", required: true, autocomplete: "off", placeholder: "https://example.com/loopwave/webhooks", maxlength: "100" });
         const description = h("input", { id: "endpoint-description", autocomplete: "off", maxlength: "100" });
         if (endpoint) { url.value = endpoint.url; description.value = endpoint.description || ""; }
-        const picker = eventPicker(ctx.config.webhookEventTypes || [], endpoint ? endpoint.events : ["*"]);
+        // Key events carry key metadata: offered only to people who may read keys.
+        const readsKeys = ctx.can("org:api_keys:read");
+        const types = (ctx.config.webhookEventTypes || []).filter((type) => readsKeys || !type.startsWith("key."));
+        // What the picker starts from: an endpoint's own types (for someone who may not read
+        // keys, "all events" shows as every type they may choose), or all for a new one.
+        const initial = endpoint ? (readsKeys || !endpoint.events.includes("*") ? endpoint.events : types) : (readsKeys ? ["*"] : types);
+        const picker = eventPicker(types, initial, readsKeys);
         const errorSlot = h("div");
         const submit = h("button", { type: "submit", class: "button button-primary" }, endpoint ? "Save endpoint" : "Add endpoint");
         const form = h("form", { class: "form", novalidate: true },
@@ -131,7 +139,7 @@ export function renderWebhooks(ctx) {
               const changes = {};
               if (url.value.trim() !== endpoint.url) changes.url = url.value.trim();
               if (description.value.trim() !== (endpoint.description || "")) changes.description = description.value.trim();
-              if ([...events].sort().join() !== [...endpoint.events].sort().join()) changes.events = events;
+              if ([...events].sort().join() !== [...initial].filter((type) => readsKeys || type === "*" || types.includes(type)).sort().join()) changes.events = events;
               if (Object.keys(changes).length) await ctx.api.patch(`/console/webhooks/${encodeURIComponent(endpoint.id)}`, changes);
               dialog.close();
               const note = toast(Object.keys(changes).length ? `${changes.url || endpoint.url} saved.` : "Nothing has changed.");
