@@ -237,3 +237,29 @@ def test_an_endpoint_is_edited_and_each_attempt_is_listed(
 def _endpoints(store, tenant_id):
     db.session.expire_all()
     return webhooks.get().list(tenant_id)
+
+
+@pytest.mark.parametrize("width,height", [(1280, 800), (360, 740)])
+def test_a_webhooks_only_manager_edits_without_touching_key_events(
+    dashboard, org_id, receiver, store, width, height
+):
+    """Someone who may not read keys sees no key event types; saving a description leaves the
+    endpoint's subscription (key events included, set by an admin) as it was."""
+    page = dashboard.page
+    page.set_viewport_size({"width": width, "height": height})
+    dashboard.sign_in(org_id)
+    dashboard.open("/dashboard/webhooks")
+    _add_endpoint(page, receiver.url)  # an admin: all events, key events included
+    page.get_by_role("button", name="Sign out").click()
+    dashboard.sign_in(
+        org_id, role="member", user_id="user_carol", permissions=("org:webhooks:manage",)
+    )
+    page.get_by_role("button", name=f"Actions for {receiver.url}").click()
+    page.get_by_role("menuitem", name="Edit…").click()
+    dialog = page.get_by_role("dialog", name="Edit the webhook endpoint")
+    expect(dialog.locator("input[value^='key.']")).to_have_count(0)
+    dialog.get_by_label("Description (optional)").fill("ops listener")
+    dialog.get_by_role("button", name="Save endpoint").click()
+    expect(page.locator("#webhooks-table tbody tr")).to_contain_text("ops listener")
+    tenant = store.tenant_for_organization("urn:loopwave:dev-login", org_id)
+    assert [list(endpoint.event_types) for endpoint in _endpoints(store, tenant.id)] == [["*"]]
