@@ -9,4 +9,4 @@ bp = Blueprint("console", __name__, url_prefix="/console")
 # the CORS headers of every other answer are added by the request plumbing (``core.cors``).
 bp.before_request(answer_cors)
 
-from console import auth, openapi, views, webhooks  # noqa: E402,F401  (registers the hooks and routes on bp)
+from console import alerts, auth, openapi, views, webhooks  # noqa: E402,F401  (registers the hooks and routes on bp)

@@ -12,6 +12,7 @@ from typing import Any
 
 from console import bp
 from console.resources import (
+    AlertAcknowledgement,
     AuditPage,
     CreatedWebhookEndpoint,
     DeletedWebhookEndpoint,
@@ -72,6 +73,7 @@ SPEC = DocumentSpec(
         "key_id": {"type": "string", "pattern": ID_PATTERN.format(prefix="key")},
         "endpoint_id": {"type": "string", "pattern": ID_PATTERN.format(prefix="whe")},
         "delivery_id": {"type": "string", "pattern": ID_PATTERN.format(prefix="msg")},
+        "event_id": {"type": "string", "pattern": ID_PATTERN.format(prefix="evt")},
     },
     requirement=lambda view: getattr(view, "required_permission", None),
     requirement_extension="x-required-permission",
@@ -88,6 +90,7 @@ SPEC = DocumentSpec(
             IssuedKey,
             errors=(409,),
         ),
+        "get_key": Operation("One key (another tenant's is a 404)", 200, Key),
         "update_key": Operation(
             "Change a key's name, state, scopes, notes, allow-list, rate limit or expiry",
             200,
@@ -98,12 +101,29 @@ SPEC = DocumentSpec(
         "rotate_key": Operation(
             "Issue a successor key; the old one lasts grace_seconds", 201, IssuedKey, errors=(409,)
         ),
-        "audit_log": Operation("Every key change, newest first", 200, AuditPage, query=PAGE_QUERY),
+        "audit_log": Operation(
+            "Every key change, newest first", 200, AuditPage, query={**PAGE_QUERY, **MODE_QUERY}
+        ),
         "list_events": Operation(
             "The tenant's events, newest first",
             200,
             EventPage,
-            query={**PAGE_QUERY, "type": {"type": "string", "enum": list(events.TYPES)}},
+            query={
+                **PAGE_QUERY,
+                **MODE_QUERY,
+                "type": {"type": "string", "enum": list(events.TYPES)},
+            },
+        ),
+        "list_alerts": Operation(
+            "Leaked-key and decoy events nobody in the tenant has acknowledged, newest first",
+            200,
+            EventPage,
+            query={**PAGE_QUERY, **MODE_QUERY},
+        ),
+        "acknowledge_alert": Operation(
+            "Acknowledge an alert for the whole tenant (idempotent; audited once)",
+            200,
+            AlertAcknowledgement,
         ),
         "list_webhooks": Operation("The tenant's webhook endpoints", 200, WebhookEndpointList),
         "create_webhook": Operation(

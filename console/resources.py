@@ -11,7 +11,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from core.resources import DataList, Page, Resource, Tenant
-from tenants import events, webhooks
+from tenants import alerts, events, webhooks
 from tenants.keys import IssuedKey as Issued
 from tenants.models import ApiKey
 
@@ -110,6 +110,7 @@ class AuditEvent(Resource):
     changes: dict[str, Any] | None
     request_id: str | None
     source_ip: str | None
+    livemode: bool = Field(description="False for an entry about a test key (SPEC §9.1)")
     created_at: datetime
 
 
@@ -136,6 +137,27 @@ class Event(Resource):
 
 class EventPage(Page[Event]):
     pass
+
+
+class AlertAcknowledgement(Resource):
+    """An alert acknowledged for the whole tenant: the first acknowledgement, however often
+    it is sent."""
+
+    event_id: str
+    type: str = Field(description="`key.leaked` or `key.decoy_used`")
+    acknowledged: bool
+    acknowledged_at: datetime
+    acknowledged_by: str = Field(description="The `sub` of who acknowledged it first")
+
+    @classmethod
+    def of(cls, obj: alerts.Acknowledged) -> dict[str, Any]:
+        return cls.build(
+            event_id=obj.event.id,
+            type=obj.event.type,
+            acknowledged=True,
+            acknowledged_at=obj.acknowledgement.created_at,
+            acknowledged_by=obj.acknowledgement.actor,
+        )
 
 
 class WebhookEndpoint(Resource):

@@ -95,6 +95,12 @@ def create_key(body: KeyCreateIn) -> tuple[dict[str, Any], int]:
     return IssuedKey.of(issued), 201
 
 
+@bp.get("/keys/<key_id>")
+@require_permission(API_KEYS_READ)
+def get_key(key_id: str) -> dict[str, Any]:
+    return Key.of(keystore.get().get_key(current_tenant().id, key_id))
+
+
 @bp.patch("/keys/<key_id>")
 @require_permission(API_KEYS_MANAGE)
 @accepts(KeyPatchIn)
@@ -142,7 +148,8 @@ def key_scope_report(key_id: str) -> dict[str, Any]:
 @bp.get("/audit-log")
 @require_permission(API_KEYS_READ)
 def audit_log() -> dict[str, Any]:
-    statement = models.AuditEvent.for_tenant(current_tenant().id)
+    modes = parse_modes(request.args.get("mode"))
+    statement = models.AuditEvent.in_modes(current_tenant().id, modes)
     return list_page(statement, models.AuditEvent.id, AuditEvent.of)
 
 
@@ -152,7 +159,8 @@ def list_events() -> dict[str, Any]:
     event_type = request.args.get("type")
     if event_type is not None and event_type not in events.TYPES:
         raise InvalidInput(f"type must be one of {', '.join(events.TYPES)}", {"field": "type"})
-    statement = events.for_tenant(current_tenant().id, event_type)
+    modes = parse_modes(request.args.get("mode"))
+    statement = events.for_tenant(current_tenant().id, event_type, modes)
     return list_page(statement, events.Event.id, Event.of)
 
 

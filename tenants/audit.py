@@ -1,4 +1,8 @@
-"""The audit log of key changes, written in the same transaction as the change itself."""
+"""The audit log of key changes, written in the same transaction as the change itself.
+
+An entry is live or test like the key it is about (SPEC §9.1: the console's lists take
+``?mode=``); entries about no key (webhooks, settings, organizations) are live, as their
+events are."""
 
 from __future__ import annotations
 
@@ -26,6 +30,8 @@ def record(
     action: str,
     key_id: str | None,
     changes: dict[str, Any] | None = None,
+    *,
+    livemode: bool = True,
 ) -> AuditEvent:
     event = AuditEvent(
         tenant_id=tenant_id,
@@ -36,6 +42,7 @@ def record(
         request_id=actor.request_id,
         source_ip=actor.source_ip,
         changes=changes,
+        livemode=livemode,
     )
     session.add(event)
     return event

@@ -13,7 +13,7 @@ reported token never reach it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -24,6 +24,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from tenants import clock
 from tenants.clock import iso
 from tenants.ids import new_id
+from tenants.keyformat import MODES
 from tenants.models import ApiKey, Base, License, TenantScoped, _id
 from tenants.sessions import DbSession
 
@@ -197,9 +198,14 @@ def _emit_once(session: DbSession, key: ApiKey, name: str) -> int:
     return 1
 
 
-def for_tenant(tenant_id: str, event_type: str | None = None) -> Select[Event]:
-    """The tenant's events, of one type if given (``GET /console/events``)."""
+def for_tenant(
+    tenant_id: str, event_type: str | None = None, modes: Iterable[str] = MODES
+) -> Select[Event]:
+    """The tenant's events in ``modes`` (``live``, ``test``), of one type if given
+    (``GET /console/events``)."""
     statement = Event.for_tenant(tenant_id)
+    if set(modes) != set(MODES):
+        statement = statement.where(Event.livemode.in_([mode == "live" for mode in modes]))
     if event_type is not None:
         statement = statement.where(Event.type == event_type)
     return statement

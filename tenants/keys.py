@@ -209,7 +209,9 @@ class KeyStore:
         for field, value in _audited(record).items():
             if value not in (None, "", [], {}):
                 created[field] = value
-        audit.record(self.session, tenant_id, actor, "key.created", record.id, created)
+        audit.record(
+            self.session, tenant_id, actor, "key.created", record.id, created, livemode=record.live
+        )
         events.emit(self.session, tenant_id, "key.created", {"object": events.key_object(record)})
         self._commit()
         return issued
@@ -270,7 +272,8 @@ class KeyStore:
             {field: [before[field], new] for field, new in after.items() if new != before[field]}
         )
         if changes:
-            audit.record(self.session, tenant_id, actor, _update_action(changes), key.id, changes)
+            action = _update_action(changes)
+            audit.record(self.session, tenant_id, actor, action, key.id, changes, livemode=key.live)
             previous = {field: values[0] for field, values in changes.items()}
             data = {"object": events.key_object(key), "previous_attributes": previous}
             events.emit(self.session, tenant_id, "key.updated", data)
@@ -280,7 +283,7 @@ class KeyStore:
     def revoke_key(self, tenant_id: str, key_id: str, actor: Actor) -> ApiKey:
         key = self._changeable(tenant_id, key_id)
         key.revoked_at = clock.now()
-        audit.record(self.session, tenant_id, actor, "key.revoked", key.id)
+        audit.record(self.session, tenant_id, actor, "key.revoked", key.id, livemode=key.live)
         events.emit(self.session, tenant_id, "key.revoked", {"object": events.key_object(key)})
         self._commit()
         return key
@@ -336,6 +339,7 @@ class KeyStore:
             "key.rotated",
             old.id,
             {"new_key_id": issued.record.id, "grace_seconds": grace_seconds},
+            livemode=old.live,
         )
         data = {
             "object": events.key_object(issued.record),

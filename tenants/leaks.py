@@ -77,7 +77,9 @@ def handle_report(store: KeyStore, report: LeakReport, scanner: str) -> bool:
         "response": "revoked" if revoke else "notified",
     }
     actor = Actor(sub=f"secret-scanning:{scanner}")
-    audit.record(store.session, key.tenant_id, actor, "key.leaked", key.id, details)
+    audit.record(
+        store.session, key.tenant_id, actor, "key.leaked", key.id, details, livemode=key.live
+    )
     events.emit(
         store.session, key.tenant_id, "key.leaked", {"object": events.key_object(key), **details}
     )

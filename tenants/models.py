@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any, Self
 
@@ -185,6 +186,10 @@ class ApiKey(TenantScoped, Base):
     # When a secret scanner reported the key public (SPEC §11).
     leaked_at: Mapped[datetime | None]
 
+    @property
+    def live(self) -> bool:
+        return self.mode == "live"
+
 
 class License(Base):
     __tablename__ = "licenses"
@@ -241,7 +246,15 @@ class AuditEvent(TenantScoped, Base):
     request_id: Mapped[str | None] = mapped_column(String(128))
     source_ip: Mapped[str | None] = mapped_column(String(64))
     changes: Mapped[dict[str, Any] | None]
+    # Test or live like the key concerned (``tenants.audit``); entries about no key are live.
+    livemode: Mapped[bool] = _livemode()
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
+
+    @classmethod
+    def in_modes(cls, tenant_id: str, modes: Iterable[str]) -> Select[Self]:
+        """The tenant's entries of ``modes`` (``live``, ``test``)."""
+        livemodes = [mode == "live" for mode in modes]
+        return cls.for_tenant(tenant_id).where(cls.livemode.in_(livemodes))
 
 
 class IdempotencyRecord(Base):

@@ -18,6 +18,8 @@ READ, MANAGE, WEBHOOKS = "org:api_keys:read", "org:api_keys:manage", "org:webhoo
 ROUTES = [
     ("GET", "/console/me", None, None),
     ("GET", "/console/keys", None, READ),
+    ("GET", "/console/keys/{key}", None, READ),
+    ("GET", "/console/alerts", None, READ),
     ("GET", "/console/audit-log", None, READ),
     ("GET", "/console/events", None, READ),
     ("GET", "/console/webhooks", None, WEBHOOKS),

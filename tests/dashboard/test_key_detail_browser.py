@@ -106,3 +106,38 @@ def test_key_page_edits_with_inline_errors_and_links_the_rotation(dashboard, org
     expect(page.locator(".detail-item", has_text="Rotated from")).to_be_visible()
     # The successor carries the details.
     expect(page.locator(".detail-list").first).to_contain_text("203.0.113.0/24")
+
+
+def test_key_page_fetches_only_its_key_and_its_lineage(dashboard, org_id):
+    """The page asks for its key by id (and the keys of its rotation), never the whole list;
+    a key of no such id is "not found", not an error."""
+    page = dashboard.page
+    dashboard.sign_in(org_id)
+    dashboard.create_key("unrelated")
+    dashboard.create_key("rotated one")
+    dashboard.action("rotated one", "Rotate…")
+    page.get_by_role("dialog").get_by_role("button", name="Rotate “rotated one”").click()
+    dashboard.read_and_close_secret()
+    old = page.locator("#keys-table tbody tr[data-status=rotating]")
+    href = old.get_by_role("link", name="rotated one").get_attribute("href")
+
+    asked: list[str] = []
+    page.on(
+        "request",
+        lambda request: (
+            asked.append(request.url.split(dashboard.base_url, 1)[-1])
+            if "/console/keys" in request.url
+            else None
+        ),
+    )
+    dashboard.open(href)
+    expect(page.get_by_role("heading", level=1)).to_have_text("rotated one")
+    replaced_by = page.locator(".detail-item", has_text="Replaced by")
+    expect(replaced_by.get_by_role("link")).to_contain_text("rotated one")
+    key_id = href.rsplit("/", 1)[-1]
+    assert f"/console/keys/{key_id}" in asked
+    assert not [url for url in asked if re.fullmatch(r"/console/keys(\?.*)?", url)], asked
+
+    dashboard.open("/dashboard/keys/key_00000000000000000000000000")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Key not found")
+    expect(page.get_by_text("There is no such key in this organization.")).to_be_visible()

@@ -1,27 +1,13 @@
-// Leaked-key and decoy alerts, on every page until acknowledged. They are the `key.leaked`
-// and `key.decoy_used` events of GET /console/events. The console has no acknowledge API, so
-// an acknowledgement is kept in this browser (localStorage, per organization and event id):
-// another browser or person still sees the alert.
+// Leaked-key and decoy alerts, on every page until acknowledged: the `key.leaked` and
+// `key.decoy_used` events nobody in the organization has acknowledged (GET /console/alerts).
+// Acknowledging is the server's (POST /console/alerts/<id>/acknowledge, audited): once done,
+// no browser and no colleague sees the alert again. It needs org:api_keys:manage; a reader
+// sees the alerts without the button.
 
 import { formatExact, h, replace, timeEl } from "./dom.js";
+import { toast } from "./ui.js";
 
-const TYPES = ["key.leaked", "key.decoy_used"];
-const KEEP = 500; // acknowledged ids kept per organization
-
-const storeKey = (me) => `lw.ack.${me.tenant.id}`;
-
-function acknowledged(me) {
-  try {
-    return new Set(JSON.parse(localStorage.getItem(storeKey(me)) || "[]"));
-  } catch (error) {
-    return new Set();
-  }
-}
-
-function acknowledge(me, id) {
-  const ids = [...acknowledged(me), id].slice(-KEEP);
-  localStorage.setItem(storeKey(me), JSON.stringify(ids));
-}
+const SHOWN = 50; // the newest unacknowledged alerts shown above the page
 
 const keyLink = (key) => h("a", { href: `/dashboard/keys/${encodeURIComponent(key.id)}` }, "Open the key");
 
@@ -68,41 +54,58 @@ export async function showAlerts(ctx) {
 
 async function fetchAndShow(ctx, slot) {
   if (!ctx.can("org:api_keys:read")) return;
-  let found = [];
+  let open = [];
+  let more = false;
   try {
-    const pages = await Promise.all(TYPES.map((type) => ctx.api.get(`/console/events?type=${type}&limit=20`)));
-    found = pages.flatMap((page) => page.data);
+    const page = await ctx.api.get(`/console/alerts?limit=${SHOWN}`);
+    open = page.data;
+    more = Boolean(page.next_cursor);
   } catch (error) {
     ctx.handle(error);
     return; // the page itself shows what is wrong with the connection
   }
-  const done = acknowledged(ctx.me);
-  const open = found.filter((event) => !done.has(event.id)).sort((a, b) => b.created_at.localeCompare(a.created_at));
   if (!open.length) return;
   const heading = h("h2", { class: "visually-hidden", id: "alerts-heading" }, "Security alerts");
-  replace(slot, heading, open.map((event) => alertItem(ctx, event, slot)));
+  replace(slot, heading, open.map((event) => alertItem(ctx, event, slot)),
+    more ? h("p", { class: "alerts-more" }, `These are the ${SHOWN} newest alerts; older ones show once these are acknowledged. `, h("a", { href: "/dashboard/events" }, "All events")) : null);
   slot.hidden = false;
 }
 
 function alertItem(ctx, event, slot) {
   const { title, body, key } = describe(event);
   const item = h("div", { class: "alert", "data-event-id": event.id, "data-event-type": event.type });
-  const button = h("button", {
+  const words = title.filter((part) => typeof part === "string").join("");
+  const button = ctx.can("org:api_keys:manage") ? h("button", {
     type: "button", class: "button button-small",
-    "aria-label": `Acknowledge: ${title.filter((part) => typeof part === "string").join("")}`,
-    title: `Hide this alert in this browser (${formatExact(event.created_at)}, ${event.id})`,
-  }, "Acknowledge");
-  button.addEventListener("click", () => {
-    acknowledge(ctx.me, event.id);
-    const next = item.nextElementSibling || item.previousElementSibling;
-    item.remove();
-    if (!slot.querySelector(".alert")) { slot.hidden = true; document.getElementById("main").focus(); }
-    else if (next) (next.querySelector("button") || next).focus();
-  });
+    "aria-label": `Acknowledge: ${words}`,
+    title: `Hide this alert for everyone in the organization (${formatExact(event.created_at)}, ${event.id})`,
+  }, "Acknowledge") : null;
+  if (button) button.addEventListener("click", () => acknowledgeItem(ctx, event, item, slot, button, words));
   replace(item,
     h("div", { class: "alert-body" },
       h("p", { class: "alert-title" }, title),
       h("p", {}, body, " ", key.id ? keyLink(key) : null)),
     button);
   return item;
+}
+
+async function acknowledgeItem(ctx, event, item, slot, button, words) {
+  button.disabled = true;
+  try {
+    await ctx.api.post(`/console/alerts/${encodeURIComponent(event.id)}/acknowledge`);
+  } catch (error) {
+    button.disabled = false;
+    if (!ctx.handle(error)) return;
+    // The alert stays; the failure says what it was about and carries the request id.
+    toast(error.message, { error, title: `Could not acknowledge: ${words}` });
+    button.focus();
+    return;
+  }
+  const items = [...slot.querySelectorAll(".alert")];
+  const next = items[items.indexOf(item) + 1] || items[items.indexOf(item) - 1];
+  item.remove();
+  toast(`Acknowledged for everyone in the organization: ${words}`);
+  if (next) { next.querySelector("button").focus(); return; }
+  document.getElementById("main").focus();
+  await showAlerts(ctx); // the older alerts, if there were more than shown
 }

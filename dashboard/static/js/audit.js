@@ -1,11 +1,13 @@
-// The audit log page: every key change, newest first, paged with the API's cursor.
+// The audit log page: every key change, newest first, paged with the API's cursor, in the
+// dashboard's mode (test mode: the changes to test keys; live: everything else, SPEC §9.1).
 
 import { formatExact, h, replace, timeEl } from "./dom.js";
-import { empty, errorBox, loading } from "./ui.js";
+import { empty, errorBox, keepFocus, loading } from "./ui.js";
 
 const ACTIONS = {
   "key.created": "Created", "key.updated": "Updated", "key.renamed": "Renamed", "key.enabled": "Enabled",
   "key.disabled": "Disabled", "key.rescoped": "Changed scopes", "key.revoked": "Revoked", "key.rotated": "Rotated",
+  "key.leaked": "Reported leaked", "alert.acknowledged": "Acknowledged the alert",
 };
 
 function actionLabel(action) {
@@ -35,32 +37,38 @@ export function renderAudit(ctx) {
   let cursor = null;
   const keyNames = new Map();
 
-  replace(container, h("p", { class: "muted" }, "Every change to this organization's API keys: who made it, from where, and the request id."), slot);
+  const mode = ctx.mode;
+  const intro = mode === "test"
+    ? [h("span", { class: "badge badge-test" }, "Test mode"), " Every change to this organization's test keys: who made it, from where, and the request id."]
+    : "Every change to this organization's live API keys, webhooks and settings: who made it, from where, and the request id.";
+  replace(container, h("p", { class: "muted" }, intro), slot);
 
   async function load() {
-    more.disabled = true;
+    more.setAttribute("aria-disabled", "true"); // not `disabled`: that would drop its focus
     try {
-      const query = cursor ? `?limit=50&cursor=${encodeURIComponent(cursor)}` : "?limit=50";
-      const page = await ctx.api.get(`/console/audit-log${query}`);
+      const query = new URLSearchParams({ limit: "50", mode });
+      if (cursor) query.set("cursor", cursor);
+      const page = await ctx.api.get(`/console/audit-log?${query}`);
       if (!cursor && !keyNames.size) await loadKeyNames();
       if (!cursor && !page.data.length) {
-        replace(slot, empty("No changes yet", "Key creations, edits, rotations and revocations appear here."));
+        replace(slot, empty(mode === "test" ? "No changes to test keys yet" : "No changes yet", "Key creations, edits, rotations and revocations appear here."));
         return;
       }
       if (!body.isConnected) replace(slot, table(), more);
-      body.append(...page.data.map(row));
+      const rows = page.data.map(row);
+      body.append(...rows);
       cursor = page.next_cursor;
-      more.hidden = !cursor;
+      keepFocus(more, rows, !cursor);
     } catch (error) {
       if (ctx.handle(error)) replace(slot, errorBox(error, () => { replace(slot, loading("Loading the audit log…")); load(); }));
     } finally {
-      more.disabled = false;
+      more.removeAttribute("aria-disabled");
     }
   }
 
   async function loadKeyNames() {
     try {
-      const { data } = await ctx.api.get("/console/keys");
+      const { data } = await ctx.api.get(`/console/keys?mode=${mode}`);
       for (const key of data) keyNames.set(key.id, key);
     } catch (error) {
       // Names are a convenience; the log still shows key ids.
@@ -99,6 +107,6 @@ export function renderAudit(ctx) {
     return h("span", { class: "key-label", title: keyId }, h("span", { class: "truncate" }, key.name), h("code", { class: "muted" }, ` …${key.last4}`));
   }
 
-  more.addEventListener("click", load);
+  more.addEventListener("click", () => { if (!more.hasAttribute("aria-disabled")) load(); });
   load();
 }

@@ -52,6 +52,18 @@ export function timeEl(iso, { style = "relative", empty = "—" } = {}) {
   return h("time", { datetime: date.toISOString(), title: exact.format(date) }, label);
 }
 
+// What is left until `date`, rounded down so it never promises more time than there is:
+// "59 min", "23 h 5 min", "6 days 23 h", "less than a minute".
+export function timeLeft(date, now = new Date()) {
+  const minutes = Math.floor((date.getTime() - now.getTime()) / 60000);
+  if (minutes < 1) return "less than a minute";
+  if (minutes < 60) return `${minutes} min`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 48) return minutes % 60 ? `${hours} h ${minutes % 60} min` : `${hours} h`;
+  const days = Math.floor(hours / 24);
+  return hours % 24 ? `${days} days ${hours % 24} h` : `${days} days`;
+}
+
 export function formatExact(iso) {
   return iso ? exact.format(new Date(iso)) : "";
 }

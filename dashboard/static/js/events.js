@@ -1,8 +1,8 @@
-// The events page: every event of the organization, newest first, filtered by type, paged
-// with the API's cursor. Each row opens its data (never a secret: the API holds none).
+// The events page: every event of the organization in the dashboard's mode (SPEC §9.1),
+// newest first, filtered by type, paged with the API's cursor. Each row opens its data (never a secret: the API holds none).
 
 import { h, replace, timeEl } from "./dom.js";
-import { empty, errorBox, loading } from "./ui.js";
+import { empty, errorBox, keepFocus, loading } from "./ui.js";
 
 function subject(data) {
   const object = (data && (data.object || data)) || {};
@@ -17,22 +17,27 @@ export function renderEvents(ctx) {
   const more = h("button", { type: "button", class: "button", hidden: true }, "Load more");
   let cursor = null;
   let body = null;
+  const mode = ctx.mode;
+  const intro = mode === "test"
+    ? [h("span", { class: "badge badge-test" }, "Test mode"), " What happened to this organization's test keys."]
+    : "What happened to this organization's live keys, license and webhooks. Endpoints receive the same events.";
   replace(container,
-    h("div", { class: "toolbar" }, h("p", { class: "muted" }, "What happened to this organization's keys, license and webhooks. Endpoints receive the same events."),
+    h("div", { class: "toolbar" }, h("p", { class: "muted" }, intro),
       h("div", { class: "field field-inline" }, h("label", { for: filter.id }, "Type"), filter)),
     slot, more);
 
   async function load(reset) {
     if (reset) { cursor = null; body = null; replace(slot, loading("Loading events…")); }
-    more.disabled = true;
+    more.setAttribute("aria-disabled", "true"); // not `disabled`: that would drop its focus
     try {
-      const query = new URLSearchParams({ limit: "50" });
+      const query = new URLSearchParams({ limit: "50", mode });
       if (filter.value) query.set("type", filter.value);
       if (cursor) query.set("cursor", cursor);
       const page = await ctx.api.get(`/console/events?${query}`);
       if (!body) {
         if (!page.data.length) {
-          replace(slot, empty("No events yet", filter.value ? `No ${filter.value} events so far.` : "Create or change a key and its event appears here."));
+          const what = [filter.value, mode === "test" ? "test-mode" : null].filter(Boolean).join(" ");
+          replace(slot, empty(mode === "test" ? "No test events yet" : "No events yet", what ? `No ${what} events so far.` : "Create or change a key and its event appears here."));
           more.hidden = true;
           return;
         }
@@ -42,13 +47,14 @@ export function renderEvents(ctx) {
           h("thead", {}, h("tr", {}, ["Time", "Type", "Subject", "Mode", "Event id"].map((label) => h("th", { scope: "col" }, label)))),
           body));
       }
-      body.append(...page.data.map(row));
+      const rows = page.data.map(row);
+      body.append(...rows);
       cursor = page.next_cursor;
-      more.hidden = !cursor;
+      keepFocus(more, rows, !cursor);
     } catch (error) {
       if (ctx.handle(error)) replace(slot, errorBox(error, () => load(true)));
     } finally {
-      more.disabled = false;
+      more.removeAttribute("aria-disabled");
     }
   }
 
@@ -62,6 +68,6 @@ export function renderEvents(ctx) {
   }
 
   filter.addEventListener("change", () => load(true));
-  more.addEventListener("click", () => load(false));
+  more.addEventListener("click", () => { if (!more.hasAttribute("aria-disabled")) load(false); });
   load(true);
 }

@@ -1,7 +1,7 @@
 // One key's page (/dashboard/keys/<id>): its details, lineage, last use, usage by endpoint
 // and outcome, the scope report with "narrow to these scopes", and the edit form.
 
-import { formatExact, h, replace, timeEl } from "./dom.js";
+import { formatExact, h, replace, timeEl, timeLeft } from "./dom.js";
 import { expiryValue, isoDate } from "./key-dialogs.js";
 import { keyStatus, masked } from "./keys.js";
 import { scopeLabel } from "./scopes.js";
@@ -18,14 +18,15 @@ export function renderKeyDetail(ctx) {
 
   async function load(focusId = null) {
     if (!container.querySelector(".key-detail")) replace(container, loading("Loading the key…"));
-    let keys;
+    let key = null;
     try {
-      ({ data: keys } = await ctx.api.get("/console/keys"));
+      key = await ctx.api.get(apiUrl(ctx.config.keyId));
     } catch (error) {
-      if (ctx.handle(error)) replace(container, errorBox(error, () => load()));
-      return;
+      if (error.status !== 404) {
+        if (ctx.handle(error)) replace(container, errorBox(error, () => load()));
+        return;
+      }
     }
-    const key = keys.find((k) => k.id === ctx.config.keyId);
     if (!key) {
       heading.textContent = "Key not found";
       replace(container, h("div", { class: "state state-empty" },
@@ -33,7 +34,7 @@ export function renderKeyDetail(ctx) {
         h("p", {}, h("a", { href: "/dashboard/keys" }, "Back to all keys"))));
       return;
     }
-    const byId = new Map(keys.map((k) => [k.id, k]));
+    const byId = await lineage(key);
     heading.textContent = key.name;
     document.title = `${key.name} · API key · Loopwave`;
     const usageSlot = h("section", { class: "detail-section", "aria-labelledby": "usage-heading" }, h("h2", { id: "usage-heading", tabindex: "-1" }, "Usage by endpoint and outcome"), loading("Loading usage…"));
@@ -51,6 +52,14 @@ export function renderKeyDetail(ctx) {
     scopeReport(key, reportSlot);
   }
 
+  // The keys this one was rotated from and into, each fetched by id (the page never lists
+  // the organization's keys); one that cannot be read shows as "a key no longer listed".
+  async function lineage(key) {
+    const ids = [key.rotated_from_id, key.replaced_by_id].filter(Boolean);
+    const found = await Promise.all(ids.map((id) => ctx.api.get(apiUrl(id)).catch(() => null)));
+    return new Map(found.filter(Boolean).map((other) => [other.id, other]));
+  }
+
   const live = (key) => !["revoked", "expired"].includes(keyStatus(key));
 
   function summary(key) {
@@ -58,6 +67,7 @@ export function renderKeyDetail(ctx) {
     return h("div", { class: "detail-summary" },
       h("code", { class: "key-mask" }, `${key.start}…${key.last4}`),
       h("span", { class: `badge badge-${status}` }, status),
+      status === "rotating" ? h("span", { class: "status-note", id: "rotating-note" }, `— expires in ${timeLeft(new Date(key.expires_at))}`) : null,
       h("span", { class: key.mode === "test" ? "badge badge-test" : "badge" }, key.mode === "test" ? "Test" : "Live"),
       key.decoy ? h("span", { class: "tag tag-decoy" }, "Decoy") : null,
       key.leaked_at ? h("span", { class: "tag tag-leaked" }, "Leaked") : null);

@@ -1,6 +1,6 @@
 // The API keys page: the table, inline rename, the enable/disable switch and the row menu.
 
-import { formatCompact, formatExact, h, relativeTime, replace, timeEl } from "./dom.js";
+import { formatCompact, formatExact, h, relativeTime, replace, timeEl, timeLeft } from "./dom.js";
 import { createKeyDialog, rotateDialog, scopesDialog } from "./key-dialogs.js";
 import { scopeLabel } from "./scopes.js";
 import { confirmAction, empty, errorBox, loading, menuButton, toast } from "./ui.js";
@@ -36,8 +36,11 @@ export function renderKeys(ctx) {
     if (!tableSlot.firstChild) replace(tableSlot, loading("Loading keys…"));
     try {
       const { data } = await ctx.api.get(`/console/keys?mode=${ctx.mode}`);
+      // A redraw the user did not ask for (a countdown ran out) keeps their place.
+      after = after || heldFocus();
       replace(tableSlot, data.length ? table(data) : empty(ctx.mode === "test" ? "No test keys yet" : "No API keys yet", ctx.mode === "test" ? "Test keys (lw_test_…) call the same API without touching live data or live usage." : "Create a key for each server that calls the Loopwave API, so you can rotate or revoke one without touching the others.", emptyAction()));
       if (after) restoreFocus(after);
+      if (!ticker) ticker = setInterval(tick, 20000);
     } catch (error) {
       if (!ctx.handle(error)) return;
       // A table already on screen stays: the failure is a toast. Only a first load fails in place.
@@ -51,6 +54,24 @@ export function renderKeys(ctx) {
   function emptyAction() {
     if (!manage) return null;
     return h("button", { type: "button", class: "button button-primary", onclick: () => createButton.click() }, "Create your first key");
+  }
+
+  // A rotating key's countdown stays true while the page is open: redrawn every 20 seconds,
+  // and the list reloads once one runs out (the old key has then expired).
+  let ticker = null;
+  function tick() {
+    if (!tableSlot.isConnected) { clearInterval(ticker); ticker = null; return; }
+    for (const note of tableSlot.querySelectorAll("[data-countdown]")) {
+      const at = new Date(note.dataset.countdown);
+      if (at <= new Date()) { load(); return; }
+      note.querySelector(".countdown").textContent = timeLeft(at);
+    }
+  }
+
+  function heldFocus() {
+    const held = document.activeElement;
+    const row = held && tableSlot.contains(held) ? held.closest("tr[data-key-id]") : null;
+    return row ? { keyId: row.dataset.keyId, focus: held.dataset.focus || "menu" } : null;
   }
 
   function restoreFocus({ keyId, focus, toastEl }) {
@@ -130,12 +151,15 @@ export function renderKeys(ctx) {
   }
 
   function statusCell(key, status, live) {
-    const badge = h("span", { class: `badge badge-${status}` }, status);
     if (status === "rotating") {
+      // "Rotating — expires in 59 min": the badge, then the time left (the dash is for
+      // screen readers and copied text; on screen the note sits under the badge).
       const at = new Date(key.expires_at);
-      return h("div", { class: "status-stack" }, badge,
-        h("time", { class: "status-note", datetime: at.toISOString(), title: formatExact(key.expires_at) }, `expires ${relativeTime(at)}`));
+      return h("div", { class: "status-stack" }, h("span", { class: "badge badge-rotating" }, "Rotating"),
+        h("time", { class: "status-note", datetime: at.toISOString(), title: formatExact(key.expires_at), "data-countdown": at.toISOString() },
+          h("span", { class: "visually-hidden" }, " — "), "expires in ", h("span", { class: "countdown" }, timeLeft(at))));
     }
+    const badge = h("span", { class: `badge badge-${status}` }, status);
     return h("div", { class: "status-cell" }, badge, live && manage ? toggle(key) : null);
   }
 

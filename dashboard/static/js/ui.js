@@ -129,6 +129,17 @@ export function toast(message, { error = null, title = null } = {}) {
   return item;
 }
 
+// After a "Load more": hides the button when there is nothing more; if it had the focus, the
+// first row it loaded takes it (a hidden button would drop the focus to <body>).
+export function keepFocus(more, rows, last) {
+  const hadFocus = document.activeElement === more;
+  more.hidden = last;
+  if (last && hadFocus && rows.length) {
+    rows[0].tabIndex = -1;
+    rows[0].focus();
+  }
+}
+
 // A menu button (WAI-ARIA menu pattern): Enter, Space or ArrowDown open it on the first item,
 // ArrowUp on the last; arrows, Home and End move; Escape closes it back to the button; Tab
 // or a click elsewhere closes it.

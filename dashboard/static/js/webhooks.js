@@ -30,20 +30,23 @@ export function renderWebhooks(ctx) {
   const add = h("button", { type: "button", class: "button button-primary", id: "add-endpoint" }, "Add endpoint");
   const listSlot = h("div", { class: "table-slot" });
   const deliveriesSlot = h("section", { class: "deliveries", id: "deliveries", "aria-labelledby": "deliveries-title", hidden: true });
-  add.addEventListener("click", () => createDialog());
+  add.addEventListener("click", () => endpointDialog());
   replace(container,
     h("div", { class: "toolbar" }, h("p", { class: "muted" }, "Loopwave signs every delivery (Standard Webhooks) and retries failures for a day. ", h("a", { href: "/docs" }, "API reference"), "."), add),
     listSlot, deliveriesSlot);
 
-  async function load(after = null) {
+  // Loads the list. `after`: the endpoint whose menu button gets the focus once the table is
+  // redrawn; where that row is gone (deleted), `note` (the toast) gets it, never <body>.
+  async function load(after = null, note = null) {
     listSlot.setAttribute("aria-busy", "true");
     if (!listSlot.firstChild) replace(listSlot, loading("Loading endpoints…"));
     try {
       const { data } = await ctx.api.get("/console/webhooks");
-      replace(listSlot, data.length ? table(data) : empty("No endpoints yet", "Add an HTTPS endpoint of yours to hear about key changes, leaked keys and license changes as they happen.", h("button", { type: "button", class: "button button-primary", onclick: () => createDialog() }, "Add your first endpoint")));
+      replace(listSlot, data.length ? table(data) : empty("No endpoints yet", "Add an HTTPS endpoint of yours to hear about key changes, leaked keys and license changes as they happen.", h("button", { type: "button", class: "button button-primary", onclick: () => endpointDialog() }, "Add your first endpoint")));
       if (after) {
         const target = listSlot.querySelector(`tr[data-endpoint-id="${CSS.escape(after)}"] [data-focus=menu]`);
         if (target) target.focus();
+        else if (note && note.isConnected) note.focus();
       }
     } catch (error) {
       if (!ctx.handle(error)) return;
@@ -57,8 +60,8 @@ export function renderWebhooks(ctx) {
   async function act(endpoint, work, done) {
     try {
       const result = await work();
-      if (done) toast(done);
-      await load(endpoint.id);
+      const note = done ? toast(done) : null;
+      await load(endpoint.id, note);
       return result;
     } catch (error) {
       if (!ctx.handle(error)) return null;
@@ -92,7 +95,8 @@ export function renderWebhooks(ctx) {
       h("td", { "data-label": "Actions", class: "actions" }, menuButton({
         label: `Actions for ${endpoint.url}`,
         items: [
-          { label: "Deliveries", onSelect: () => showDeliveries(endpoint) },
+          { label: "Deliveries", onSelect: () => showDeliveries(endpoint, { focus: "heading" }) },
+          { label: "Edit…", onSelect: () => endpointDialog(endpoint) },
           { label: "Send test event", onSelect: () => sendTest(endpoint) },
           { label: endpoint.enabled ? "Disable" : "Enable", onSelect: () => act(endpoint, () => ctx.api.patch(`/console/webhooks/${encodeURIComponent(endpoint.id)}`, { enabled: !endpoint.enabled }), `${endpoint.url} ${endpoint.enabled ? "disabled" : "enabled"}.`) },
           { label: "Rotate secret…", onSelect: () => rotateSecret(endpoint) },
@@ -101,18 +105,24 @@ export function renderWebhooks(ctx) {
       })));
   }
 
-  function createDialog() {
+  // Adds an endpoint, or (given one) changes its URL, description and event types: the
+  // PATCH sends only what changed.
+  function endpointDialog(endpoint = null) {
     openDialog({
-      title: "Add a webhook endpoint",
+      title: endpoint ? "Edit the webhook endpoint" : "Add a webhook endpoint",
       build: (dialog) => {
         const url = h("input", { id: "endpoint-url", type: "url", required: true, autocomplete: "off", placeholder: "https://example.com/loopwave/webhooks", maxlength: "100" });
         const description = h("input", { id: "endpoint-description", autocomplete: "off", maxlength: "100" });
+        if (endpoint) { url.value = endpoint.url; description.value = endpoint.description || ""; }
         // Key events carry key metadata: offered only to people who may read keys.
         const readsKeys = ctx.can("org:api_keys:read");
         const types = (ctx.config.webhookEventTypes || []).filter((type) => readsKeys || !type.startsWith("key."));
-        const picker = eventPicker(types, readsKeys ? ["*"] : types, readsKeys);
+        // What the picker starts from: an endpoint's own types (for someone who may not read
+        // keys, "all events" shows as every type they may choose), or all for a new one.
+        const initial = endpoint ? (readsKeys || !endpoint.events.includes("*") ? endpoint.events : types) : (readsKeys ? ["*"] : types);
+        const picker = eventPicker(types, initial, readsKeys);
         const errorSlot = h("div");
-        const submit = h("button", { type: "submit", class: "button button-primary" }, "Add endpoint");
+        const submit = h("button", { type: "submit", class: "button button-primary" }, endpoint ? "Save endpoint" : "Add endpoint");
         const form = h("form", { class: "form", novalidate: true },
           h("div", { class: "field" }, h("label", { for: url.id }, "Endpoint URL"), url, h("p", { class: "hint" }, "HTTPS, reachable from the internet. Loopwave POSTs JSON events to it; test events reach it whatever it subscribes to.")),
           h("div", { class: "field" }, h("label", { for: description.id }, "Description (optional)"), description),
@@ -125,6 +135,17 @@ export function renderWebhooks(ctx) {
           if (!events.length) { errorSlot.replaceChildren(h("p", { class: "form-error", role: "alert" }, "Choose at least one event type, or all events.")); return; }
           submit.disabled = true;
           try {
+            if (endpoint) {
+              const changes = {};
+              if (url.value.trim() !== endpoint.url) changes.url = url.value.trim();
+              if (description.value.trim() !== (endpoint.description || "")) changes.description = description.value.trim();
+              if ([...events].sort().join() !== [...initial].filter((type) => readsKeys || type === "*" || types.includes(type)).sort().join()) changes.events = events;
+              if (Object.keys(changes).length) await ctx.api.patch(`/console/webhooks/${encodeURIComponent(endpoint.id)}`, changes);
+              dialog.close();
+              const note = toast(Object.keys(changes).length ? `${changes.url || endpoint.url} saved.` : "Nothing has changed.");
+              await load(endpoint.id, note);
+              return;
+            }
             const created = await ctx.api.post("/console/webhooks", { url: url.value.trim(), description: description.value.trim(), events });
             dialog.close();
             showSecret(created, "Your endpoint's signing secret");
@@ -169,19 +190,34 @@ export function renderWebhooks(ctx) {
     if (sent) showDeliveries(endpoint);
   }
 
-  async function showDeliveries(endpoint) {
+  // Shows the endpoint's deliveries. `focus`: "heading", "refresh", or the id of a delivery
+  // whose Retry button (or, once it has none, the heading) gets the focus after the redraw.
+  async function showDeliveries(endpoint, { focus = null } = {}) {
     deliveriesSlot.hidden = false;
     deliveriesSlot.dataset.endpointId = endpoint.id;
     const heading = h("h2", { id: "deliveries-title", class: "section-title", tabindex: "-1" }, "Deliveries to ", h("span", { class: "break" }, endpoint.url));
-    const refresh = h("button", { type: "button", class: "button button-small", onclick: () => showDeliveries(endpoint) }, "Refresh");
+    const refresh = h("button", { type: "button", class: "button button-small", onclick: () => showDeliveries(endpoint, { focus: "refresh" }) }, "Refresh");
     replace(deliveriesSlot, h("div", { class: "toolbar" }, heading, refresh), loading("Loading deliveries…"));
     try {
       const { data } = await ctx.api.get(`/console/webhooks/${encodeURIComponent(endpoint.id)}/deliveries?limit=50`);
       replace(deliveriesSlot, h("div", { class: "toolbar" }, heading, refresh),
         data.length ? deliveriesTable(endpoint, data) : empty("No deliveries yet", "Send a test event to see one here."));
+      if (focus === "refresh") refresh.focus();
+      else if (focus) (deliveriesSlot.querySelector(`tr[data-delivery-id="${CSS.escape(focus)}"] button`) || heading).focus();
     } catch (error) {
       if (ctx.handle(error)) replace(deliveriesSlot, h("div", { class: "toolbar" }, heading, refresh), errorBox(error, () => showDeliveries(endpoint)));
     }
+  }
+
+  // Every attempt of a delivery tried more than once: when, the answer, how long it took.
+  function attemptLog(delivery) {
+    return h("details", { class: "attempt-log" },
+      h("summary", { "aria-label": `${delivery.attempts} attempts: show each` }, String(delivery.attempts)),
+      h("ol", { class: "attempts" }, delivery.attempt_log.map((attempt) => h("li", {},
+        timeEl(attempt.started_at), " · ",
+        attempt.status_code ? String(attempt.status_code) : (attempt.error || "no answer"), " · ",
+        `${attempt.duration_ms} ms`,
+        attempt.response_excerpt ? h("span", { class: "truncate", title: attempt.response_excerpt }, ` · ${attempt.response_excerpt}`) : null))));
   }
 
   function deliveriesTable(endpoint, deliveries) {
@@ -195,7 +231,7 @@ export function renderWebhooks(ctx) {
           h("td", { "data-label": "Event" }, h("code", { class: "break" }, delivery.event_id)),
           h("td", { "data-label": "Status" }, h("span", { class: `badge badge-${delivery.status === "succeeded" ? "active" : delivery.status === "pending" ? "rotating" : "revoked"}` }, delivery.status),
             delivery.next_attempt_at ? h("span", { class: "status-note" }, " next ", timeEl(delivery.next_attempt_at)) : null),
-          h("td", { "data-label": "Attempts", class: "num" }, String(delivery.attempts)),
+          h("td", { "data-label": "Attempts", class: "num" }, delivery.attempt_log.length > 1 ? attemptLog(delivery) : String(delivery.attempts)),
           h("td", { "data-label": "Answer" }, h("span", { class: "truncate", title: last && last.response_excerpt ? last.response_excerpt : answer }, answer, last && last.response_excerpt ? ` · ${last.response_excerpt}` : "")),
           h("td", { "data-label": "Duration", class: "num" }, last && last.duration_ms !== null && last.duration_ms !== undefined ? `${last.duration_ms} ms` : "—"),
           h("td", { "data-label": "When" }, timeEl(delivery.completed_at || delivery.created_at)),
@@ -205,9 +241,12 @@ export function renderWebhooks(ctx) {
                 await ctx.api.post(`/console/webhooks/${encodeURIComponent(endpoint.id)}/deliveries/${encodeURIComponent(delivery.id)}/retry`);
                 toast(`Delivery of ${delivery.event_id} queued again.`);
               } catch (error) {
+                // The failure toast keeps the focus; the list behind it is drawn again.
                 if (ctx.handle(error)) toast(error.message, { error, title: `Delivery of ${delivery.event_id} was not retried` }).focus();
+                showDeliveries(endpoint);
+                return;
               }
-              showDeliveries(endpoint);
+              showDeliveries(endpoint, { focus: delivery.id });
             } }, "Retry") : null));
       })));
   }
