@@ -3,7 +3,7 @@
 // an acknowledgement is kept in this browser (localStorage, per organization and event id):
 // another browser or person still sees the alert.
 
-import { formatExact, h, replace, timeEl } from "./dom.js";
+import { formatExact, h, icon, replace, timeEl } from "./dom.js";
 
 const TYPES = ["key.leaked", "key.decoy_used"];
 const KEEP = 500; // acknowledged ids kept per organization
@@ -100,6 +100,7 @@ function alertItem(ctx, event, slot) {
     else if (next) (next.querySelector("button") || next).focus();
   });
   replace(item,
+    icon("shield-alert", "alert-icon"),
     h("div", { class: "alert-body" },
       h("p", { class: "alert-title" }, title),
       h("p", {}, body, " ", key.id ? keyLink(key) : null)),

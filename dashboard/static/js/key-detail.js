@@ -39,7 +39,6 @@ export function renderKeyDetail(ctx) {
     const usageSlot = h("section", { class: "detail-section", "aria-labelledby": "usage-heading" }, h("h2", { id: "usage-heading", tabindex: "-1" }, "Usage by endpoint and outcome"), loading("Loading usage…"));
     const reportSlot = h("section", { class: "detail-section", "aria-labelledby": "report-heading" }, h("h2", { id: "report-heading", tabindex: "-1" }, "Scope report"), loading("Loading the scope report…"));
     replace(container, h("div", { class: "key-detail" },
-      h("p", { class: "back" }, h("a", { href: "/dashboard/keys" }, "← All keys")),
       summary(key, byId),
       details(key, byId),
       canManage && live(key) ? editForm(key) : null,

@@ -1,6 +1,6 @@
 // The API keys page: the table, inline rename, the enable/disable switch and the row menu.
 
-import { formatCompact, formatExact, h, relativeTime, replace, timeEl } from "./dom.js";
+import { formatCompact, formatExact, h, icon, relativeTime, replace, timeEl } from "./dom.js";
 import { createKeyDialog, rotateDialog, scopesDialog } from "./key-dialogs.js";
 import { scopeLabel } from "./scopes.js";
 import { confirmAction, empty, errorBox, loading, menuButton, toast } from "./ui.js";
@@ -21,7 +21,7 @@ export function renderKeys(ctx) {
   const { container } = ctx;
   // org:api_keys:read alone shows the keys read-only: no create, switch, menu (SPEC §9.3).
   const manage = ctx.can("org:api_keys:manage");
-  const createButton = h("button", { type: "button", class: "button button-primary", id: "create-key" }, "Create key");
+  const createButton = h("button", { type: "button", class: "button button-primary", id: "create-key" }, icon("plus"), "Create key");
   const tableSlot = h("div", { class: "table-slot" });
   createButton.addEventListener("click", () => createKeyDialog(ctx, (issued) => load({ keyId: issued && issued.id, focus: "menu" })));
   replace(
@@ -36,7 +36,7 @@ export function renderKeys(ctx) {
     if (!tableSlot.firstChild) replace(tableSlot, loading("Loading keys…"));
     try {
       const { data } = await ctx.api.get(`/console/keys?mode=${ctx.mode}`);
-      replace(tableSlot, data.length ? table(data) : empty(ctx.mode === "test" ? "No test keys yet" : "No API keys yet", ctx.mode === "test" ? "Test keys (lw_test_…) call the same API without touching live data or live usage." : "Create a key for each server that calls the Loopwave API, so you can rotate or revoke one without touching the others.", emptyAction()));
+      replace(tableSlot, data.length ? table(data) : empty(ctx.mode === "test" ? "No test keys yet" : "No API keys yet", ctx.mode === "test" ? "Test keys (lw_test_…) call the same API without touching live data or live usage." : "Create a key for each server that calls the Loopwave API, so you can rotate or revoke one without touching the others.", emptyAction(), "key-round"));
       if (after) restoreFocus(after);
     } catch (error) {
       if (!ctx.handle(error)) return;
@@ -50,7 +50,7 @@ export function renderKeys(ctx) {
 
   function emptyAction() {
     if (!manage) return null;
-    return h("button", { type: "button", class: "button button-primary", onclick: () => createButton.click() }, "Create your first key");
+    return h("button", { type: "button", class: "button button-primary", onclick: () => createButton.click() }, icon("plus"), "Create your first key");
   }
 
   function restoreFocus({ keyId, focus, toastEl }) {
@@ -168,10 +168,10 @@ export function renderKeys(ctx) {
     return menuButton({
       label: `Actions for ${key.name}`,
       items: [
-        { label: "Rename", onSelect: () => rename(key, nameCell) },
-        { label: "Edit scopes", onSelect: () => scopesDialog(ctx, key, () => load({ keyId: key.id, focus: "menu" })) },
-        { label: "Rotate…", onSelect: () => rotateDialog(ctx, key, (issued) => load({ keyId: issued ? issued.id : key.id, focus: "menu" })) },
-        { label: "Revoke…", onSelect: () => revoke(key), danger: true },
+        { label: "Rename", icon: "pencil", onSelect: () => rename(key, nameCell) },
+        { label: "Edit scopes", icon: "list-checks", onSelect: () => scopesDialog(ctx, key, () => load({ keyId: key.id, focus: "menu" })) },
+        { label: "Rotate…", icon: "rotate-cw", onSelect: () => rotateDialog(ctx, key, (issued) => load({ keyId: issued ? issued.id : key.id, focus: "menu" })) },
+        { label: "Revoke…", icon: "trash-2", onSelect: () => revoke(key), danger: true },
       ],
     });
   }

@@ -1,7 +1,7 @@
 // The webhooks page: endpoints (URL, event types, state), the signing secret shown once, a
 // test event, and each endpoint's deliveries with status, duration and answer, and retry.
 
-import { h, replace, timeEl } from "./dom.js";
+import { h, icon, replace, timeEl } from "./dom.js";
 import { secretDialog } from "./key-dialogs.js";
 import { confirmAction, empty, errorBox, formError, loading, menuButton, openDialog, toast } from "./ui.js";
 
@@ -25,7 +25,7 @@ function eventPicker(types, selected = ["*"]) {
 
 export function renderWebhooks(ctx) {
   const { container } = ctx;
-  const add = h("button", { type: "button", class: "button button-primary", id: "add-endpoint" }, "Add endpoint");
+  const add = h("button", { type: "button", class: "button button-primary", id: "add-endpoint" }, icon("plus"), "Add endpoint");
   const listSlot = h("div", { class: "table-slot" });
   const deliveriesSlot = h("section", { class: "deliveries", id: "deliveries", "aria-labelledby": "deliveries-title", hidden: true });
   add.addEventListener("click", () => createDialog());
@@ -38,7 +38,7 @@ export function renderWebhooks(ctx) {
     if (!listSlot.firstChild) replace(listSlot, loading("Loading endpoints…"));
     try {
       const { data } = await ctx.api.get("/console/webhooks");
-      replace(listSlot, data.length ? table(data) : empty("No endpoints yet", "Add an HTTPS endpoint of yours to hear about key changes, leaked keys and license changes as they happen.", h("button", { type: "button", class: "button button-primary", onclick: () => createDialog() }, "Add your first endpoint")));
+      replace(listSlot, data.length ? table(data) : empty("No endpoints yet", "Add an HTTPS endpoint of yours to hear about key changes, leaked keys and license changes as they happen.", h("button", { type: "button", class: "button button-primary", onclick: () => createDialog() }, icon("plus"), "Add your first endpoint"), "webhook"));
       if (after) {
         const target = listSlot.querySelector(`tr[data-endpoint-id="${CSS.escape(after)}"] [data-focus=menu]`);
         if (target) target.focus();
@@ -90,11 +90,11 @@ export function renderWebhooks(ctx) {
       h("td", { "data-label": "Actions", class: "actions" }, menuButton({
         label: `Actions for ${endpoint.url}`,
         items: [
-          { label: "Deliveries", onSelect: () => showDeliveries(endpoint) },
-          { label: "Send test event", onSelect: () => sendTest(endpoint) },
-          { label: endpoint.enabled ? "Disable" : "Enable", onSelect: () => act(endpoint, () => ctx.api.patch(`/console/webhooks/${encodeURIComponent(endpoint.id)}`, { enabled: !endpoint.enabled }), `${endpoint.url} ${endpoint.enabled ? "disabled" : "enabled"}.`) },
-          { label: "Rotate secret…", onSelect: () => rotateSecret(endpoint) },
-          { label: "Delete…", onSelect: () => remove(endpoint), danger: true },
+          { label: "Deliveries", icon: "list", onSelect: () => showDeliveries(endpoint) },
+          { label: "Send test event", icon: "send", onSelect: () => sendTest(endpoint) },
+          { label: endpoint.enabled ? "Disable" : "Enable", icon: endpoint.enabled ? "circle-pause" : "circle-play", onSelect: () => act(endpoint, () => ctx.api.patch(`/console/webhooks/${encodeURIComponent(endpoint.id)}`, { enabled: !endpoint.enabled }), `${endpoint.url} ${endpoint.enabled ? "disabled" : "enabled"}.`) },
+          { label: "Rotate secret…", icon: "rotate-cw", onSelect: () => rotateSecret(endpoint) },
+          { label: "Delete…", icon: "trash-2", onSelect: () => remove(endpoint), danger: true },
         ],
       })));
   }
@@ -173,7 +173,7 @@ export function renderWebhooks(ctx) {
     try {
       const { data } = await ctx.api.get(`/console/webhooks/${encodeURIComponent(endpoint.id)}/deliveries?limit=50`);
       replace(deliveriesSlot, h("div", { class: "toolbar" }, heading, refresh),
-        data.length ? deliveriesTable(endpoint, data) : empty("No deliveries yet", "Send a test event to see one here."));
+        data.length ? deliveriesTable(endpoint, data) : empty("No deliveries yet", "Send a test event to see one here.", null, "send"));
     } catch (error) {
       if (ctx.handle(error)) replace(deliveriesSlot, h("div", { class: "toolbar" }, heading, refresh), errorBox(error, () => showDeliveries(endpoint)));
     }
