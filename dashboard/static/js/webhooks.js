@@ -168,7 +168,7 @@ export function renderWebhooks(ctx) {
     deliveriesSlot.hidden = false;
     deliveriesSlot.dataset.endpointId = endpoint.id;
     const heading = h("h2", { id: "deliveries-title", class: "section-title", tabindex: "-1" }, "Deliveries to ", h("span", { class: "break" }, endpoint.url));
-    const refresh = h("button", { type: "button", class: "button button-small", onclick: () => showDeliveries(endpoint) }, "Refresh");
+    const refresh = h("button", { type: "button", class: "button button-small", onclick: () => showDeliveries(endpoint) }, icon("refresh-cw"), "Refresh");
     replace(deliveriesSlot, h("div", { class: "toolbar" }, heading, refresh), loading("Loading deliveries…"));
     try {
       const { data } = await ctx.api.get(`/console/webhooks/${encodeURIComponent(endpoint.id)}/deliveries?limit=50`);
