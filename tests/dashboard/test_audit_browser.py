@@ -5,6 +5,7 @@ and a screenshot is saved (docs/screenshots/ with REFRESH_SCREENSHOTS=1, else te
 from __future__ import annotations
 
 import os
+import re
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
@@ -95,6 +96,10 @@ def test_every_page_and_dialog_passes_axe_and_is_photographed(dashboard, org_id,
     audit.check("keys-menu")
     page.keyboard.press("Escape")
     audit.check("keys")
+    page.get_by_role("button", name=re.compile(r"^Account: ")).click()
+    expect(page.get_by_role("menu", name="Account")).to_be_visible()
+    audit.check("account-menu")
+    page.keyboard.press("Escape")
     page.route("**/console/keys/*", lambda route: route.abort())
     dashboard.action("Production server", "Rename")
     page.get_by_label("New name for Production server").fill("Production API")
