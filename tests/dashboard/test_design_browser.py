@@ -133,6 +133,8 @@ def test_no_page_scrolls_sideways_at_360_with_long_names_and_ids(dashboard):
         expect(page.locator(ready)).to_be_visible()
         if path.endswith("events"):
             page.locator("#events-table summary").first.click()
+            tab = page.locator("#nav [aria-current=page]").bounding_box()
+            assert tab and tab["x"] + tab["width"] <= PHONE["width"], "the current tab is cut off"
         assert_no_sideways_scroll(page, path)
     dashboard.sign_out()
     assert_no_sideways_scroll(page, "the sign-in page")
