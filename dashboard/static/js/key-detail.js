@@ -5,7 +5,7 @@ import { formatExact, h, replace, timeEl } from "./dom.js";
 import { expiryValue, isoDate } from "./key-dialogs.js";
 import { keyStatus, masked } from "./keys.js";
 import { scopeLabel } from "./scopes.js";
-import { confirmAction, errorBox, loading, toast } from "./ui.js";
+import { confirmAction, empty, errorBox, loading, toast } from "./ui.js";
 
 const MANAGE = "org:api_keys:manage";
 const keyUrl = (id) => `/dashboard/keys/${encodeURIComponent(id)}`;
@@ -28,9 +28,8 @@ export function renderKeyDetail(ctx) {
     const key = keys.find((k) => k.id === ctx.config.keyId);
     if (!key) {
       heading.textContent = "Key not found";
-      replace(container, h("div", { class: "state state-empty" },
-        h("p", { class: "state-title" }, "There is no such key in this organization."),
-        h("p", {}, h("a", { href: "/dashboard/keys" }, "Back to all keys"))));
+      replace(container, empty("There is no such key in this organization.", "It may belong to another organization, or the link is mistyped.",
+        h("a", { class: "button", href: "/dashboard/keys" }, "Back to all keys"), "key-round"));
       return;
     }
     const byId = new Map(keys.map((k) => [k.id, k]));
