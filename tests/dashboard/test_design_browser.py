@@ -155,6 +155,9 @@ def test_the_phone_top_bar_is_one_row_and_its_account_menu_works_by_keyboard(das
     assert len(set(tops)) == 1, f"the tabs wrap onto {len(set(tops))} rows"
     banner = page.locator("#dev-banner")
     assert banner.bounding_box()["height"] < 40, "the development banner takes several lines"
+    page.get_by_role("button", name="Test mode").click()
+    assert page.locator("#mode-banner").bounding_box()["height"] < 40, "so does test mode's"
+    page.get_by_role("button", name="Test mode").click()
 
     account.focus()
     page.keyboard.press("Enter")
