@@ -33,10 +33,9 @@ def icons_used() -> set[str]:
         text = path.read_text()
         names |= set(re.findall(r"""icon\(\s*["']([a-z0-9-]+)["']""", text))
         names |= set(re.findall(r"""icon: ["']([a-z0-9-]+)["']""", text))
-        for pair in re.findall(
-            r"""icon: \w[^?]*\? ["']([a-z0-9-]+)["'] : ["']([a-z0-9-]+)["']""", text
-        ):
-            names |= set(pair)
+        # The tables of ui.js: an empty state's icon per page, a menu item's per verb.
+        for table in re.findall(r"const \w+_ICONS = \{(.*?)\};", text, re.DOTALL):
+            names |= set(re.findall(r""":\s*["']([a-z0-9-]+)["']""", table))
     return names
 
 

@@ -44,7 +44,7 @@ export function renderAudit(ctx) {
       const page = await ctx.api.get(`/console/audit-log${query}`);
       if (!cursor && !keyNames.size) await loadKeyNames();
       if (!cursor && !page.data.length) {
-        replace(slot, empty("No changes yet", "Key creations, edits, rotations and revocations appear here.", null, "scroll-text"));
+        replace(slot, empty("No changes yet", "Key creations, edits, rotations and revocations appear here."));
         return;
       }
       if (!body.isConnected) replace(slot, table(), more);

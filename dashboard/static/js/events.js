@@ -32,7 +32,7 @@ export function renderEvents(ctx) {
       const page = await ctx.api.get(`/console/events?${query}`);
       if (!body) {
         if (!page.data.length) {
-          replace(slot, empty("No events yet", filter.value ? `No ${filter.value} events so far.` : "Create or change a key and its event appears here.", null, "activity"));
+          replace(slot, empty("No events yet", filter.value ? `No ${filter.value} events so far.` : "Create or change a key and its event appears here."));
           more.hidden = true;
           return;
         }

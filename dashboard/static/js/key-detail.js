@@ -29,7 +29,7 @@ export function renderKeyDetail(ctx) {
     if (!key) {
       heading.textContent = "Key not found";
       replace(container, empty("There is no such key in this organization.", "It may belong to another organization, or the link is mistyped.",
-        h("a", { class: "button", href: "/dashboard/keys" }, "Back to all keys"), "key-round"));
+        h("a", { class: "button", href: "/dashboard/keys" }, "Back to all keys")));
       return;
     }
     const byId = new Map(keys.map((k) => [k.id, k]));

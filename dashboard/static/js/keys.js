@@ -36,7 +36,7 @@ export function renderKeys(ctx) {
     if (!tableSlot.firstChild) replace(tableSlot, loading("Loading keys…"));
     try {
       const { data } = await ctx.api.get(`/console/keys?mode=${ctx.mode}`);
-      replace(tableSlot, data.length ? table(data) : empty(ctx.mode === "test" ? "No test keys yet" : "No API keys yet", ctx.mode === "test" ? "Test keys (lw_test_…) call the same API without touching live data or live usage." : "Create a key for each server that calls the Loopwave API, so you can rotate or revoke one without touching the others.", emptyAction(), "key-round"));
+      replace(tableSlot, data.length ? table(data) : empty(ctx.mode === "test" ? "No test keys yet" : "No API keys yet", ctx.mode === "test" ? "Test keys (lw_test_…) call the same API without touching live data or live usage." : "Create a key for each server that calls the Loopwave API, so you can rotate or revoke one without touching the others.", emptyAction()));
       if (after) restoreFocus(after);
     } catch (error) {
       if (!ctx.handle(error)) return;
@@ -168,10 +168,10 @@ export function renderKeys(ctx) {
     return menuButton({
       label: `Actions for ${key.name}`,
       items: [
-        { label: "Rename", icon: "pencil", onSelect: () => rename(key, nameCell) },
-        { label: "Edit scopes", icon: "list-checks", onSelect: () => scopesDialog(ctx, key, () => load({ keyId: key.id, focus: "menu" })) },
-        { label: "Rotate…", icon: "rotate-cw", onSelect: () => rotateDialog(ctx, key, (issued) => load({ keyId: issued ? issued.id : key.id, focus: "menu" })) },
-        { label: "Revoke…", icon: "trash-2", onSelect: () => revoke(key), danger: true },
+        { label: "Rename", onSelect: () => rename(key, nameCell) },
+        { label: "Edit scopes", onSelect: () => scopesDialog(ctx, key, () => load({ keyId: key.id, focus: "menu" })) },
+        { label: "Rotate…", onSelect: () => rotateDialog(ctx, key, (issued) => load({ keyId: issued ? issued.id : key.id, focus: "menu" })) },
+        { label: "Revoke…", onSelect: () => revoke(key), danger: true },
       ],
     });
   }

@@ -9,8 +9,11 @@ export function loading(label) {
   return h("p", { class: "state state-loading", role: "status", "aria-busy": "true" }, label);
 }
 
+// The icon of an empty state is its page's (body[data-page], from the shell).
+const PAGE_ICONS = { keys: "key-round", key: "key-round", "audit-log": "scroll-text", usage: "chart-column", webhooks: "webhook", events: "activity" };
+
 // An empty list: what will be here, and the next step (an action, when the person may take it).
-export function empty(title, text, action, iconName = "inbox") {
+export function empty(title, text, action, iconName = PAGE_ICONS[document.body.dataset.page] || "inbox") {
   return h("div", { class: "state state-empty" }, h("span", { class: "state-icon" }, icon(iconName)), h("p", { class: "state-title" }, title), h("p", { class: "muted" }, text), action || null);
 }
 
@@ -133,7 +136,13 @@ export function toast(message, { error = null, title = null } = {}) {
 
 // A menu button (WAI-ARIA menu pattern): Enter, Space or ArrowDown open it on the first item,
 // ArrowUp on the last; arrows, Home and End move; Escape closes it back to the button; Tab
-// or a click elsewhere closes it. Each item may carry an icon of the sprite.
+// or a click elsewhere closes it. An item's icon follows its verb (MENU_ICONS), so the same
+// action looks the same in every menu; an item may name another one.
+const MENU_ICONS = {
+  Rename: "pencil", "Edit…": "pencil", "Edit scopes": "list-checks", "Rotate…": "rotate-cw", "Rotate secret…": "rotate-cw",
+  "Revoke…": "trash-2", "Delete…": "trash-2", Deliveries: "list", "Send test event": "send", Disable: "circle-pause", Enable: "circle-play",
+};
+
 export function menuButton({ label, items, iconName = "ellipsis" }) {
   const menuId = `menu-${Math.random().toString(36).slice(2)}`;
   const button = h("button", {
@@ -141,7 +150,7 @@ export function menuButton({ label, items, iconName = "ellipsis" }) {
     "aria-controls": menuId, "aria-label": label, title: label, "data-focus": "menu",
   }, icon(iconName));
   const entries = items.map(({ label: itemLabel, danger, icon: itemIcon }) =>
-    h("button", { type: "button", role: "menuitem", tabindex: "-1", class: danger ? "menu-item menu-item-danger" : "menu-item", dataset: { action: itemLabel } }, itemIcon ? icon(itemIcon) : null, itemLabel));
+    h("button", { type: "button", role: "menuitem", tabindex: "-1", class: danger ? "menu-item menu-item-danger" : "menu-item", dataset: { action: itemLabel } }, itemIcon || MENU_ICONS[itemLabel] ? icon(itemIcon || MENU_ICONS[itemLabel]) : null, itemLabel));
   const list = h("div", { role: "menu", id: menuId, class: "menu-list", "aria-label": label, hidden: true }, entries);
   const wrapper = h("div", { class: "menu" }, button, list);
   wireMenu({ wrapper, button, list, entries, onSelect: (index) => items[index].onSelect() });

@@ -143,7 +143,7 @@ export function renderUsage(ctx) {
         h("div", { class: "stat stat-range" }, h("p", { class: "stat-label" }, "Range"), h("p", { class: "stat-value stat-value-small", id: "usage-range" }, `${longDate.format(dayDate(first))} – ${longDate.format(dayDate(last))}`)));
       if (!data.length) {
         replace(slot, summary, empty("No requests yet", `Requests made with this organization's keys in the last ${days} days appear here, per key and day.`,
-          ctx.can("org:api_keys:read") ? h("a", { class: "button", href: "/dashboard/keys" }, "Go to API keys") : null, "chart-column"));
+          ctx.can("org:api_keys:read") ? h("a", { class: "button", href: "/dashboard/keys" }, "Go to API keys") : null));
         return;
       }
       const table = keyTable(prepared, days);

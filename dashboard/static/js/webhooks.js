@@ -38,7 +38,7 @@ export function renderWebhooks(ctx) {
     if (!listSlot.firstChild) replace(listSlot, loading("Loading endpoints…"));
     try {
       const { data } = await ctx.api.get("/console/webhooks");
-      replace(listSlot, data.length ? table(data) : empty("No endpoints yet", "Add an HTTPS endpoint of yours to hear about key changes, leaked keys and license changes as they happen.", h("button", { type: "button", class: "button button-primary", onclick: () => createDialog() }, icon("plus"), "Add your first endpoint"), "webhook"));
+      replace(listSlot, data.length ? table(data) : empty("No endpoints yet", "Add an HTTPS endpoint of yours to hear about key changes, leaked keys and license changes as they happen.", h("button", { type: "button", class: "button button-primary", onclick: () => createDialog() }, "Add your first endpoint")));
       if (after) {
         const target = listSlot.querySelector(`tr[data-endpoint-id="${CSS.escape(after)}"] [data-focus=menu]`);
         if (target) target.focus();
@@ -90,11 +90,11 @@ export function renderWebhooks(ctx) {
       h("td", { "data-label": "Actions", class: "actions" }, menuButton({
         label: `Actions for ${endpoint.url}`,
         items: [
-          { label: "Deliveries", icon: "list", onSelect: () => showDeliveries(endpoint) },
-          { label: "Send test event", icon: "send", onSelect: () => sendTest(endpoint) },
-          { label: endpoint.enabled ? "Disable" : "Enable", icon: endpoint.enabled ? "circle-pause" : "circle-play", onSelect: () => act(endpoint, () => ctx.api.patch(`/console/webhooks/${encodeURIComponent(endpoint.id)}`, { enabled: !endpoint.enabled }), `${endpoint.url} ${endpoint.enabled ? "disabled" : "enabled"}.`) },
-          { label: "Rotate secret…", icon: "rotate-cw", onSelect: () => rotateSecret(endpoint) },
-          { label: "Delete…", icon: "trash-2", onSelect: () => remove(endpoint), danger: true },
+          { label: "Deliveries", onSelect: () => showDeliveries(endpoint) },
+          { label: "Send test event", onSelect: () => sendTest(endpoint) },
+          { label: endpoint.enabled ? "Disable" : "Enable", onSelect: () => act(endpoint, () => ctx.api.patch(`/console/webhooks/${encodeURIComponent(endpoint.id)}`, { enabled: !endpoint.enabled }), `${endpoint.url} ${endpoint.enabled ? "disabled" : "enabled"}.`) },
+          { label: "Rotate secret…", onSelect: () => rotateSecret(endpoint) },
+          { label: "Delete…", onSelect: () => remove(endpoint), danger: true },
         ],
       })));
   }
@@ -168,12 +168,12 @@ export function renderWebhooks(ctx) {
     deliveriesSlot.hidden = false;
     deliveriesSlot.dataset.endpointId = endpoint.id;
     const heading = h("h2", { id: "deliveries-title", class: "section-title", tabindex: "-1" }, "Deliveries to ", h("span", { class: "break" }, endpoint.url));
-    const refresh = h("button", { type: "button", class: "button button-small", onclick: () => showDeliveries(endpoint) }, icon("refresh-cw"), "Refresh");
+    const refresh = h("button", { type: "button", class: "button button-small", onclick: () => showDeliveries(endpoint) }, "Refresh");
     replace(deliveriesSlot, h("div", { class: "toolbar" }, heading, refresh), loading("Loading deliveries…"));
     try {
       const { data } = await ctx.api.get(`/console/webhooks/${encodeURIComponent(endpoint.id)}/deliveries?limit=50`);
       replace(deliveriesSlot, h("div", { class: "toolbar" }, heading, refresh),
-        data.length ? deliveriesTable(endpoint, data) : empty("No deliveries yet", "Send a test event to see one here.", null, "send"));
+        data.length ? deliveriesTable(endpoint, data) : empty("No deliveries yet", "Send a test event to see one here."));
     } catch (error) {
       if (ctx.handle(error)) replace(deliveriesSlot, h("div", { class: "toolbar" }, heading, refresh), errorBox(error, () => showDeliveries(endpoint)));
     }
