@@ -42,6 +42,12 @@ class Dashboard:
         form.get_by_role("button", name="Sign in").click()
         expect(self.page.locator("#identity-role")).to_have_text(role.capitalize())
 
+    def sign_out(self) -> None:
+        """Sign out through the account menu of the top bar."""
+        self.page.get_by_role("button", name=re.compile(r"^Account: ")).click()
+        self.page.get_by_role("menuitem", name="Sign out").click()
+        expect(self.page.locator("#dev-sign-in")).to_be_visible()
+
     def open_until_alerts(self, path: str, count: int, attempts: int = 30) -> Locator:
         """Open ``path`` until ``count`` alerts show: a decoy's use is written by the serving
         process's usage flush, off the request thread (within USAGE_FLUSH_SECONDS, at least a

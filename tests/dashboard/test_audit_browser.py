@@ -5,6 +5,7 @@ and a screenshot is saved (docs/screenshots/ with REFRESH_SCREENSHOTS=1, else te
 from __future__ import annotations
 
 import os
+import re
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
@@ -29,9 +30,9 @@ class Audit:
         self.axe = Axe()
         self.problems: list[str] = []
 
-    def check(self, name: str) -> None:
+    def check(self, name: str, keep_toasts: bool = False) -> None:
         """Run axe on what is on screen now and save its picture."""
-        if self.page.locator("#toasts").count():
+        if self.page.locator("#toasts").count() and not keep_toasts:
             self.page.locator("#toasts").evaluate("el => el.replaceChildren()")
         results = self.axe.run(self.page)
         for violation in results.response["violations"]:
@@ -39,7 +40,8 @@ class Audit:
                 targets = [node["target"] for node in violation["nodes"]][:3]
                 self.problems.append(f"{name}: {violation['id']} ({violation['impact']}) {targets}")
         SHOTS.mkdir(parents=True, exist_ok=True)
-        full = name != "docs"  # the reference is long: its first screen
+        # A dialog, and the long reference, are pictured as the screen shows them.
+        full = name != "docs" and not self.page.locator("dialog[open]").count()
         self.page.screenshot(path=str(SHOTS / f"{name}-{self.width}.png"), full_page=full)
 
 
@@ -87,11 +89,25 @@ def test_every_page_and_dialog_passes_axe_and_is_photographed(dashboard, org_id,
     audit.check("revoke")
     dashboard.confirm("Revoke “Billing sync”")
     expect(dashboard.row("Billing sync").locator(".badge")).to_have_text("revoked")
+    expect(page.locator(".toast")).to_be_visible()
+    audit.check("toast", keep_toasts=True)
     assert page.evaluate("() => !document.querySelector('img[src=x]')"), "a name became markup"
     dashboard.menu_button("Production server").click()
     audit.check("keys-menu")
     page.keyboard.press("Escape")
     audit.check("keys")
+    page.get_by_role("button", name=re.compile(r"^Account: ")).click()
+    expect(page.get_by_role("menu", name="Account")).to_be_visible()
+    audit.check("account-menu")
+    page.keyboard.press("Escape")
+    page.route("**/console/keys/*", lambda route: route.abort())
+    dashboard.action("Production server", "Rename")
+    page.get_by_label("New name for Production server").fill("Production API")
+    page.get_by_label("New name for Production server").press("Enter")
+    expect(page.locator(".toast-error")).to_contain_text("could not be reached")
+    audit.check("toast-error", keep_toasts=True)
+    page.unroute("**/console/keys/*")
+    page.locator(".toast-error").get_by_role("button", name="Dismiss").click()
     page.get_by_role("button", name="Test mode").click()
     expect(page.get_by_text("No test keys yet")).to_be_visible()
     audit.check("keys-test-mode")
@@ -135,7 +151,15 @@ def test_every_page_and_dialog_passes_axe_and_is_photographed(dashboard, org_id,
     expect(page.locator("#events-table")).to_be_visible()
     page.locator("#events-table summary").first.click()
     audit.check("events")
+    dashboard.open("/dashboard/keys/key_0000000000000000000000000")
+    expect(page.get_by_text("There is no such key in this organization.")).to_be_visible()
+    audit.check("key-not-found")
     dashboard.open("/docs")
     audit.check("docs")
+    dashboard.open("/dashboard/usage")
+    dashboard.sign_out()
+    dashboard.sign_in(org_id, role="member", user_id="user_bob")
+    expect(page.locator("#usage-table")).to_be_visible()
+    audit.check("member-usage")
 
     assert audit.problems == []

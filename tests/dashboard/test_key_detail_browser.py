@@ -94,7 +94,7 @@ def test_key_page_edits_with_inline_errors_and_links_the_rotation(dashboard, org
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 360, f"the key page scrolls sideways at 360 px ({width} px)"
 
-    page.get_by_role("link", name="← All keys").click()
+    page.get_by_role("link", name="All keys").click()
     dashboard.action("export job", "Rotate…")
     page.get_by_role("dialog").get_by_role("button", name="Rotate “export job”").click()
     dashboard.read_and_close_secret()

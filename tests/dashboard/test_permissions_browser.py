@@ -18,16 +18,12 @@ def nav(page, name):
     return page.get_by_role("navigation").get_by_role("link", name=name, exact=True)
 
 
-def sign_out(page):
-    page.get_by_role("button", name="Sign out").click()
-
-
 def test_key_readers_see_keys_read_only_and_no_webhooks(dashboard, org_id):
     page = dashboard.page
     dashboard.sign_in(org_id)
     secret = dashboard.create_key("shared key", scopes=["contacts:read", "tickets:read"])
     assert dashboard.health(secret).status_code == 200
-    sign_out(page)
+    dashboard.sign_out()
 
     dashboard.sign_in(org_id, role="member", user_id="user_bob", permissions=(READ,))
     expect(page).to_have_url(re.compile(r"/dashboard/keys$"))

@@ -32,7 +32,7 @@ def test_member_sees_no_admin_controls(dashboard, org_id, store):
     page = dashboard.page
     dashboard.sign_in(org_id)  # an admin creates the tenant and a key first
     dashboard.create_key("shared key")
-    page.get_by_role("button", name="Sign out").click()
+    dashboard.sign_out()
 
     dashboard.sign_in(org_id, role="member", user_id="user_bob")
     # A member never lands on the admin-only keys page: the dashboard opens on usage.

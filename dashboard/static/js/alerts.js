@@ -4,7 +4,7 @@
 // no browser and no colleague sees the alert again. It needs org:api_keys:manage; a reader
 // sees the alerts without the button.
 
-import { formatExact, h, replace, timeEl } from "./dom.js";
+import { formatExact, h, icon, replace, timeEl } from "./dom.js";
 import { toast } from "./ui.js";
 
 const SHOWN = 50; // the newest unacknowledged alerts shown above the page
@@ -82,6 +82,7 @@ function alertItem(ctx, event, slot) {
   }, "Acknowledge") : null;
   if (button) button.addEventListener("click", () => acknowledgeItem(ctx, event, item, slot, button, words));
   replace(item,
+    icon("shield-alert", "alert-icon"),
     h("div", { class: "alert-body" },
       h("p", { class: "alert-title" }, title),
       h("p", {}, body, " ", key.id ? keyLink(key) : null)),

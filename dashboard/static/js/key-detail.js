@@ -5,7 +5,7 @@ import { formatExact, h, replace, timeEl, timeLeft } from "./dom.js";
 import { expiryValue, isoDate } from "./key-dialogs.js";
 import { keyStatus, masked } from "./keys.js";
 import { scopeLabel } from "./scopes.js";
-import { confirmAction, errorBox, loading, toast } from "./ui.js";
+import { confirmAction, empty, errorBox, loading, toast } from "./ui.js";
 
 const MANAGE = "org:api_keys:manage";
 const keyUrl = (id) => `/dashboard/keys/${encodeURIComponent(id)}`;
@@ -29,9 +29,8 @@ export function renderKeyDetail(ctx) {
     }
     if (!key) {
       heading.textContent = "Key not found";
-      replace(container, h("div", { class: "state state-empty" },
-        h("p", { class: "state-title" }, "There is no such key in this organization."),
-        h("p", {}, h("a", { href: "/dashboard/keys" }, "Back to all keys"))));
+      replace(container, empty("There is no such key in this organization.", "It may belong to another organization, or the link is mistyped.",
+        h("a", { class: "button", href: "/dashboard/keys" }, "Back to all keys")));
       return;
     }
     const byId = await lineage(key);
@@ -40,7 +39,6 @@ export function renderKeyDetail(ctx) {
     const usageSlot = h("section", { class: "detail-section", "aria-labelledby": "usage-heading" }, h("h2", { id: "usage-heading", tabindex: "-1" }, "Usage by endpoint and outcome"), loading("Loading usage…"));
     const reportSlot = h("section", { class: "detail-section", "aria-labelledby": "report-heading" }, h("h2", { id: "report-heading", tabindex: "-1" }, "Scope report"), loading("Loading the scope report…"));
     replace(container, h("div", { class: "key-detail" },
-      h("p", { class: "back" }, h("a", { href: "/dashboard/keys" }, "← All keys")),
       summary(key, byId),
       details(key, byId),
       canManage && live(key) ? editForm(key) : null,

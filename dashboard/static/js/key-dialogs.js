@@ -1,7 +1,7 @@
 // Dialogs of the API keys page: create, show-once secret, edit scopes, rotate.
 
 import { SignInRequired } from "./auth.js";
-import { h } from "./dom.js";
+import { h, icon } from "./dom.js";
 import { scopePicker } from "./scopes.js";
 import { formError, notify, openDialog, requireSignIn } from "./ui.js";
 
@@ -125,7 +125,7 @@ export function secretDialog(issued, title, onDone, { noun = "key", label = "Key
         }
         copiedOnce = true;
         copied.textContent = "Copied to the clipboard.";
-      } }, `Copy ${noun}`);
+      } }, icon("copy"), `Copy ${noun}`);
       const check = h("div", { class: "check-copied", role: "alertdialog", "aria-labelledby": "copied-check-title", hidden: true },
         h("p", { id: "copied-check-title", class: "check-copied-title" }, "Have you copied it?"),
         h("p", {}, `Once this dialog closes, the ${noun} cannot be shown again; a lost ${noun} must be rotated.`),
@@ -143,7 +143,7 @@ export function secretDialog(issued, title, onDone, { noun = "key", label = "Key
       dialog.addEventListener("cancel", askFirst);
       dialog.addEventListener("close", () => { field.value = ""; });
       return [
-        h("p", { class: "warning", role: "note" }, h("strong", {}, `This is the only time this ${noun} is shown. `), `Copy it now and store it somewhere safe, such as your secret manager. If you lose it, ${lost}.`),
+        h("p", { class: "warning", role: "note" }, icon("triangle-alert"), h("span", {}, h("strong", {}, `This is the only time this ${noun} is shown. `), `Copy it now and store it somewhere safe, such as your secret manager. If you lose it, ${lost}.`)),
         h("p", {}, `${label} `, h("strong", { class: "break" }, issued.name), " ", h("code", {}, `…${issued.last4}`)),
         h("div", { class: "secret-row" }, field, copy),
         copied,

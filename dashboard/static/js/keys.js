@@ -1,6 +1,6 @@
 // The API keys page: the table, inline rename, the enable/disable switch and the row menu.
 
-import { formatCompact, formatExact, h, relativeTime, replace, timeEl, timeLeft } from "./dom.js";
+import { formatCompact, formatExact, h, icon, relativeTime, replace, timeEl, timeLeft } from "./dom.js";
 import { createKeyDialog, rotateDialog, scopesDialog } from "./key-dialogs.js";
 import { scopeLabel } from "./scopes.js";
 import { confirmAction, empty, errorBox, loading, menuButton, toast } from "./ui.js";
@@ -21,7 +21,7 @@ export function renderKeys(ctx) {
   const { container } = ctx;
   // org:api_keys:read alone shows the keys read-only: no create, switch, menu (SPEC §9.3).
   const manage = ctx.can("org:api_keys:manage");
-  const createButton = h("button", { type: "button", class: "button button-primary", id: "create-key" }, "Create key");
+  const createButton = h("button", { type: "button", class: "button button-primary", id: "create-key" }, icon("plus"), "Create key");
   const tableSlot = h("div", { class: "table-slot" });
   createButton.addEventListener("click", () => createKeyDialog(ctx, (issued) => load({ keyId: issued && issued.id, focus: "menu" })));
   replace(
@@ -53,7 +53,7 @@ export function renderKeys(ctx) {
 
   function emptyAction() {
     if (!manage) return null;
-    return h("button", { type: "button", class: "button button-primary", onclick: () => createButton.click() }, "Create your first key");
+    return h("button", { type: "button", class: "button button-primary", onclick: () => createButton.click() }, icon("plus"), "Create your first key");
   }
 
   // A rotating key's countdown stays true while the page is open: redrawn every 20 seconds,

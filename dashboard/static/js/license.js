@@ -1,7 +1,7 @@
 // The license banner, on every page: shown when the license is expired, revoked or close to
 // expiry, saying what that blocks.
 
-import { formatDate, h, relativeTime, replace } from "./dom.js";
+import { formatDate, h, icon, relativeTime, replace } from "./dom.js";
 
 const SOON_DAYS = 14;
 const WRITES = "sending messages, creating contacts and tickets, and broadcasts";
@@ -44,6 +44,6 @@ export async function showLicenseBanner(api) {
   }
   banner.className = `banner banner-${message.level}`;
   banner.dataset.licenseStatus = license.status;
-  replace(banner, h("strong", {}, message.title), " ", message.text);
+  replace(banner, icon("triangle-alert"), h("span", {}, h("strong", {}, message.title), " ", message.text));
   banner.hidden = false;
 }

@@ -11,7 +11,7 @@ import { showAlerts } from "./alerts.js";
 import { renderUsage } from "./usage.js";
 import { renderEvents } from "./events.js";
 import { renderWebhooks } from "./webhooks.js";
-import { errorBox, loading } from "./ui.js";
+import { errorBox, loading, wireMenu } from "./ui.js";
 import { currentMode, hideModeSwitch, initModeSwitch } from "./mode.js";
 
 const PAGES = { keys: renderKeys, key: renderKeyDetail, "audit-log": renderAudit, usage: renderUsage, webhooks: renderWebhooks, events: renderEvents };
@@ -33,6 +33,8 @@ function setChrome(me) {
   const signedIn = Boolean(me);
   document.getElementById("nav").hidden = !signedIn;
   document.getElementById("identity").hidden = !signedIn;
+  const breadcrumb = document.getElementById("breadcrumb");
+  if (breadcrumb) breadcrumb.hidden = !signedIn;
   if (!signedIn) {
     hideModeSwitch();
     document.getElementById("alerts").hidden = true;
@@ -43,8 +45,14 @@ function setChrome(me) {
   document.body.dataset.role = admin ? "admin" : "member";
   const held = me.permissions || [];
   for (const item of document.querySelectorAll("[data-permission]")) item.hidden = !held.includes(item.dataset.permission);
-  document.getElementById("identity-org").textContent = (me.tenant && (me.tenant.name || me.tenant.external_id)) || "";
-  document.getElementById("identity-user").textContent = me.user_id || "";
+  // On a phone the tabs scroll sideways: bring the current one into view.
+  const current = document.querySelector("#nav [aria-current=page]");
+  if (current) current.scrollIntoView({ block: "nearest", inline: "nearest" });
+  const org = (me.tenant && (me.tenant.name || me.tenant.external_id)) || "";
+  for (const id of ["identity-org", "account-org"]) document.getElementById(id).textContent = org;
+  for (const id of ["identity-user", "account-user"]) document.getElementById(id).textContent = me.user_id || "";
+  document.getElementById("identity-avatar").textContent = (org.replace(/^org_/, "").match(/[a-z0-9]/i) || ["?"])[0].toUpperCase();
+  document.getElementById("account-button").setAttribute("aria-label", `Account: ${me.user_id || ""}, ${org} (${admin ? "Admin" : "Member"})`);
   document.getElementById("identity-role").textContent = admin ? "Admin" : "Member";
 }
 
@@ -168,9 +176,18 @@ function showSignIn(message) {
 
 async function boot() {
   document.getElementById("dev-banner").hidden = auth.mode !== "dev";
-  document.getElementById("sign-out").addEventListener("click", async () => {
-    await auth.signOut();
-    showSignIn();
+  const accountMenu = document.getElementById("account-menu");
+  const accountItems = [...accountMenu.querySelectorAll("[role=menuitem]")];
+  wireMenu({
+    wrapper: document.getElementById("account"),
+    button: document.getElementById("account-button"),
+    list: accountMenu,
+    entries: accountItems,
+    onSelect: async (index) => {
+      if (accountItems[index].id !== "sign-out") return;
+      await auth.signOut();
+      showSignIn();
+    },
   });
   window.addEventListener("lw:sign-in-required", (event) => showSignIn(event.detail));
   let signedIn = false;

@@ -3,26 +3,30 @@
 // inert (the focus trap) and Escape closes them. Every dialog is removed from the DOM when it
 // closes, so nothing it showed — above all a new key — stays in the page.
 
-import { h } from "./dom.js";
+import { h, icon } from "./dom.js";
 
 export function loading(label) {
   return h("p", { class: "state state-loading", role: "status", "aria-busy": "true" }, label);
 }
 
-export function empty(title, text, action) {
-  return h("div", { class: "state state-empty" }, h("p", { class: "state-title" }, title), h("p", { class: "muted" }, text), action || null);
+// The icon of an empty state is its page's (body[data-page], from the shell).
+const PAGE_ICONS = { keys: "key-round", key: "key-round", "audit-log": "scroll-text", usage: "chart-column", webhooks: "webhook", events: "activity" };
+
+// An empty list: what will be here, and the next step (an action, when the person may take it).
+export function empty(title, text, action, iconName = PAGE_ICONS[document.body.dataset.page] || "inbox") {
+  return h("div", { class: "state state-empty" }, h("span", { class: "state-icon" }, icon(iconName)), h("p", { class: "state-title" }, title), h("p", { class: "muted" }, text), action || null);
 }
 
 export function errorBox(error, retry) {
   return h(
     "div",
     { class: "state state-error", role: "alert" },
-    h("p", { class: "state-title" }, error.message || "Something went wrong."),
+    h("p", { class: "state-title" }, icon("circle-alert"), error.message || "Something went wrong."),
     error.code ? h("p", { class: "muted" }, "Error code: ", h("code", {}, error.code)) : null,
     error.requestId
       ? h("p", { class: "muted" }, "Request id: ", h("code", { class: "request-id" }, error.requestId), " — quote it when you contact support.")
       : null,
-    retry ? h("button", { type: "button", class: "button", onclick: retry }, "Retry") : null,
+    retry ? h("button", { type: "button", class: "button", onclick: retry }, icon("refresh-cw"), "Retry") : null,
   );
 }
 
@@ -106,10 +110,11 @@ export function toast(message, { error = null, title = null } = {}) {
     document.body.append(stack);
   }
   const failed = Boolean(error);
-  const close = h("button", { type: "button", class: "toast-close", "aria-label": "Dismiss" }, "×");
+  const close = h("button", { type: "button", class: "toast-close", "aria-label": "Dismiss" }, icon("x"));
   const item = h(
     "div",
     { class: failed ? "toast toast-error" : "toast", role: failed ? "alert" : "status", tabindex: "-1" },
+    icon(failed ? "circle-alert" : "circle-check", "toast-icon"),
     h("div", { class: "toast-body" },
       title ? h("p", { class: "toast-title" }, title) : null,
       h("p", {}, message),
@@ -142,18 +147,30 @@ export function keepFocus(more, rows, last) {
 
 // A menu button (WAI-ARIA menu pattern): Enter, Space or ArrowDown open it on the first item,
 // ArrowUp on the last; arrows, Home and End move; Escape closes it back to the button; Tab
-// or a click elsewhere closes it.
-export function menuButton({ label, items, text = "⋯" }) {
+// or a click elsewhere closes it. An item's icon follows its verb (MENU_ICONS), so the same
+// action looks the same in every menu; an item may name another one.
+const MENU_ICONS = {
+  Rename: "pencil", "Edit…": "pencil", "Edit scopes": "list-checks", "Rotate…": "rotate-cw", "Rotate secret…": "rotate-cw",
+  "Revoke…": "trash-2", "Delete…": "trash-2", Deliveries: "list", "Send test event": "send", Disable: "circle-pause", Enable: "circle-play",
+};
+
+export function menuButton({ label, items, iconName = "ellipsis" }) {
   const menuId = `menu-${Math.random().toString(36).slice(2)}`;
   const button = h("button", {
     type: "button", class: "button button-icon menu-button", "aria-haspopup": "menu", "aria-expanded": "false",
     "aria-controls": menuId, "aria-label": label, title: label, "data-focus": "menu",
-  }, h("span", { "aria-hidden": "true" }, text));
-  const entries = items.map(({ label: itemLabel, onSelect, danger }) =>
-    h("button", { type: "button", role: "menuitem", tabindex: "-1", class: danger ? "menu-item menu-item-danger" : "menu-item", dataset: { action: itemLabel } }, itemLabel));
+  }, icon(iconName));
+  const entries = items.map(({ label: itemLabel, danger, icon: itemIcon }) =>
+    h("button", { type: "button", role: "menuitem", tabindex: "-1", class: danger ? "menu-item menu-item-danger" : "menu-item", dataset: { action: itemLabel } }, itemIcon || MENU_ICONS[itemLabel] ? icon(itemIcon || MENU_ICONS[itemLabel]) : null, itemLabel));
   const list = h("div", { role: "menu", id: menuId, class: "menu-list", "aria-label": label, hidden: true }, entries);
   const wrapper = h("div", { class: "menu" }, button, list);
+  wireMenu({ wrapper, button, list, entries, onSelect: (index) => items[index].onSelect() });
+  return wrapper;
+}
 
+// The keyboard and pointer behaviour of a menu button whose markup exists already (the
+// account menu of the top bar is in the page shell; row menus are built by menuButton).
+export function wireMenu({ wrapper, button, list, entries, onSelect }) {
   const isOpen = () => !list.hidden;
   function open(index) {
     list.hidden = false;
@@ -192,9 +209,11 @@ export function menuButton({ label, items, text = "⋯" }) {
   wrapper.addEventListener("focusout", (event) => {
     if (!wrapper.contains(event.relatedTarget)) close(false);
   });
-  entries.forEach((entry, index) => entry.addEventListener("click", () => {
+  entries.forEach((entry, index) => entry.addEventListener("click", (event) => {
+    // A link item (the account menu's "API docs") follows its href; a button item runs.
+    if (entry.tagName === "A") return;
+    event.preventDefault();
     close(true);
-    items[index].onSelect();
+    onSelect(index);
   }));
-  return wrapper;
 }

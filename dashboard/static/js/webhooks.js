@@ -1,7 +1,7 @@
 // The webhooks page: endpoints (URL, event types, state), the signing secret shown once, a
 // test event, and each endpoint's deliveries with status, duration and answer, and retry.
 
-import { h, replace, timeEl } from "./dom.js";
+import { h, icon, replace, timeEl } from "./dom.js";
 import { secretDialog } from "./key-dialogs.js";
 import { confirmAction, empty, errorBox, formError, loading, menuButton, openDialog, toast } from "./ui.js";
 
@@ -27,7 +27,7 @@ function eventPicker(types, selected = ["*"], allowAll = true) {
 
 export function renderWebhooks(ctx) {
   const { container } = ctx;
-  const add = h("button", { type: "button", class: "button button-primary", id: "add-endpoint" }, "Add endpoint");
+  const add = h("button", { type: "button", class: "button button-primary", id: "add-endpoint" }, icon("plus"), "Add endpoint");
   const listSlot = h("div", { class: "table-slot" });
   const deliveriesSlot = h("section", { class: "deliveries", id: "deliveries", "aria-labelledby": "deliveries-title", hidden: true });
   add.addEventListener("click", () => endpointDialog());
