@@ -250,7 +250,7 @@ def test_a_webhooks_only_manager_edits_without_touching_key_events(
     dashboard.sign_in(org_id)
     dashboard.open("/dashboard/webhooks")
     _add_endpoint(page, receiver.url)  # an admin: all events, key events included
-    page.get_by_role("button", name="Sign out").click()
+    dashboard.sign_out()
     dashboard.sign_in(
         org_id, role="member", user_id="user_carol", permissions=("org:webhooks:manage",)
     )
