@@ -140,7 +140,17 @@ def _empty_tables() -> None:
     ]
     if db.engine.dialect.name == "postgresql":
         names = ", ".join(table.name for table in tables)
-        db.session.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        # A live server of an earlier test (its usage flush, a worker) may still be writing:
+        # TRUNCATE then takes its table locks against that writer's, and PostgreSQL may abort
+        # it as a deadlock victim. The writer finishes in milliseconds; try again.
+        for attempt in range(5):
+            try:
+                db.session.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+                break
+            except sa.exc.OperationalError as error:
+                db.session.rollback()
+                if attempt == 4 or getattr(error.orig, "sqlstate", None) != "40P01":  # deadlock
+                    raise
     else:
         for table in tables:
             db.session.execute(table.delete())
