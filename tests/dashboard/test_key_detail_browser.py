@@ -113,7 +113,7 @@ def test_key_page_fetches_only_its_key_and_its_lineage(dashboard, org_id):
     a key of no such id is "not found", not an error."""
     page = dashboard.page
     dashboard.sign_in(org_id)
-    dashboard.create_key("unrelated")
+    assert dashboard.health(dashboard.create_key("unrelated")).status_code == 200
     dashboard.create_key("rotated one")
     dashboard.action("rotated one", "Rotate…")
     page.get_by_role("dialog").get_by_role("button", name="Rotate “rotated one”").click()
@@ -126,7 +126,7 @@ def test_key_page_fetches_only_its_key_and_its_lineage(dashboard, org_id):
         "request",
         lambda request: (
             asked.append(request.url.split(dashboard.base_url, 1)[-1])
-            if "/console/keys" in request.url
+            if "/console/keys" in request.url or "/console/usage" in request.url
             else None
         ),
     )
@@ -137,6 +137,10 @@ def test_key_page_fetches_only_its_key_and_its_lineage(dashboard, org_id):
     key_id = href.rsplit("/", 1)[-1]
     assert f"/console/keys/{key_id}" in asked
     assert not [url for url in asked if re.fullmatch(r"/console/keys(\?.*)?", url)], asked
+    # Its usage alone, filtered by the API: another key's traffic is neither fetched nor shown.
+    expect(page.get_by_text("No requests in the last 30 days.")).to_be_visible()
+    usage = [url for url in asked if url.startswith("/console/usage")]
+    assert usage and all(f"key_id={key_id}" in url for url in usage), usage
 
     dashboard.open("/dashboard/keys/key_00000000000000000000000000")
     expect(page.get_by_role("heading", level=1)).to_have_text("Key not found")
