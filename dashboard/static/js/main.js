@@ -11,10 +11,12 @@ import { showAlerts } from "./alerts.js";
 import { renderUsage } from "./usage.js";
 import { renderEvents } from "./events.js";
 import { renderWebhooks } from "./webhooks.js";
+import { renderWebhookDetail } from "./webhook-detail.js";
+import { renderSettings } from "./settings.js";
 import { errorBox, loading, wireMenu } from "./ui.js";
 import { currentMode, hideModeSwitch, initModeSwitch } from "./mode.js";
 
-const PAGES = { keys: renderKeys, key: renderKeyDetail, "audit-log": renderAudit, usage: renderUsage, webhooks: renderWebhooks, events: renderEvents };
+const PAGES = { keys: renderKeys, key: renderKeyDetail, "audit-log": renderAudit, usage: renderUsage, webhooks: renderWebhooks, events: renderEvents, webhook: renderWebhookDetail, settings: renderSettings };
 const LAST_IDENTITY = "lw.dev.last";
 let rerender = () => {};
 
