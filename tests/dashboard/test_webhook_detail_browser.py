@@ -142,7 +142,16 @@ def test_an_endpoints_page_does_everything_an_endpoint_needs(
     page.get_by_role("menuitem", name="Disable").click()
     expect(page.locator(".webhook-head .badge")).to_have_text("disabled")
     expect(page.get_by_role("button", name=f"More actions for {receiver.url}")).to_be_focused()
+    expect(page.locator(".endpoint-off")).to_contain_text("This endpoint is disabled.")
     assert sideways_scroll(page) <= 0, f"the endpoint's page scrolls sideways at {width}"
+    problems += serious_violations(page, f"webhook-endpoint-disabled-{width}")
+    db.session.expire_all()
+    assert webhooks.get().get(tenant.id, endpoint_id).enabled is False
+    page.get_by_role("button", name="Enable endpoint").click()
+    expect(page.locator(".webhook-head .badge")).to_have_text("enabled")
+    expect(page.locator(".endpoint-off")).to_have_count(0)
+    db.session.expire_all()
+    assert webhooks.get().get(tenant.id, endpoint_id).enabled is True
 
     # Delete: confirmed, then a way back, which has the focus; the endpoint is gone.
     page.get_by_role("button", name=f"More actions for {receiver.url}").click()
@@ -202,3 +211,20 @@ def test_an_endpoints_page_is_for_webhook_managers_only(dashboard, org_id, recei
     dashboard.open(href)
     expect(page.get_by_role("heading", level=1)).to_have_text(receiver.url)
     expect(page.get_by_role("button", name="Send test event")).to_be_visible()
+
+
+def test_a_long_url_and_description_do_not_widen_the_page_at_360(dashboard, org_id):
+    page = dashboard.page
+    use_width(page, "mobile")
+    long_url = "http://127.0.0.1:9/" + "h" * 81  # the dialog's 100 characters, unbroken
+    dashboard.sign_in(org_id)
+    dashboard.open("/dashboard/webhooks")
+    add_endpoint(page, long_url, "d" * 100)
+    page.locator("#webhooks-table").get_by_role("link", name=long_url).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(long_url)
+    page.get_by_role("button", name="Send test event").click()
+    expect(page.locator("#deliveries-table tbody tr")).to_have_count(1)
+    assert sideways_scroll(page) <= 0, "a long URL widens the endpoint's page at 360 px"
+    page.get_by_role("button", name=f"More actions for {long_url}").click()
+    expect(page.get_by_role("menuitem", name="Delete…")).to_be_visible()
+    assert sideways_scroll(page) <= 0, "the open menu widens the endpoint's page at 360 px"

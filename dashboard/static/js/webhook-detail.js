@@ -73,11 +73,17 @@ export function renderWebhookDetail(ctx) {
       ],
     });
     more.querySelector("button").id = "more-actions";
-    return h("div", { class: "webhook-head" },
+    // A disabled endpoint (by someone, or by Loopwave after 3 days of failures) says so first,
+    // with the way back.
+    const off = endpoint.enabled ? null : h("div", { class: "warning endpoint-off", role: "note" }, icon("circle-pause"),
+      h("span", {}, h("strong", {}, "This endpoint is disabled. "), endpoint.disabled_reason ? `${endpoint.disabled_reason} ` : "",
+        "It receives no events (test events excepted) until it is enabled again."),
+      h("button", { type: "button", class: "button button-small", id: "enable-endpoint", onclick: () => toggle(endpoint) }, icon("circle-play"), "Enable endpoint"));
+    return h("div", { class: "webhook-top" }, off, h("div", { class: "webhook-head" },
       h("div", { class: "webhook-head-text" },
         h("div", { class: "detail-summary" }, stateStack(endpoint)),
         endpoint.description ? h("p", { class: "muted break webhook-description" }, endpoint.description) : null),
-      h("div", { class: "webhook-actions" }, test, edit, more));
+      h("div", { class: "webhook-actions" }, test, edit, more)));
   }
 
   function item(term, ...value) {
