@@ -46,6 +46,10 @@ def test_a_key_manager_chooses_what_a_leak_does(dashboard, org_id, store, width)
     expect(revoke).to_have_accessible_description(re.compile(r"stops working at once"))
     expect(notify).to_have_accessible_description(re.compile(r"keeps working until you act"))
     problems = serious_violations(page, f"settings-{width}")
+    tab = nav(page, "Settings").bounding_box()
+    assert tab and tab["x"] >= 0 and tab["x"] + tab["width"] <= WIDTHS[width][0] - 32, (
+        "the current tab sits under the fade at the edge of the tabs"
+    )
     shoot(page, "settings", width)
     assert sideways_scroll(page) <= 0, f"the settings page scrolls sideways at {width}"
 
@@ -114,6 +118,7 @@ def test_key_readers_see_the_setting_read_only(dashboard, org_id, store, width):
 def test_without_key_read_there_is_no_settings_page(dashboard, org_id):
     page = dashboard.page
     dashboard.sign_in(org_id, role="member", user_id="user_carol", permissions=(WEBHOOKS,))
+    expect(page).to_have_url(re.compile(r"/dashboard/webhooks$"))  # sent on from the keys
     expect(nav(page, "Webhooks")).to_be_visible()
     expect(nav(page, "Settings")).to_be_hidden()
     dashboard.open("/dashboard/settings")

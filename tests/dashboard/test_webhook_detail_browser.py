@@ -208,6 +208,7 @@ def test_an_endpoints_page_is_for_webhook_managers_only(dashboard, org_id, recei
     dashboard.sign_in(
         org_id, role="member", user_id="user_carol", permissions=("org:webhooks:manage",)
     )
+    expect(page).to_have_url(re.compile(r"/dashboard/webhooks$"))  # sent on from the keys
     dashboard.open(href)
     expect(page.get_by_role("heading", level=1)).to_have_text(receiver.url)
     expect(page.get_by_role("button", name="Send test event")).to_be_visible()
