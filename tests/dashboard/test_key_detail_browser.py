@@ -19,6 +19,18 @@ def get(dashboard, path, key):
     )
 
 
+def wait_for_usage(dashboard, key, endpoint, count, attempts=50):
+    """Until ``key``'s usage shows ``count`` requests to ``endpoint``: each gunicorn worker
+    counts the requests it served and writes them on its own flush (USAGE_FLUSH_SECONDS), so a
+    page loaded at once may miss those of the other worker."""
+    for _ in range(attempts):
+        rows = get(dashboard, "/api/v1/usage?group_by=endpoint", key).json()["data"]
+        if sum(row["requests"] for row in rows if row["endpoint"] == endpoint) >= count:
+            return
+        dashboard.page.wait_for_timeout(200)
+    raise AssertionError(f"{endpoint} never reached {count} requests in the usage")
+
+
 def open_detail(dashboard, name):
     dashboard.row(name).get_by_role("link", name=name).click()
     expect(dashboard.page).to_have_url(re.compile(r"/dashboard/keys/key_[0-9A-Z]+$"))
@@ -31,6 +43,7 @@ def test_key_page_shows_use_and_narrows_scopes_after_a_confirmation(dashboard, o
     secret = dashboard.create_key(NAME, scopes=["contacts:read", "contacts:write", "tickets:read"])
     assert get(dashboard, "/api/v1/contacts", secret).status_code == 200
     assert get(dashboard, "/api/v1/contacts", secret).status_code == 200
+    wait_for_usage(dashboard, secret, "GET /api/v1/contacts", 2)
 
     open_detail(dashboard, NAME)
     assert page.evaluate("() => !document.querySelector('main b')"), "a name became markup"
