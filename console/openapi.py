@@ -167,7 +167,16 @@ SPEC = DocumentSpec(
             "Requests by key, day, endpoint and outcome, newest day first",
             200,
             Usage,
-            query={**USAGE_QUERY, **MODE_QUERY},
+            query={
+                **USAGE_QUERY,
+                **MODE_QUERY,
+                "key_id": {
+                    "type": "string",
+                    "pattern": ID_PATTERN.format(prefix="key"),
+                    "description": "Only this key's rows (none for an id of no key of the "
+                    "tenant); a malformed id is a 400",
+                },
+            },
         ),
         "key_scope_report": Operation(
             "The scopes a key's traffic needed over the last days",

@@ -37,7 +37,7 @@ from core.resources import Usage
 from tenants import clock, events, leaks, models
 from tenants.errors import InvalidInput
 from tenants.licenses import describe, license_for
-from tenants.usagereport import parse_modes, scope_report, usage_report
+from tenants.usagereport import parse_key_filter, parse_modes, scope_report, usage_report
 
 
 def _me(identity: Identity, tenant: TenantRef) -> dict[str, Any]:
@@ -185,7 +185,10 @@ def update_tenant_settings(body: SettingsPatchIn) -> dict[str, Any]:
 @bp.get("/usage")
 def usage() -> dict[str, Any]:
     modes = parse_modes(request.args.get("mode"))
-    report = usage_report(db.session, usage_buffer.get(), current_tenant().id, request.args, modes)
+    key_id = parse_key_filter(request.args.get("key_id"))
+    report = usage_report(
+        db.session, usage_buffer.get(), current_tenant().id, request.args, modes, key_id
+    )
     return Usage.build(data=report)
 
 

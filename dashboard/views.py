@@ -28,6 +28,7 @@ CLERK_HOST = "loopwave.dashboard.clerk_host"
 CLERK_PROBLEM = "loopwave.dashboard.clerk_problem"
 log = logging.getLogger("loopwave.dashboard")
 KEY_ID = re.compile(r"key_[0-9A-Za-z]{1,64}")
+ENDPOINT_ID = re.compile(r"whe_[0-9A-Za-z]{1,64}")
 # Page slug -> (title, the console permission it needs, SPEC §9.3; None: everyone). The shell
 # is the same; the script renders the page and hides what /console/me does not grant.
 READ_KEYS = "org:api_keys:read"
@@ -37,6 +38,9 @@ PAGES: dict[str, tuple[str, str | None]] = {
     "usage": ("Usage", None),
     "webhooks": ("Webhooks", "org:webhooks:manage"),
     "events": ("Events", READ_KEYS),
+    # The tenant's settings are read with the keys (GET /console/settings); changing them needs
+    # org:api_keys:manage, which the page checks itself.
+    "settings": ("Settings", READ_KEYS),
 }
 
 
@@ -77,6 +81,16 @@ def key_page(key_id: str) -> str:
     if not KEY_ID.fullmatch(key_id):
         abort(404)
     return page("keys", render="key", extra={"keyId": key_id}, title="API key")
+
+
+@bp.get("/dashboard/webhooks/<endpoint_id>")
+def webhook_page(endpoint_id: str) -> str:
+    """One webhook endpoint's page, like a key's: the id only picks what the script asks for."""
+    if not ENDPOINT_ID.fullmatch(endpoint_id):
+        abort(404)
+    return page(
+        "webhooks", render="webhook", extra={"endpointId": endpoint_id}, title="Webhook endpoint"
+    )
 
 
 @bp.get("/dashboard/<slug>")

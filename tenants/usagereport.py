@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from tenants import clock, scopes
 from tenants.errors import InvalidInput
+from tenants.ids import ID_SHAPE
 from tenants.models import ApiKey, KeyUsage
 from tenants.numbers import bounded_int
 from tenants.sessions import DbSession
@@ -59,21 +60,33 @@ def parse_modes(raw: str | None) -> tuple[str, ...]:
     return (raw,)
 
 
+def parse_key_filter(raw: str | None) -> str | None:
+    """``?key_id=key_...``: one key's rows only. Malformed is a 400, like a bad cursor; a
+    well-formed id of no key of the tenant (another tenant's included) matches no row, so
+    the answer is empty rather than a 404 that would tell foreign ids from unknown ones."""
+    if raw is None:
+        return None
+    if not (raw.startswith("key_") and ID_SHAPE.fullmatch(raw)):
+        raise InvalidInput("key_id must be a key id (key_...)", {"field": "key_id"})
+    return raw
+
+
 def usage_report(
     session: DbSession,
     buffer: UsageBuffer,
     tenant_id: str,
     query: Mapping[str, str],
     modes: Iterable[str] = MODES,
+    key_id: str | None = None,
 ) -> list[dict[str, Any]]:
     """The tenant's usage of the last ``?days=`` in ``modes``, summed by ``?group_by=``, this
-    process's counts included (they are written first). Every row keeps its ``mode``: live
-    and test requests are never added together."""
+    process's counts included (they are written first); ``key_id``: that key's rows only.
+    Every row keeps its ``mode``: live and test requests are never added together."""
     days = report_days(query.get("days"))
     groups = parse_group_by(query.get("group_by"))
     buffer.flush()
     since = clock.now().date() - timedelta(days=days - 1)
-    return usage_rows(session, tenant_id, since, groups, tuple(modes))
+    return usage_rows(session, tenant_id, since, groups, tuple(modes), key_id)
 
 
 _COLUMNS = {

@@ -203,3 +203,52 @@ def test_scope_report_is_for_admins(client, member_token, api_key):
     key_id = _key_id(client, api_key(rate_limit_per_minute=0))
     response = client.get(f"/console/keys/{key_id}/scope-report", headers=bearer(member_token))
     assert response.status_code == 403
+
+
+def test_console_usage_filters_by_key_id(client, member_token, api_key, store, other_tenant):
+    mine = api_key(name="mine", rate_limit_per_minute=0)
+    other = api_key(name="other", rate_limit_per_minute=0)
+    mine_id = _key_id(client, mine)
+    _key_id(client, other)
+    client.get("/api/v1/contacts", headers={"x-tenant-api-key": mine})
+    foreign = store.create_key(other_tenant.id, "theirs", TEST_ACTOR)
+    client.get("/api/v1/health", headers={"x-tenant-api-key": foreign.full_key})
+
+    response = client.get(
+        f"/console/usage?key_id={mine_id}&group_by=endpoint,outcome", headers=bearer(member_token)
+    )
+    assert response.status_code == 200
+    assert response.get_json()["data"] == [
+        {"endpoint": "GET /api/v1/contacts", "outcome": "success", "mode": "live", "requests": 1},
+        {"endpoint": "GET /api/v1/health", "outcome": "success", "mode": "live", "requests": 1},
+    ]
+    by_key = client.get(
+        f"/console/usage?key_id={mine_id}&group_by=key", headers=bearer(member_token)
+    )
+    assert [(row["key_name"], row["requests"]) for row in by_key.get_json()["data"]] == [
+        ("mine", 2)
+    ]
+    # Another tenant's key, or no key at all: no rows, never theirs, and no 404 to tell them apart.
+    for absent in (foreign.record.id, "key_" + "0" * 26):
+        response = client.get(f"/console/usage?key_id={absent}", headers=bearer(member_token))
+        assert response.status_code == 200
+        assert response.get_json()["data"] == []
+
+
+@pytest.mark.parametrize(
+    "key_id", ["", "key_1", "whe_" + "0" * 26, "key_" + "a" * 26, "key_" + "0" * 25 + "%00", "*"]
+)
+def test_console_usage_refuses_a_malformed_key_id(client, admin_token, key_id):
+    response = client.get(f"/console/usage?key_id={key_id}", headers=bearer(admin_token))
+    assert response.status_code == 400
+    error = response.get_json()["error"]
+    assert error["code"] == "VALIDATION_ERROR"
+    assert error["details"]["field"] == "key_id"
+
+
+def test_the_openapi_document_names_the_key_id_filter(client):
+    document = client.get("/console/openapi.json").get_json()
+    parameters = document["paths"]["/console/usage"]["get"]["parameters"]
+    key_id = next(p for p in parameters if p["name"] == "key_id")
+    assert key_id["in"] == "query"
+    assert key_id["schema"]["pattern"] == "^key_[0-9A-Z]{26}$"

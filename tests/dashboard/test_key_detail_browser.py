@@ -19,6 +19,18 @@ def get(dashboard, path, key):
     )
 
 
+def wait_for_usage(dashboard, key, endpoint, count, attempts=50):
+    """Until ``key``'s usage shows ``count`` requests to ``endpoint``: each gunicorn worker
+    counts the requests it served and writes them on its own flush (USAGE_FLUSH_SECONDS), so a
+    page loaded at once may miss those of the other worker."""
+    for _ in range(attempts):
+        rows = get(dashboard, "/api/v1/usage?group_by=endpoint", key).json()["data"]
+        if sum(row["requests"] for row in rows if row["endpoint"] == endpoint) >= count:
+            return
+        dashboard.page.wait_for_timeout(200)
+    raise AssertionError(f"{endpoint} never reached {count} requests in the usage")
+
+
 def open_detail(dashboard, name):
     dashboard.row(name).get_by_role("link", name=name).click()
     expect(dashboard.page).to_have_url(re.compile(r"/dashboard/keys/key_[0-9A-Z]+$"))
@@ -31,6 +43,7 @@ def test_key_page_shows_use_and_narrows_scopes_after_a_confirmation(dashboard, o
     secret = dashboard.create_key(NAME, scopes=["contacts:read", "contacts:write", "tickets:read"])
     assert get(dashboard, "/api/v1/contacts", secret).status_code == 200
     assert get(dashboard, "/api/v1/contacts", secret).status_code == 200
+    wait_for_usage(dashboard, secret, "GET /api/v1/contacts", 2)
 
     open_detail(dashboard, NAME)
     assert page.evaluate("() => !document.querySelector('main b')"), "a name became markup"
@@ -113,7 +126,7 @@ def test_key_page_fetches_only_its_key_and_its_lineage(dashboard, org_id):
     a key of no such id is "not found", not an error."""
     page = dashboard.page
     dashboard.sign_in(org_id)
-    dashboard.create_key("unrelated")
+    assert dashboard.health(dashboard.create_key("unrelated")).status_code == 200
     dashboard.create_key("rotated one")
     dashboard.action("rotated one", "Rotate…")
     page.get_by_role("dialog").get_by_role("button", name="Rotate “rotated one”").click()
@@ -126,7 +139,7 @@ def test_key_page_fetches_only_its_key_and_its_lineage(dashboard, org_id):
         "request",
         lambda request: (
             asked.append(request.url.split(dashboard.base_url, 1)[-1])
-            if "/console/keys" in request.url
+            if "/console/keys" in request.url or "/console/usage" in request.url
             else None
         ),
     )
@@ -137,6 +150,10 @@ def test_key_page_fetches_only_its_key_and_its_lineage(dashboard, org_id):
     key_id = href.rsplit("/", 1)[-1]
     assert f"/console/keys/{key_id}" in asked
     assert not [url for url in asked if re.fullmatch(r"/console/keys(\?.*)?", url)], asked
+    # Its usage alone, filtered by the API: another key's traffic is neither fetched nor shown.
+    expect(page.get_by_text("No requests in the last 30 days.")).to_be_visible()
+    usage = [url for url in asked if url.startswith("/console/usage")]
+    assert usage and all(f"key_id={key_id}" in url for url in usage), usage
 
     dashboard.open("/dashboard/keys/key_00000000000000000000000000")
     expect(page.get_by_role("heading", level=1)).to_have_text("Key not found")

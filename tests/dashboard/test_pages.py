@@ -30,7 +30,7 @@ def test_root_and_dashboard_redirect_to_the_keys_page(client):
         assert response.headers["Location"].endswith("/dashboard/keys")
 
 
-@pytest.mark.parametrize("slug", ["keys", "audit-log", "usage", "webhooks", "events"])
+@pytest.mark.parametrize("slug", ["keys", "audit-log", "usage", "webhooks", "events", "settings"])
 def test_pages_carry_strict_security_headers(client, slug):
     response = client.get(f"/dashboard/{slug}")
     assert response.status_code == 200
@@ -115,3 +115,19 @@ def test_a_key_page_carries_the_id_as_data_and_refuses_other_shapes(client):
     assert config["keyId"] == "key_01JABCDEFGHJKMNPQRSTVWXYZ0"
     assert config["permission"] == "org:api_keys:read"
     assert client.get("/dashboard/keys/%3Cscript%3E").status_code == 404
+
+
+def test_an_endpoint_page_carries_the_id_as_data_and_refuses_other_shapes(client):
+    response = client.get("/dashboard/webhooks/whe_01JABCDEFGHJKMNPQRSTVWXYZ0")
+    config = page_config(response)
+    assert config["page"] == "webhook"
+    assert config["endpointId"] == "whe_01JABCDEFGHJKMNPQRSTVWXYZ0"
+    assert config["permission"] == "org:webhooks:manage"
+    assert "All endpoints" in response.text  # the breadcrumb back to the list
+    for bad in ("%3Cscript%3E", "key_01JABCDEFGHJKMNPQRSTVWXYZ0", "whe_"):
+        assert client.get(f"/dashboard/webhooks/{bad}").status_code == 404
+
+
+def test_the_settings_page_needs_the_key_read_permission(client):
+    config = page_config(client.get("/dashboard/settings"))
+    assert (config["page"], config["permission"]) == ("settings", "org:api_keys:read")

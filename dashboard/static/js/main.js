@@ -11,10 +11,12 @@ import { showAlerts } from "./alerts.js";
 import { renderUsage } from "./usage.js";
 import { renderEvents } from "./events.js";
 import { renderWebhooks } from "./webhooks.js";
+import { renderWebhookDetail } from "./webhook-detail.js";
+import { renderSettings } from "./settings.js";
 import { errorBox, loading, wireMenu } from "./ui.js";
 import { currentMode, hideModeSwitch, initModeSwitch } from "./mode.js";
 
-const PAGES = { keys: renderKeys, key: renderKeyDetail, "audit-log": renderAudit, usage: renderUsage, webhooks: renderWebhooks, events: renderEvents };
+const PAGES = { keys: renderKeys, key: renderKeyDetail, "audit-log": renderAudit, usage: renderUsage, webhooks: renderWebhooks, events: renderEvents, webhook: renderWebhookDetail, settings: renderSettings };
 const LAST_IDENTITY = "lw.dev.last";
 let rerender = () => {};
 
@@ -45,9 +47,10 @@ function setChrome(me) {
   document.body.dataset.role = admin ? "admin" : "member";
   const held = me.permissions || [];
   for (const item of document.querySelectorAll("[data-permission]")) item.hidden = !held.includes(item.dataset.permission);
-  // On a phone the tabs scroll sideways: bring the current one into view.
+  // On a phone the tabs scroll sideways: bring the current one into view, clear of the fade
+  // at the edge (the last tabs, such as Settings, would sit under it).
   const current = document.querySelector("#nav [aria-current=page]");
-  if (current) current.scrollIntoView({ block: "nearest", inline: "nearest" });
+  if (current) current.scrollIntoView({ block: "nearest", inline: "center" });
   const org = (me.tenant && (me.tenant.name || me.tenant.external_id)) || "";
   for (const id of ["identity-org", "account-org"]) document.getElementById(id).textContent = org;
   for (const id of ["identity-user", "account-user"]) document.getElementById(id).textContent = me.user_id || "";

@@ -10,7 +10,7 @@ export function loading(label) {
 }
 
 // The icon of an empty state is its page's (body[data-page], from the shell).
-const PAGE_ICONS = { keys: "key-round", key: "key-round", "audit-log": "scroll-text", usage: "chart-column", webhooks: "webhook", events: "activity" };
+const PAGE_ICONS = { keys: "key-round", key: "key-round", "audit-log": "scroll-text", usage: "chart-column", webhooks: "webhook", events: "activity", webhook: "webhook", settings: "shield-alert" };
 
 // An empty list: what will be here, and the next step (an action, when the person may take it).
 export function empty(title, text, action, iconName = PAGE_ICONS[document.body.dataset.page] || "inbox") {
