@@ -3,7 +3,7 @@
 
 import { h, icon, replace, timeEl } from "./dom.js";
 import { secretDialog } from "./key-dialogs.js";
-import { confirmAction, empty, errorBox, formError, loading, menuButton, openDialog, toast } from "./ui.js";
+import { confirmAction, empty, errorBox, formError, loading, menuButton, openDialog, pageActions, toast } from "./ui.js";
 
 function endpointState(endpoint) {
   if (endpoint.enabled) return endpoint.failing_since ? "failing" : "enabled";
@@ -32,8 +32,9 @@ export function renderWebhooks(ctx) {
   const deliveriesSlot = h("section", { class: "deliveries", id: "deliveries", "aria-labelledby": "deliveries-title", hidden: true });
   add.addEventListener("click", () => endpointDialog());
   replace(container,
-    h("div", { class: "toolbar" }, h("p", { class: "muted" }, "Loopwave signs every delivery (Standard Webhooks) and retries failures for a day. ", h("a", { href: "/docs" }, "API reference"), "."), add),
+    h("div", { class: "toolbar" }, h("p", { class: "muted" }, "Loopwave signs every delivery (Standard Webhooks) and retries failures for a day. ", h("a", { href: "/docs" }, "API reference"), ".")),
     listSlot, deliveriesSlot);
+  pageActions(add);
 
   // Loads the list. `after`: the endpoint whose menu button gets the focus once the table is
   // redrawn; where that row is gone (deleted), `note` (the toast) gets it, never <body>.
