@@ -141,3 +141,24 @@ def test_ids_in_the_log_cards_keep_one_line_and_copy(dashboard, org_id):
         page.get_by_role("button", name=f"Copy {noun} {full}").click()
         assert page.evaluate("navigator.clipboard.readText()") == full
         expect(page.locator(".toast").last).to_contain_text(full)
+
+
+def test_the_close_button_of_a_dialog_does_what_escape_does(dashboard, org_id):
+    page = dashboard.page
+    dashboard.sign_in(org_id)
+    dialog = open_create(page)
+    expect(dialog.get_by_label("Name")).to_be_focused()  # not the corner button
+    dialog.get_by_role("button", name="Close", exact=True).click()
+    expect(page.locator("dialog")).to_have_count(0)
+    expect(page.get_by_role("button", name="Create key")).to_be_focused()
+
+    dialog = open_create(page)
+    dialog.get_by_label("Name").fill("cornered")
+    dialog.get_by_role("button", name="Create key").click()
+    secret = page.locator("dialog.dialog-secret")
+    secret.get_by_role("button", name="Close", exact=True).click()
+    expect(page.get_by_text("Have you copied it?")).to_be_visible()  # asked, not closed
+    expect(secret).to_be_visible()
+    secret.get_by_role("button", name="Copy key").click()
+    secret.get_by_role("button", name="Close", exact=True).click()
+    expect(page.locator("dialog")).to_have_count(0)

@@ -59,7 +59,13 @@ export function openDialog({ title, className = "", build, onClose }) {
   const opener = document.activeElement;
   const titleId = `dialog-title-${Math.random().toString(36).slice(2)}`;
   const dialog = h("dialog", { class: `dialog ${className}`, "aria-labelledby": titleId });
-  dialog.append(h("h2", { id: titleId, class: "dialog-title" }, title), ...build(dialog));
+  // The "×" in the corner does what Escape does, refusals included (the shown-once key asks
+  // first). Last in the markup, so the dialog's first field still gets the focus on opening.
+  const closer = h("button", { type: "button", class: "button button-icon dialog-close", "aria-label": "Close", title: "Close (Esc)" }, icon("x"));
+  closer.addEventListener("click", () => {
+    if (dialog.dispatchEvent(new Event("cancel", { cancelable: true }))) dialog.close();
+  });
+  dialog.append(h("h2", { id: titleId, class: "dialog-title" }, title), ...build(dialog), closer);
   dialog.addEventListener("close", () => {
     dialog.remove();
     if (onClose) onClose(dialog.returnValue);
