@@ -162,3 +162,26 @@ def test_the_close_button_of_a_dialog_does_what_escape_does(dashboard, org_id):
     secret.get_by_role("button", name="Copy key").click()
     secret.get_by_role("button", name="Close", exact=True).click()
     expect(page.locator("dialog")).to_have_count(0)
+
+
+def test_a_time_that_rounds_up_to_a_whole_unit_is_said_in_it(dashboard):
+    """An hour less a second is "in 1 hour" (a rotation's grace period, drawn a moment after
+    it began), never "in 60 minutes"."""
+    page = dashboard.page
+    dashboard.open("/")
+    said = page.evaluate(
+        """async () => {
+             const { relativeTime } = await import("/dashboard/static/js/dom.js");
+             const now = new Date("2026-12-01T12:00:00Z");
+             const at = (seconds) => relativeTime(new Date(now.getTime() + seconds * 1000), now);
+             return [at(3599), at(3600), at(3569), at(-3599), at(86400 * 6.6), at(86400 * 29)];
+           }"""
+    )
+    assert said == [
+        "in 1 hour",
+        "in 1 hour",
+        "in 59 minutes",
+        "1 hour ago",
+        "next week",
+        "in 4 weeks",
+    ]
