@@ -5,7 +5,11 @@ from __future__ import annotations
 import re
 
 import requests
+import sqlalchemy as sa
 from playwright.sync_api import Locator, Page, expect
+
+from core.extensions import db
+from tenants.models import ApiKey, KeyUsage
 
 
 class Dashboard:
@@ -18,6 +22,24 @@ class Dashboard:
         return requests.get(
             f"{self.base_url}/api/v1/health", headers={"x-tenant-api-key": key}, timeout=10
         )
+
+    def wait_for_usage(self, key: str, requests: int, attempts: int = 100) -> None:
+        """Wait until ``requests`` requests made with ``key`` are in the database. The serving
+        process writes its usage counts once the response has gone (``call_on_close``), so a
+        page opened right after the call may be answered before they are there: a usage chart
+        loaded then would miss them. Read through a connection of its own (no stale snapshot)."""
+        counted = (
+            sa.select(sa.func.coalesce(sa.func.sum(KeyUsage.requests), 0))
+            .join(ApiKey, ApiKey.id == KeyUsage.key_id)
+            .where(ApiKey.last4 == key[-4:])
+        )
+        for _ in range(attempts):
+            with db.engine.connect() as connection:
+                written = connection.scalar(counted)
+            if written >= requests:
+                break
+            self.page.wait_for_timeout(50)
+        assert written == requests, f"{written} requests counted for …{key[-4:]}, not {requests}"
 
     def open(self, path: str = "/") -> None:
         self.page.goto(f"{self.base_url}{path}")

@@ -167,6 +167,8 @@ def test_more_alerts_than_shown_come_next(dashboard, org_id, store):
         if left:
             expect(alerts).to_have_count(left)
             expect(alerts.first.get_by_role("button")).to_be_focused()
+    # The toasts saying so do not pile up over the page (at most three stay).
+    assert page.locator(".toast").count() <= 3
     # The last one shown is acknowledged: the oldest, not shown before, comes next.
     expect(alerts).to_have_count(1)
     expect(page.locator("#alerts .alerts-more")).to_have_count(0)

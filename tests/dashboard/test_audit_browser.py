@@ -42,7 +42,10 @@ class Audit:
         SHOTS.mkdir(parents=True, exist_ok=True)
         # A dialog, and the long reference, are pictured as the screen shows them.
         full = name != "docs" and not self.page.locator("dialog[open]").count()
-        self.page.screenshot(path=str(SHOTS / f"{name}-{self.width}.png"), full_page=full)
+        # Animations (a bottom sheet sliding up) are pictured finished.
+        self.page.screenshot(
+            path=str(SHOTS / f"{name}-{self.width}.png"), full_page=full, animations="disabled"
+        )
 
 
 @pytest.mark.parametrize("width", list(WIDTHS))
@@ -78,6 +81,7 @@ def test_every_page_and_dialog_passes_axe_and_is_photographed(dashboard, org_id,
     secret = dashboard.create_key(HOSTILE)
     for _ in range(4):
         dashboard.health(secret)
+    dashboard.wait_for_usage(secret, 4)
     dashboard.action("Support desk", "Rotate…")
     audit.check("rotate")
     page.get_by_role("dialog").get_by_role("button", name="Rotate “Support desk”").click()

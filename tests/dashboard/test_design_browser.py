@@ -102,6 +102,7 @@ def test_no_page_scrolls_sideways_at_360_with_long_names_and_ids(dashboard):
     assert_no_sideways_scroll(page, "the new key dialog")
     secret = dashboard.read_and_close_secret()
     dashboard.health(secret)
+    dashboard.wait_for_usage(secret, 1)
     dashboard.menu_button(LONG_NAME).click()
     assert_no_sideways_scroll(page, "the key list with its row menu open")
     page.keyboard.press("Escape")

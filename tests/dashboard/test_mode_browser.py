@@ -31,6 +31,8 @@ def test_test_mode_is_unmistakable_filters_keys_and_usage_and_creates_test_keys(
     for _ in range(2):
         assert dashboard.health(test_secret).status_code == 200
     assert dashboard.health(live_secret).status_code == 200
+    dashboard.wait_for_usage(test_secret, 2)
+    dashboard.wait_for_usage(live_secret, 1)
 
     # The choice holds across pages and reloads; usage shows the test key's traffic only.
     dashboard.open("/dashboard/usage")

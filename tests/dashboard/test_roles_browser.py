@@ -79,6 +79,7 @@ def test_audit_log_and_usage_chart_show_the_tenants_activity(dashboard, org_id):
     secret = dashboard.create_key("reporting")
     for _ in range(3):
         assert dashboard.health(secret).status_code == 200
+    dashboard.wait_for_usage(secret, 3)
 
     page.get_by_role("link", name="Audit log").click()
     table = page.locator("#audit-table")

@@ -262,6 +262,7 @@ def test_no_page_scrolls_sideways_with_long_names(dashboard, org_id, width, heig
     dashboard.sign_in(f"{org_id}_{'o' * 44}", user_id="user_" + "u" * 60)
     secret = dashboard.create_key(LONG_NAME)
     dashboard.health(secret)
+    dashboard.wait_for_usage(secret, 1)
     dashboard.create_key("short")
     dashboard.action("short", "Rotate…")
     page.get_by_role("dialog").get_by_role("button", name="Rotate “short”").click()
@@ -301,6 +302,7 @@ def test_usage_chart_has_total_range_readable_labels_and_keyboard_numbers(
     secret = dashboard.create_key("chart key")
     for _ in range(3):
         assert dashboard.health(secret).status_code == 200
+    dashboard.wait_for_usage(secret, 3)
 
     dashboard.open("/dashboard/usage")
     expect(page.locator("#usage-total")).to_have_text("3")

@@ -2,7 +2,7 @@
 // dashboard's mode (test mode: the changes to test keys; live: everything else, SPEC §9.1).
 
 import { formatExact, h, replace, timeEl } from "./dom.js";
-import { empty, errorBox, keepFocus, loading } from "./ui.js";
+import { copyableId, empty, errorBox, keepFocus, loading } from "./ui.js";
 
 const ACTIONS = {
   "key.created": "Created", "key.updated": "Updated", "key.renamed": "Renamed", "key.enabled": "Enabled",
@@ -96,7 +96,7 @@ export function renderAudit(ctx) {
       h("td", { "data-label": "Actor" }, h("code", { class: "break" }, event.actor || "—")),
       h("td", { "data-label": "Action" }, h("span", { title: changesText(event.changes) || null }, actionLabel(event.action))),
       h("td", { "data-label": "Key" }, keyId ? keyCell(keyId, name) : "—"),
-      h("td", { "data-label": "Request id" }, event.request_id ? h("code", { class: "break" }, event.request_id) : "—"),
+      h("td", { "data-label": "Request id" }, event.request_id ? copyableId(event.request_id, "request id") : "—"),
       h("td", { "data-label": "Source IP" }, event.source_ip || "—"),
     );
   }

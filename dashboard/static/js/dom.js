@@ -38,8 +38,14 @@ const STEPS = [
 export function relativeTime(date, now = new Date()) {
   const seconds = Math.round((date.getTime() - now.getTime()) / 1000);
   if (Math.abs(seconds) < 45) return seconds <= 0 ? "just now" : "in a few seconds";
-  for (const [unit, size] of STEPS) {
-    if (Math.abs(seconds) >= size) return relative.format(Math.round(seconds / size), unit);
+  for (const [index, [unit, size]] of STEPS.entries()) {
+    if (Math.abs(seconds) < size) continue;
+    const value = Math.round(seconds / size);
+    // A value that rounds up to a whole larger unit is said in it: an hour less a second is
+    // "in 1 hour", never "in 60 minutes".
+    const [largerUnit, largerSize] = STEPS[index - 1] || [];
+    if (largerSize && Math.abs(value) * size >= largerSize) return relative.format(Math.sign(value), largerUnit);
+    return relative.format(value, unit);
   }
   return relative.format(seconds, "second");
 }

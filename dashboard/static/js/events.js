@@ -2,7 +2,7 @@
 // newest first, filtered by type, paged with the API's cursor. Each row opens its data (never a secret: the API holds none).
 
 import { h, replace, timeEl } from "./dom.js";
-import { empty, errorBox, keepFocus, loading } from "./ui.js";
+import { copyableId, empty, errorBox, keepFocus, loading } from "./ui.js";
 
 function subject(data) {
   const object = (data && (data.object || data)) || {};
@@ -64,7 +64,7 @@ export function renderEvents(ctx) {
       h("td", { "data-label": "Type" }, h("code", {}, event.type)),
       h("td", { "data-label": "Subject" }, h("details", { class: "event-data" }, h("summary", {}, h("span", { class: "break" }, subject(event.data))), h("pre", { class: "break" }, JSON.stringify(event.data, null, 2)))),
       h("td", { "data-label": "Mode" }, h("span", { class: `badge ${event.livemode ? "badge-active" : "badge-disabled"}` }, event.livemode ? "live" : "test")),
-      h("td", { "data-label": "Event id" }, h("code", { class: "break" }, event.id)));
+      h("td", { "data-label": "Event id" }, copyableId(event.id, "event id")));
   }
 
   filter.addEventListener("change", () => load(true));

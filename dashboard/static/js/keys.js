@@ -3,7 +3,7 @@
 import { formatCompact, formatExact, h, icon, relativeTime, replace, timeEl, timeLeft } from "./dom.js";
 import { createKeyDialog, rotateDialog, scopesDialog } from "./key-dialogs.js";
 import { scopeLabel } from "./scopes.js";
-import { confirmAction, empty, errorBox, loading, menuButton, toast } from "./ui.js";
+import { confirmAction, empty, errorBox, loading, menuButton, pageActions, toast } from "./ui.js";
 
 // A key that has a successor (it was rotated) and still works until its expiry is "rotating".
 export function keyStatus(key, now = new Date(), successor = null) {
@@ -26,9 +26,10 @@ export function renderKeys(ctx) {
   createButton.addEventListener("click", () => createKeyDialog(ctx, (issued) => load({ keyId: issued && issued.id, focus: "menu" })));
   replace(
     container,
-    h("div", { class: "toolbar" }, h("p", { class: "muted" }, ctx.mode === "test" ? h("span", { class: "badge badge-test" }, "Test keys") : null, ctx.mode === "test" ? " " : null, "Your servers send these keys in the ", h("code", {}, "x-tenant-api-key"), " header. ", h("a", { href: "/docs" }, "API reference"), ".", manage ? null : h("span", { class: "read-only-note" }, " You can view these keys; an admin or a member with the “Manage API keys” permission can change them.")), manage ? createButton : null),
+    h("div", { class: "toolbar" }, h("p", { class: "muted" }, ctx.mode === "test" ? h("span", { class: "badge badge-test" }, "Test keys") : null, ctx.mode === "test" ? " " : null, "Your servers send these keys in the ", h("code", {}, "x-tenant-api-key"), " header. ", h("a", { href: "/docs" }, "API reference"), ".", manage ? null : h("span", { class: "read-only-note" }, " You can view these keys; an admin or a member with the “Manage API keys” permission can change them."))),
     tableSlot,
   );
+  pageActions(manage ? createButton : null);
 
   // Loads the list. `after` says which control gets the focus once the table is redrawn.
   async function load(after = null) {

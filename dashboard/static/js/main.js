@@ -13,7 +13,7 @@ import { renderEvents } from "./events.js";
 import { renderWebhooks } from "./webhooks.js";
 import { renderWebhookDetail } from "./webhook-detail.js";
 import { renderSettings } from "./settings.js";
-import { errorBox, loading, wireMenu } from "./ui.js";
+import { errorBox, loading, pageActions, wireMenu } from "./ui.js";
 import { currentMode, hideModeSwitch, initModeSwitch } from "./mode.js";
 
 const PAGES = { keys: renderKeys, key: renderKeyDetail, "audit-log": renderAudit, usage: renderUsage, webhooks: renderWebhooks, events: renderEvents, webhook: renderWebhookDetail, settings: renderSettings };
@@ -61,6 +61,8 @@ function setChrome(me) {
 
 async function showSession() {
   title.textContent = pageTitle;
+  delete document.body.dataset.view;
+  pageActions();
   replace(page, loading("Loading…"));
   let me;
   try {
@@ -126,14 +128,14 @@ function devSignInForm(message) {
     "form",
     { class: "form sign-in", id: "dev-sign-in" },
     message ? h("p", { class: "form-error", role: "alert" }, message) : null,
-    h("p", { class: "muted" }, "Choose who you are. The development sign-in mints a short-lived session token for this identity, verified like any identity provider's."),
+    h("p", { class: "muted sign-in-intro" }, "Choose who you are. The development sign-in mints a short-lived session token for this identity, verified like any identity provider's."),
     field("dev-user", "User id", { value: last.user_id, required: true, autocomplete: "off", pattern: "user_[A-Za-z0-9_\\-]{1,64}" }, "Starts with user_."),
     field("dev-org", "Organization id", { value: last.org_id, required: true, autocomplete: "off", pattern: "org_[A-Za-z0-9_\\-]{1,64}" }, "Starts with org_. The organization is your tenant; a new id creates a new tenant."),
     field("dev-slug", "Organization slug", { value: last.org_slug, autocomplete: "off", placeholder: "derived from the id when empty" }),
     h("div", { class: "field" }, h("label", { for: role.id }, "Role"), role),
     permissions,
     errorSlot,
-    h("div", { class: "form-actions" }, h("button", { type: "submit", class: "button button-primary" }, "Sign in")),
+    h("button", { type: "submit", class: "button button-primary button-block" }, "Sign in"),
   );
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -162,6 +164,9 @@ function showSignIn(message) {
   setChrome(null);
   for (const dialog of document.querySelectorAll("dialog")) dialog.close();
   title.textContent = "Sign in";
+  pageActions();
+  // The sign-in is a card centred on the page, like Clerk's (dashboard.css, "sign-in").
+  document.body.dataset.view = "sign-in";
   if (auth.mode === "dev") {
     auth.signOut();
     replace(page, devSignInForm(message));

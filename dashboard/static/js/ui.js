@@ -3,7 +3,7 @@
 // inert (the focus trap) and Escape closes them. Every dialog is removed from the DOM when it
 // closes, so nothing it showed — above all a new key — stays in the page.
 
-import { h, icon } from "./dom.js";
+import { h, icon, replace } from "./dom.js";
 
 export function loading(label) {
   return h("p", { class: "state state-loading", role: "status", "aria-busy": "true" }, label);
@@ -30,6 +30,26 @@ export function errorBox(error, retry) {
   );
 }
 
+// The page's primary action (Create key, Add endpoint) on the title row; none clears it.
+export function pageActions(...buttons) {
+  replace(document.getElementById("page-actions"), ...buttons);
+}
+
+// An id on one line (cut with an ellipsis where it does not fit, whole in the tooltip) and a
+// button that copies it: on a phone, where tooltips do not exist, the id is a tap away.
+export function copyableId(id, noun) {
+  const copy = h("button", { type: "button", class: "button button-icon button-copy", "aria-label": `Copy ${noun} ${id}`, title: `Copy ${noun}` }, icon("copy"));
+  copy.addEventListener("click", async () => {
+    try {
+      await navigator.clipboard.writeText(id);
+      toast(`Copied ${id}.`, { title: `${noun.replace(/^./, (c) => c.toUpperCase())} copied` });
+    } catch (error) {
+      toast("The browser did not allow copying; select the id instead.", { error, title: `${id} was not copied` });
+    }
+  });
+  return h("span", { class: "copy-id" }, h("code", { class: "truncate", title: id }, id), copy);
+}
+
 export function notify(message) {
   return toast(message);
 }
@@ -39,7 +59,13 @@ export function openDialog({ title, className = "", build, onClose }) {
   const opener = document.activeElement;
   const titleId = `dialog-title-${Math.random().toString(36).slice(2)}`;
   const dialog = h("dialog", { class: `dialog ${className}`, "aria-labelledby": titleId });
-  dialog.append(h("h2", { id: titleId, class: "dialog-title" }, title), ...build(dialog));
+  // The "×" in the corner does what Escape does, refusals included (the shown-once key asks
+  // first). Last in the markup, so the dialog's first field still gets the focus on opening.
+  const closer = h("button", { type: "button", class: "button button-icon dialog-close", "aria-label": "Close", title: "Close (Esc)" }, icon("x"));
+  closer.addEventListener("click", () => {
+    if (dialog.dispatchEvent(new Event("cancel", { cancelable: true }))) dialog.close();
+  });
+  dialog.append(h("h2", { id: titleId, class: "dialog-title" }, title), ...build(dialog), closer);
   dialog.addEventListener("close", () => {
     dialog.remove();
     if (onClose) onClose(dialog.returnValue);
@@ -103,6 +129,8 @@ export function fieldLabel(field) {
 // Toasts: the outcome of an action, success or failure, in one corner of the page. A failure
 // names what it was about and carries the request id; the page behind it stays as it was.
 // The toast can take focus (tabindex -1) when nothing better is left to focus.
+const TOASTS_SHOWN = 3;
+
 export function toast(message, { error = null, title = null } = {}) {
   let stack = document.getElementById("toasts");
   if (!stack) {
@@ -129,6 +157,10 @@ export function toast(message, { error = null, title = null } = {}) {
   close.addEventListener("click", remove);
   item.addEventListener("keydown", (event) => { if (event.key === "Escape") remove(); });
   stack.append(item);
+  // A short stack: the oldest successes give way (on a phone a tall stack would cover the
+  // page). Failures stay until dismissed, and so does a toast that has the focus.
+  const older = [...stack.querySelectorAll(".toast:not(.toast-error)")].filter((other) => other !== item && !other.contains(document.activeElement));
+  for (const other of older.slice(0, Math.max(0, stack.children.length - TOASTS_SHOWN))) other.remove();
   // Successes fade; failures stay until dismissed (they carry a request id to quote).
   if (!failed) setTimeout(() => { if (!item.contains(document.activeElement)) item.remove(); }, 6000);
   return item;

@@ -3,7 +3,7 @@
 // Each URL links to the endpoint's own page (webhook-detail.js).
 
 import { h, icon, replace, timeEl } from "./dom.js";
-import { confirmAction, empty, errorBox, loading, menuButton, toast } from "./ui.js";
+import { confirmAction, empty, errorBox, loading, menuButton, pageActions, toast } from "./ui.js";
 import { deliveriesTable, endpointApi, endpointDialog as openEndpointDialog, endpointPage, endpointState, eventChips, retryDelivery, showSecret as showSecretDialog, stateStack } from "./webhook-parts.js";
 
 export function renderWebhooks(ctx) {
@@ -13,8 +13,9 @@ export function renderWebhooks(ctx) {
   const deliveriesSlot = h("section", { class: "deliveries", id: "deliveries", "aria-labelledby": "deliveries-title", hidden: true });
   add.addEventListener("click", () => endpointDialog());
   replace(container,
-    h("div", { class: "toolbar" }, h("p", { class: "muted" }, "Loopwave signs every delivery (Standard Webhooks) and retries failures for a day. ", h("a", { href: "/docs" }, "API reference"), "."), add),
+    h("div", { class: "toolbar" }, h("p", { class: "muted" }, "Loopwave signs every delivery (Standard Webhooks) and retries failures for a day. ", h("a", { href: "/docs" }, "API reference"), ".")),
     listSlot, deliveriesSlot);
+  pageActions(add);
 
   // Loads the list. `after`: the endpoint whose menu button gets the focus once the table is
   // redrawn; where that row is gone (deleted), `note` (the toast) gets it, never <body>.
