@@ -4,7 +4,7 @@
 // enable/disable and delete. It reads the endpoint alone (GET /console/webhooks/<id>).
 
 import { formatExact, h, icon, replace, timeEl } from "./dom.js";
-import { confirmAction, empty, errorBox, keepFocus, loading, menuButton, toast } from "./ui.js";
+import { confirmAction, empty, errorBox, keepFocus, loading, menuButton, pageActions, toast } from "./ui.js";
 import { deliveriesTable, deliveryRow, endpointApi, endpointDialog, eventChips, retryDelivery, showSecret, stateStack } from "./webhook-parts.js";
 
 const PAGE_SIZE = 25;
@@ -29,6 +29,7 @@ export function renderWebhookDetail(ctx) {
     }
     if (!endpoint) {
       heading.textContent = "Endpoint not found";
+      pageActions();
       replace(container, empty("There is no such endpoint in this organization.", "It may have been deleted, or the link is mistyped.",
         h("a", { class: "button", href: "/dashboard/webhooks" }, "Back to all endpoints")));
       return;
@@ -79,11 +80,12 @@ export function renderWebhookDetail(ctx) {
       h("span", {}, h("strong", {}, "This endpoint is disabled. "), endpoint.disabled_reason ? `${endpoint.disabled_reason} ` : "",
         "It receives no events (test events excepted) until it is enabled again."),
       h("button", { type: "button", class: "button button-small", id: "enable-endpoint", onclick: () => toggle(endpoint) }, icon("circle-play"), "Enable endpoint"));
+    // The endpoint's actions sit on the title row, as every page's primary action does.
+    pageActions(test, edit, more);
     return h("div", { class: "webhook-top" }, off, h("div", { class: "webhook-head" },
       h("div", { class: "webhook-head-text" },
         h("div", { class: "detail-summary" }, stateStack(endpoint)),
-        endpoint.description ? h("p", { class: "muted break webhook-description" }, endpoint.description) : null),
-      h("div", { class: "webhook-actions" }, test, edit, more)));
+        endpoint.description ? h("p", { class: "muted break webhook-description" }, endpoint.description) : null)));
   }
 
   function item(term, ...value) {
@@ -158,6 +160,7 @@ export function renderWebhookDetail(ctx) {
     }
     toast(`${endpoint.url} deleted.`);
     heading.textContent = "Endpoint deleted";
+    pageActions();
     const back = h("a", { class: "button", href: "/dashboard/webhooks", id: "back-to-endpoints" }, "Back to all endpoints");
     replace(container, empty(`${endpoint.url} was deleted.`, "It receives no more events; its delivery log is gone with it.", back));
     back.focus();
