@@ -146,9 +146,9 @@ class Deliveries:
     endpoint tested).
 
     The endpoints are read as the database has them: the session's pending changes are
-    flushed first (``Session.execute``'s autoflush), so an endpoint changed in this session (``Deliverer._disable``:
-    not its own ``webhook.disabled``) is read as changed, unless the caller holds
-    ``no_autoflush``.
+    flushed first (``Session.execute``'s autoflush), so an endpoint changed in this session
+    (``Deliverer._disable``: not its own ``webhook.disabled``) is read as changed, unless
+    the caller holds ``no_autoflush``.
     """
 
     def from_cte(self, written: CTE) -> Insert:
