@@ -36,6 +36,7 @@ from sqlalchemy import (
     bindparam,
     insert,
     select,
+    union_all,
 )
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
@@ -231,17 +232,19 @@ def _one_statement(
         insert(table).values({column: _param(f"b{number}_", column) for column in table.c})
         for number, table in enumerate(beside)
     ]
-    if events:
-        rows = [
-            {column: _param(f"e{number}_", column) for column in EVENTS.c}
-            for number in range(events)
-        ]
-        written = insert(EVENTS).values(rows)
-        if fan_out is None:
-            parts.append(written)
-        else:
-            returned = EVENTS.c.id, EVENTS.c.tenant_id, EVENTS.c.type, EVENTS.c.created_at
-            parts.append(fan_out.from_cte(written.returning(*returned).cte("evt")))
+    # An INSERT each rather than one of several rows: SQLAlchemy caches no statement with a
+    # multi-row VALUES of parameters, and compiling this one costs more than running it.
+    inserts = [
+        insert(EVENTS).values({column: _param(f"e{number}_", column) for column in EVENTS.c})
+        for number in range(events)
+    ]
+    if fan_out is None:
+        parts.extend(inserts)
+    elif inserts:
+        returned = EVENTS.c.id, EVENTS.c.tenant_id, EVENTS.c.type, EVENTS.c.created_at
+        each = [row.returning(*returned).cte(f"evt{n}") for n, row in enumerate(inserts)]
+        written = each[0] if events == 1 else union_all(*map(select, each)).cte("evt")
+        parts.append(fan_out.from_cte(written))
     if then is not None:
         parts.append(then)
     *ctes, last = parts
