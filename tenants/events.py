@@ -242,8 +242,11 @@ def _one_statement(
         parts.extend(inserts)
     elif inserts:
         returned = EVENTS.c.id, EVENTS.c.tenant_id, EVENTS.c.type, EVENTS.c.created_at
-        each = [row.returning(*returned).cte(f"evt{n}") for n, row in enumerate(inserts)]
-        written = each[0] if events == 1 else union_all(*map(select, each)).cte("evt")
+        if events == 1:
+            written = inserts[0].returning(*returned).cte("evt")
+        else:
+            each = [row.returning(*returned).cte(f"evt{n}") for n, row in enumerate(inserts)]
+            written = union_all(*map(select, each)).cte("evt")
         parts.append(fan_out.from_cte(written))
     if then is not None:
         parts.append(then)
