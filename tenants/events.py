@@ -3,8 +3,10 @@ in the same transaction as the change that causes it.
 
 ``emit`` writes the event row (and, through ``tenants.webhooks``, one delivery row per
 subscribed endpoint) in the caller's transaction, as plain SQL statements rather than ORM
-objects: the caller's commit makes the change, its audit entry, its event and the event's
-webhook deliveries visible together, or none of them (a rollback drops them all).
+objects; a key or license change writes its events in the statement that bumps the change
+counter (``write``, from ``tenants.changes.record_change``: one round trip on PostgreSQL).
+The caller's commit makes the change, its audit entry, its event and the event's webhook
+deliveries visible together, or none of them (a rollback drops them all).
 A process that dies after the commit loses nothing, since the worker finds the deliveries in
 the database. An event's ``data`` is built from the object's public fields only (the same as
 the console shows), never from a secret: a key's hash, a webhook's signing secret and a
