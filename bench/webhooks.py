@@ -16,11 +16,13 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -125,9 +127,19 @@ def key_with_a_webhook() -> Iterator[tuple[Any, str, str, Any]]:
         yield store, tenant.id, store.create_key(tenant.id, "k", actor).record.id, actor
 
 
+def without_events(real: Callable[..., None]) -> Callable[..., None]:
+    """``record_change`` (``tenants.keys``' own name for it) writing no event: the change,
+    its audit entry and its counter's bump as always, no event and no delivery row."""
+
+    def record_change(session: Any, outbox: Any = (), audit_entries: Any = ()) -> None:
+        real(session, (), audit_entries)
+
+    return record_change
+
+
 def outbox_cost() -> float:
     """Extra seconds a rename costs with its event (and one endpoint's delivery row) written,
-    against the same rename with ``events.emit`` made a no-op.
+    against the same rename writing no event (``without_events``).
 
     ``ROUNDS`` pairs of rounds, the two halves of a pair run back to back in alternating order
     (so drift in the machine's load, and which half goes first, fall on both alike); the
@@ -142,12 +154,13 @@ def outbox_cost() -> float:
     from tenants import keys as keys_module
 
     with key_with_a_webhook() as (store, tenant_id, key_id, actor):
-        real_emit = keys_module.events.emit
+        real_record = keys_module.record_change
+        skipping = without_events(real_record)
 
         cpu_spent = {True: 0.0, False: 0.0}
 
         def one_round(emitting: bool, label: str) -> float:
-            keys_module.events.emit = real_emit if emitting else (lambda *a, **k: None)
+            keys_module.record_change = real_record if emitting else skipping
             cpu = cpu_seconds(backends)
             started = time.perf_counter()
             for number in range(PER_ROUND):
@@ -169,8 +182,12 @@ def outbox_cost() -> float:
                 with_event.append(spent[True])
                 without.append(spent[False])
                 differences.append(spent[True] - spent[False])
+            trips = {
+                emitting: round_trips(partial(one_round, emitting, f"trace{emitting}"))
+                for emitting in (True, False)
+            }
         finally:
-            keys_module.events.emit = real_emit
+            keys_module.record_change = real_record
         if database_backends() != backends:
             print("  (the bench's PostgreSQL connections changed: the CPU figure is incomplete)")
         db.session.execute(sa.text("DELETE FROM webhook_deliveries"))
@@ -191,7 +208,37 @@ def outbox_cost() -> float:
         f"  CPU per key change (bench process + PostgreSQL): {with_cpu:.3f} ms with the event,"
         f" {without_cpu:.3f} ms without: the outbox adds {with_cpu - without_cpu:.3f} ms"
     )
+    print(
+        f"  SQL round trips per key change (libpq's trace): {trips[True] / PER_ROUND:g} with"
+        f" the event, {trips[False] / PER_ROUND:g} without"
+    )
     return statistics.median(differences)
+
+
+def round_trips(work: Callable[[], object]) -> int:
+    """The round trips ``work`` makes on the connections it checks out of the pool: the
+    answers it waited for (``ReadyForQuery``, one per query or ``Sync``), counted in libpq's
+    own protocol trace."""
+    from core.extensions import db
+
+    traced: dict[int, Any] = {}
+
+    def trace(dbapi_connection: Any, *_: object) -> None:
+        if id(dbapi_connection) not in traced:
+            traced[id(dbapi_connection)] = dbapi_connection.pgconn
+            dbapi_connection.pgconn.trace(file.fileno())
+
+    db.session.commit()  # every connection in the pool: ``work`` checks its own out
+    with tempfile.TemporaryFile("w+") as file:
+        sa.event.listen(db.engine, "checkout", trace)
+        try:
+            work()
+        finally:
+            sa.event.remove(db.engine, "checkout", trace)
+            for pgconn in traced.values():
+                pgconn.untrace()  # writes out what libpq buffered
+        file.seek(0)
+        return sum("\tB\t" in line and "ReadyForQuery" in line for line in file)
 
 
 def database_backends() -> list[int]:

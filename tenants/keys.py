@@ -9,7 +9,7 @@ on its next request.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -154,10 +154,10 @@ class KeyStore:
     def set_license(self, tenant_id: str, status: str, **fields: Any) -> License:
         self.tenant(tenant_id)
         row = set_license(self.session, tenant_id, status, **fields)
-        events.emit(
-            self.session, tenant_id, "license.updated", {"object": events.license_object(row)}
+        event = events.new_event(
+            tenant_id, "license.updated", {"object": events.license_object(row)}
         )
-        self._commit()
+        self._commit([event])
         return row
 
     # -- keys ----------------------------------------------------------------------------
@@ -209,11 +209,11 @@ class KeyStore:
         for field, value in _audited(record).items():
             if value not in (None, "", [], {}):
                 created[field] = value
-        audit.record(
-            self.session, tenant_id, actor, "key.created", record.id, created, livemode=record.live
+        entry = audit.entry(
+            tenant_id, actor, "key.created", record.id, created, livemode=record.live
         )
-        events.emit(self.session, tenant_id, "key.created", {"object": events.key_object(record)})
-        self._commit()
+        event = events.new_event(tenant_id, "key.created", {"object": events.key_object(record)})
+        self._commit([event], [entry])
         return issued
 
     def update_key(
@@ -273,19 +273,18 @@ class KeyStore:
         )
         if changes:
             action = _update_action(changes)
-            audit.record(self.session, tenant_id, actor, action, key.id, changes, livemode=key.live)
+            entry = audit.entry(tenant_id, actor, action, key.id, changes, livemode=key.live)
             previous = {field: values[0] for field, values in changes.items()}
             data = {"object": events.key_object(key), "previous_attributes": previous}
-            events.emit(self.session, tenant_id, "key.updated", data)
-            self._commit()
+            self._commit([events.new_event(tenant_id, "key.updated", data)], [entry])
         return key
 
     def revoke_key(self, tenant_id: str, key_id: str, actor: Actor) -> ApiKey:
         key = self._changeable(tenant_id, key_id)
         key.revoked_at = clock.now()
-        audit.record(self.session, tenant_id, actor, "key.revoked", key.id, livemode=key.live)
-        events.emit(self.session, tenant_id, "key.revoked", {"object": events.key_object(key)})
-        self._commit()
+        entry = audit.entry(tenant_id, actor, "key.revoked", key.id, livemode=key.live)
+        event = events.new_event(tenant_id, "key.revoked", {"object": events.key_object(key)})
+        self._commit([event], [entry])
         return key
 
     def rotate_key(
@@ -332,8 +331,7 @@ class KeyStore:
         self._hold_room_for_one_more(tenant_id)
         issued = self._issue(tenant_id, **successor)
         old.replaced_by_id = issued.record.id
-        audit.record(
-            self.session,
+        entry = audit.entry(
             tenant_id,
             actor,
             "key.rotated",
@@ -346,8 +344,7 @@ class KeyStore:
             "previous_key": events.key_object(old),
             "grace_seconds": grace_seconds,
         }
-        events.emit(self.session, tenant_id, "key.rotated", data)
-        self._commit()
+        self._commit([events.new_event(tenant_id, "key.rotated", data)], [entry])
         return issued
 
     # -- internals -----------------------------------------------------------------------
@@ -420,14 +417,26 @@ class KeyStore:
             raise KeyRevoked()
         return key
 
-    def commit_change(self) -> None:
-        """Commit a key change made by a collaborator (``tenants.leaks``): the change counter
-        is bumped and the change announced, as for every change made here."""
-        self._commit()
+    def commit_change(
+        self,
+        outbox: Sequence[dict[str, Any]] = (),
+        audit_entries: Sequence[dict[str, Any]] = (),
+    ) -> None:
+        """Commit a key change made by a collaborator (``tenants.leaks``) with its events and
+        audit entries: the change counter is bumped and the change announced, as for every
+        change made here."""
+        self._commit(outbox, audit_entries)
 
-    def _commit(self) -> None:
+    def _commit(
+        self,
+        outbox: Sequence[dict[str, Any]] = (),
+        audit_entries: Sequence[dict[str, Any]] = (),
+    ) -> None:
+        """Commit the session's changes with their events (``events.new_event`` rows) and
+        audit entries (``audit.entry`` rows), written with the change counter's bump: on
+        PostgreSQL one statement (``tenants.changes.record_change``)."""
         try:
-            record_change(self.session)
+            record_change(self.session, outbox, audit_entries)
             self.session.commit()
         except Exception:
             self.session.rollback()

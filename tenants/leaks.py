@@ -77,15 +77,12 @@ def handle_report(store: KeyStore, report: LeakReport, scanner: str) -> bool:
         "response": "revoked" if revoke else "notified",
     }
     actor = Actor(sub=f"secret-scanning:{scanner}")
-    audit.record(
-        store.session, key.tenant_id, actor, "key.leaked", key.id, details, livemode=key.live
-    )
-    events.emit(
-        store.session, key.tenant_id, "key.leaked", {"object": events.key_object(key), **details}
-    )
+    entry = audit.entry(key.tenant_id, actor, "key.leaked", key.id, details, livemode=key.live)
+    about = {"object": events.key_object(key)}
+    outbox = [events.new_event(key.tenant_id, "key.leaked", {**about, **details})]
     if revoked_now:
-        events.emit(store.session, key.tenant_id, "key.revoked", {"object": events.key_object(key)})
-    store.commit_change()
+        outbox.append(events.new_event(key.tenant_id, "key.revoked", about))
+    store.commit_change(outbox, [entry])
     log.warning("key %s reported public by %s: %s", key.id, actor.sub, details["response"])
     return True
 

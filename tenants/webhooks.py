@@ -16,6 +16,7 @@ from typing import Any, cast
 from urllib.parse import urlsplit
 
 from sqlalchemy import (
+    CTE,
     JSON,
     Boolean,
     ForeignKey,
@@ -34,7 +35,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy import cast as sa_cast
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, array
 from sqlalchemy.orm import Mapped, mapped_column, relationship, selectinload
 
 from tenants import audit, clock, events
@@ -138,67 +139,56 @@ _DELIVERY_COLUMNS = (
 )
 
 
-def write_outbox(session: DbSession, row: dict[str, Any]) -> None:
-    """Write the event ``row`` and one pending delivery per enabled endpoint of its tenant
-    subscribed to its type, in ``session``'s transaction: on PostgreSQL one statement (the
-    event's INSERT in a CTE, the deliveries' INSERT … SELECT from it), elsewhere those two.
+class Deliveries:
+    """The ``events.FanOut`` of webhooks: one pending delivery per enabled endpoint of the
+    event's tenant subscribed to its type, written by SQL alone (no endpoint row is read into
+    Python). ``webhook.test`` goes to no endpoint here (``send_test`` queues it for the
+    endpoint tested).
 
-    The endpoints are read as the database has them: ``Session.execute`` flushes the
-    session's pending changes before a Core statement, so an endpoint changed in this session
-    (``Deliverer._disable``: not its own ``webhook.disabled``) is read as changed, unless the
-    caller holds ``no_autoflush``. ``webhook.test`` goes to no endpoint here (``send_test``
-    queues it for the endpoint tested).
+    The endpoints are read as the database has them: the session's pending changes are
+    flushed first (``Session.execute``'s autoflush), so an endpoint changed in this session
+    (``Deliverer._disable``: not its own ``webhook.disabled``) is read as changed, unless
+    the caller holds ``no_autoflush``.
     """
-    if row["type"] == "webhook.test":
-        session.execute(events.INSERT, row)
-        return
-    types = [EVERY_TYPE, row["type"]]
-    if session.get_bind().dialect.name == "postgresql":
-        # Named apart from the columns: SQLAlchemy keeps a column's own name for its VALUES.
-        params = {f"event_{name}": value for name, value in row.items()}
-        session.execute(_outbox_postgresql(), {**params, "types": types})
-    else:
-        session.execute(events.INSERT, row)
-        session.execute(_deliveries_sqlite(), {**row, "types": types})
+
+    def from_cte(self, written: CTE) -> Insert:
+        return _deliveries_postgresql(written)
+
+    def after_row(self, session: DbSession, row: dict[str, Any]) -> None:
+        session.execute(_deliveries_sqlite(), {**row, "types": [EVERY_TYPE, row["type"]]})
 
 
-events.write_with(write_outbox)
+events.write_with(Deliveries())
 
 
-@cache
-def _outbox_postgresql() -> Insert:
-    """``WITH evt AS (INSERT INTO events … RETURNING id, tenant_id) INSERT INTO
-    webhook_deliveries … SELECT … FROM evt JOIN webhook_endpoints …``.
+def _deliveries_postgresql(written: CTE) -> Insert:
+    """``WITH evt AS (INSERT INTO events … RETURNING id, tenant_id, type, created_at) INSERT
+    INTO webhook_deliveries … SELECT … FROM evt JOIN webhook_endpoints …``.
 
     A delivery's id is the event's time part (so deliveries sort by their events' time, as
     ids made by ``new_id`` do) and 16 random hex digits (64 bits, upper case: all in the
     Crockford alphabet of ``new_id``), from ``gen_random_uuid()``, built into PostgreSQL
     13 and later (docs/deploy.md).
     """
-    event = (
-        insert(events.EVENTS)
-        .values({column: bindparam(f"event_{column.key}") for column in events.EVENTS.c})
-        .returning(events.EVENTS.c.id, events.EVENTS.c.tenant_id, events.EVENTS.c.created_at)
-        .cte("evt")
-    )
     random_hex = func.upper(
         func.substr(func.md5(sa_cast(func.gen_random_uuid(), Text)), 1, 16, type_=String)
     )
-    subscribed = sa_cast(ENDPOINTS.c.event_types, JSONB).has_any(
-        bindparam("types", type_=ARRAY(Text))
-    )
+    types = sa_cast(array([literal(EVERY_TYPE, Text), written.c.type]), ARRAY(Text))
+    subscribed = sa_cast(ENDPOINTS.c.event_types, JSONB).has_any(types)
     deliveries = select(
-        literal("msg_") + func.substr(event.c.id, 5, 10, type_=String) + random_hex,
-        event.c.tenant_id,
+        literal("msg_") + func.substr(written.c.id, 5, 10, type_=String) + random_hex,
+        written.c.tenant_id,
         ENDPOINTS.c.id,
-        event.c.id,
+        written.c.id,
         literal("pending"),
         literal(0),
-        event.c.created_at,
-        event.c.created_at,
-    ).join_from(event, ENDPOINTS, ENDPOINTS.c.tenant_id == event.c.tenant_id)
-    deliveries = deliveries.where(ENDPOINTS.c.enabled.is_(True), subscribed)
-    return insert(DELIVERIES).from_select(_DELIVERY_COLUMNS, deliveries).add_cte(event)
+        written.c.created_at,
+        written.c.created_at,
+    ).join_from(written, ENDPOINTS, ENDPOINTS.c.tenant_id == written.c.tenant_id)
+    deliveries = deliveries.where(
+        ENDPOINTS.c.enabled.is_(True), written.c.type != "webhook.test", subscribed
+    )
+    return insert(DELIVERIES).from_select(_DELIVERY_COLUMNS, deliveries).add_cte(written)
 
 
 @cache

@@ -12,11 +12,12 @@ from sqlalchemy import event, select
 from sqlalchemy.exc import IntegrityError
 
 from core.extensions import db
-from tenants import events
+from tenants import audit, events
+from tenants.clock import now as clock_now
 from tenants.delivery import Deliverer
 from tenants.events import Event
 from tenants.ids import ID_SHAPE
-from tenants.models import ApiKey
+from tenants.models import ApiKey, AuditEvent, KeyStoreChanges
 from tenants.outbound import Sender
 from tenants.secretbox import SecretBox
 from tenants.webhooks import WebhookDelivery
@@ -172,3 +173,37 @@ def test_a_second_event_with_the_same_dedupe_key_writes_nothing(store, tenant, h
     written = _only_event(tenant.id, "key.expiring")
     assert len(_deliveries(written.id)) == 1
     assert len(db.session.scalars(select(WebhookDelivery.id)).all()) == 1
+
+
+def test_a_change_writes_its_events_and_audit_entry_with_the_counter_s_bump(store, tenant, hooks):
+    """A key change's audit entry, events and their deliveries ride the statement that bumps
+    the change counter (one on PostgreSQL), two events included (a leaked key revoked)."""
+    every = hooks.create(tenant.id, TEST_ACTOR, URL, ["*"]).endpoint
+    leaks = hooks.create(tenant.id, TEST_ACTOR, URL, ["key.leaked"]).endpoint
+    key = store.create_key(tenant.id, "ci", TEST_ACTOR).record
+    tenant_id, key_id = tenant.id, key.id
+    generation = db.session.scalar(select(KeyStoreChanges.generation))
+    key.revoked_at = clock_now()
+    about = {"object": events.key_object(key)}
+    outbox = [
+        events.new_event(tenant_id, "key.leaked", about),
+        events.new_event(tenant_id, "key.revoked", about),
+    ]
+    entry = audit.entry(tenant_id, TEST_ACTOR, "key.leaked", key_id)
+    with _statements() as seen:
+        store.commit_change(outbox, [entry])
+    written = [s for s in seen if not s.startswith(("BEGIN", "SAVEPOINT", "RELEASE"))]
+    if db.engine.dialect.name == "postgresql":
+        (flush, statement) = written
+        assert flush.startswith("UPDATE api_keys")
+        assert statement.startswith("WITH") and "UPDATE keystore_changes" in statement
+        for table in ("audit_events", "events", "webhook_deliveries"):
+            assert f"INSERT INTO {table}" in statement
+    else:
+        assert written[-1].startswith("UPDATE keystore_changes")
+    assert db.session.scalar(select(KeyStoreChanges.generation)) == generation + 1
+    assert set(_deliveries(_only_event(tenant_id, "key.leaked").id)) == {every.id, leaks.id}
+    assert set(_deliveries(_only_event(tenant_id, "key.revoked").id)) == {every.id}
+    (logged,) = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "key.leaked"))
+    assert (logged.key_id, logged.actor) == (key_id, TEST_ACTOR.sub)
+    assert db.session.get(ApiKey, key_id).revoked_at is not None

@@ -14,6 +14,10 @@ import sqlalchemy as sa
 
 from app import create_app
 from core.extensions import db
+from tenants import events
+from tenants.models import AuditEvent
+from tenants.secretbox import SecretBox
+from tenants.webhooks import WebhookDelivery, WebhookStore
 from tests.conftest import TEST_ACTOR
 from tests.redis_service import PrivateRedis
 from tests.servers import Gunicorn
@@ -146,6 +150,44 @@ def test_a_contacts_page_is_one_sql_round_trip_without_begin_or_rollback(
     assert messages.count("B ReadyForQuery") == 5  # one round trip per request
     assert messages.count("F Query") == 0  # no simple-protocol BEGIN, ROLLBACK or ping
     assert messages.count("F Sync") == 5
+
+
+def test_a_key_change_with_its_event_is_five_round_trips(
+    postgres_only, app, store, tenant, tmp_path
+):
+    """A rename on PostgreSQL (issue 15): BEGIN, the key's SELECT, its UPDATE, one statement
+    for the audit entry, the event, its webhook delivery and the change counter's bump, then
+    COMMIT. The outbox adds no round trip (it was one of its own, as was the audit entry)."""
+    tenant_id = tenant.id
+    hooks = WebhookStore(db.session, SecretBox(app.config["SECRET_KEY"]), allow_private=True)
+    hooks.create(tenant_id, TEST_ACTOR, "http://127.0.0.1:9/", ["*"])
+    key_id = store.create_key(tenant_id, "ci", TEST_ACTOR).record.id
+    db.engine.dispose()  # the connections opened from here on are traced
+    trace = _WireTrace(db.engine, tmp_path / "libpq.trace")
+    # Warm: past psycopg's prepare threshold (a statement run often is prepared once, an
+    # extra round trip that later runs are spared).
+    for n in range(10):
+        store.update_key(tenant_id, key_id, TEST_ACTOR, name=f"warm {n}")
+    mark = trace.mark()
+    for n in range(5):
+        store.update_key(tenant_id, key_id, TEST_ACTOR, name=f"renamed {n}")
+    messages, statements = trace.since(mark)
+    assert messages.count("B ReadyForQuery") == 5 * 5
+    assert messages.count("F Query") == 5 * 2  # BEGIN and COMMIT
+    assert statements == 5 * 3
+    renames = sa.select(sa.func.count()).where(
+        AuditEvent.tenant_id == tenant_id, AuditEvent.action == "key.renamed"
+    )
+    updated = events.for_tenant(tenant_id, "key.updated")
+    (last, *_) = db.session.scalars(updated.order_by(events.Event.id.desc())).all()
+    assert db.session.scalar(renames) == 15
+    assert len(db.session.scalars(updated).all()) == 15
+    assert last.data["object"]["name"] == "renamed 4"
+    queued = sa.select(WebhookDelivery.id).where(WebhookDelivery.event_id == last.id)
+    assert len(db.session.scalars(queued).all()) == 1
+    db.session.remove()
+    db.engine.dispose()  # its connections closed while the trace is still open
+    trace.close()
 
 
 def _terminate_backends(database_url: str) -> int:
