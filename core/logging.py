@@ -216,8 +216,9 @@ class LogHandler(logging.StreamHandler[TextIO]):
     take a request line already formatted and encoded (``write_bytes``)."""
 
     lock: threading.RLock  # ``Handler.__init__`` creates it (``createLock``)
-    # The stream ``write_bytes`` last saw, and its byte layer (``_byte_layer``).
-    _layer_of: tuple[object, BinaryIO | None] = (None, None)
+    # The stream ``write_bytes`` last saw, its byte layer and whether text may wait above it
+    # (``_byte_layer``).
+    _layer_of: tuple[object, BinaryIO | None, bool] = (None, None, False)
 
     def write_bytes(self, data: bytes) -> None:
         """``emit`` of a line already formatted and encoded (UTF-8, its newline included):
@@ -226,10 +227,10 @@ class LogHandler(logging.StreamHandler[TextIO]):
         ~1,000 instructions less). Written to the stream's byte layer when that is
         equivalent (``_byte_layer``: stderr is), else decoded and written as text."""
         stream = self.stream
-        seen, layer = self._layer_of
+        seen, layer, text_may_wait = self._layer_of
         if seen is not stream:
-            layer = _byte_layer(stream)
-            self._layer_of = (stream, layer)
+            layer, text_may_wait = _byte_layer(stream)
+            self._layer_of = (stream, layer, text_may_wait)
         lock = self.lock
         lock.acquire()
         try:
@@ -237,24 +238,30 @@ class LogHandler(logging.StreamHandler[TextIO]):
                 stream.write(data.decode())
                 stream.flush()
             else:
+                if text_may_wait:
+                    stream.flush()  # text written without a newline goes out first
                 layer.write(data)
                 layer.flush()
         finally:
             lock.release()
 
 
-def _byte_layer(stream: object) -> BinaryIO | None:
+def _byte_layer(stream: object) -> tuple[BinaryIO | None, bool]:
     """The byte stream under ``stream`` when bytes written there read back as the same text,
-    in the same order, as if written to ``stream``: a ``TextIOWrapper`` in UTF-8 that keeps
-    no text of its own (``write_through``, as ``sys.stderr`` is). ``None`` for any other
-    stream (a file opened in text mode buffers text; a ``StringIO`` has no bytes)."""
-    if not isinstance(stream, io.TextIOWrapper) or not stream.write_through:
-        return None
+    in the same order, as if written to ``stream``: a ``TextIOWrapper`` in UTF-8 that passes
+    every write through (``write_through``) or every line (``line_buffering``: ``sys.stderr``
+    when it is not a terminal, as under gunicorn), and whether text may wait in it (a write
+    without a newline, on a line-buffered stream: flushed before the bytes). ``None`` for
+    any other stream (a file opened in text mode keeps text; a ``StringIO`` has no bytes)."""
+    if not isinstance(stream, io.TextIOWrapper):
+        return None, False
+    if not (stream.write_through or stream.line_buffering):
+        return None, False
     try:
         utf8 = codecs.lookup(stream.encoding).name == "utf-8"
     except LookupError:
-        return None
-    return stream.buffer if utf8 else None
+        return None, False
+    return (stream.buffer, not stream.write_through) if utf8 else (None, False)
 
 
 def _direct_handler() -> LogHandler | None:
