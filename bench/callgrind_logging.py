@@ -77,12 +77,12 @@ def main() -> None:
 def inner(log_path: str) -> None:
     import core.logging as ours
 
-    # Like ``sys.stderr``: text over an unbuffered file, every write passed straight through.
+    # Like ``sys.stderr`` redirected to a file (as under gunicorn): line-buffered UTF-8 text.
     stream = io.TextIOWrapper(
-        open(log_path, "ab", buffering=0),  # noqa: SIM115 - open for the whole measurement
+        open(log_path, "ab"),  # noqa: SIM115 - open for the whole measurement
         encoding="utf-8",
         errors="backslashreplace",
-        write_through=True,
+        line_buffering=True,
     )
     logger = logging.getLogger("bench.request")
     logger.propagate = False
