@@ -16,7 +16,7 @@ from pydantic import BaseModel, ValidationError
 from werkzeug.routing import Map
 
 from core.clientip import client_ip_from
-from core.database import read_only
+from core.database import read_only, read_rows
 from core.errors import ApiError
 from core.extensions import db
 from core.jsonprovider import OrjsonProvider
@@ -277,5 +277,5 @@ def query_page(
     bound parameters for this request, ``of_rows`` shapes the rows (``Resource.of_rows``, or
     ``Resource.rows_given`` with the fields ``given`` that are the same in every row)."""
     limit, cursor = parse_limit(request.args.get("limit")), request.args.get("cursor")
-    page = read_only(lambda: paginate_query(db.session, query, params, limit, cursor, rows=True))
+    page = paginate_query(read_rows, query, params, limit, cursor)
     return Page.build(data=of_rows(page.items, **given), next_cursor=page.next_cursor)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 
@@ -88,24 +88,20 @@ class PageQuery:
 
 
 def paginate_query(
-    session: DbSession,
+    read_rows: Callable[[AnySelect, dict[str, Any]], Sequence[Any]],
     query: PageQuery,
     params: dict[str, Any],
     limit: int,
     cursor: str | None,
-    rows: bool = False,
 ) -> Page:
-    """``paginate`` of a ``PageQuery``; ``params`` the values of its own bound parameters."""
+    """``paginate`` of a ``PageQuery`` whose statements select columns: the items are rows.
+    ``params``: the values of its own bound parameters; ``read_rows`` runs a statement with
+    its parameters and returns all its rows (``core.database.read_rows``)."""
     values = {**params, "page_limit": limit + 1}
-    # Rows of a Core statement: run on the session's connection (the same transaction),
-    # without the ORM's execution steps that ``Session.execute`` adds for ORM statements.
-    execute = session.connection().execute if rows else session.execute
     if cursor is None:
-        result = execute(query.first, values)
-    else:
-        values["page_after"] = decode_cursor(cursor, query.id_column.info.get(ID_PREFIX))
-        result = execute(query.after, values)
-    return _page(result.all() if rows else result.scalars().all(), limit)
+        return _page(read_rows(query.first, values), limit)
+    values["page_after"] = decode_cursor(cursor, query.id_column.info.get(ID_PREFIX))
+    return _page(read_rows(query.after, values), limit)
 
 
 def _page(found: Sequence[Any], limit: int) -> Page:

@@ -6,8 +6,10 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from core.database import read_only
+from api.views import CONTACTS_PAGE
+from core.database import read_only, read_rows
 from core.extensions import db
+from tenants import messaging
 
 # A page of a list is ``WHERE tenant_id = ? AND livemode = ? ORDER BY id DESC LIMIT ?``.
 PAGE_INDEXES = {
@@ -103,3 +105,29 @@ def test_list_reads_on_sqlite_keep_the_connections_isolation_level(app):
 
     with app.app_context():  # a session of its own, with no transaction yet, as a request's
         assert read_only(isolation_level) == "", "None is pysqlite's autocommit"
+
+
+def test_a_list_read_outside_a_transaction_makes_no_orm_session(app, tenant):
+    """A page's rows are read on a connection of their own (``core.database.read_rows``):
+    no ORM ``Session`` is made, begun and closed around a read that uses none of it (its
+    cost: docs/performance.md)."""
+    params = {"tenant_id": tenant.id, "livemode": True, "page_limit": 51}
+    with app.app_context():
+        assert read_rows(CONTACTS_PAGE.first, params) == []
+        assert not db.session.registry.has()
+
+
+def test_a_list_read_in_a_transaction_sees_that_transactions_writes(app, tenant):
+    """Inside a transaction the request began, the read runs on the session's connection:
+    a connection of its own would not see the rows written but not yet committed."""
+    params = {"tenant_id": tenant.id, "livemode": True, "page_limit": 10}
+    with app.app_context():
+        assert read_rows(CONTACTS_PAGE.first, params) == []
+        contact = messaging.create_contact(db.session, tenant.id, True, "Ada", "+14155550100", None)
+        added = contact.id
+        try:
+            rows = read_rows(CONTACTS_PAGE.first, params)
+        finally:
+            db.session.rollback()
+        assert [row.id for row in rows] == [added]
+        assert read_rows(CONTACTS_PAGE.first, params) == []

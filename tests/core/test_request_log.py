@@ -4,6 +4,7 @@ and in JSON, and never any key material (path, query string or header)."""
 from __future__ import annotations
 
 import gc
+import io
 import json
 import logging
 import re
@@ -13,7 +14,7 @@ import sqlalchemy as sa
 
 from app import create_app
 from core.extensions import db
-from core.logging import JsonFormatter, LineFormatter
+from core.logging import JsonFormatter, LineFormatter, LogHandler
 from tenants.keyformat import REDACTED
 from tenants.models import ApiKey
 
@@ -209,3 +210,24 @@ def test_the_line_reads_the_time_through_the_stores_clock(logged_app, api_key, c
     entries = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
     times = [entry["time"] for entry in entries if entry["logger"] == "loopwave.request"]
     assert times == ["2030-01-02T03:04:05.500+00:00"]
+
+
+@pytest.mark.parametrize("buffering", ["line_buffering", "write_through"])
+def test_the_lines_bytes_keep_their_place_after_text_written_to_the_stream(buffering):
+    """``LogHandler.write_bytes`` writes under the text layer of a stream like stderr (as
+    gunicorn runs it: line-buffered; or write-through): text already written to the stream,
+    even without a newline, still comes out first."""
+    raw = io.BytesIO()
+    stream = io.TextIOWrapper(raw, encoding="utf-8", **{buffering: True})
+    handler = LogHandler(stream)
+    stream.write("before, no newline; ")
+    handler.write_bytes("the line é\n".encode())
+    stream.write("after\n")
+    stream.flush()
+    assert raw.getvalue().decode() == "before, no newline; the line é\nafter\n"
+
+
+def test_a_stream_without_bytes_gets_the_line_as_text():
+    stream = io.StringIO()
+    LogHandler(stream).write_bytes("the line é\n".encode())
+    assert stream.getvalue() == "the line é\n"
