@@ -340,7 +340,12 @@ def log_request(environ: dict[str, Any], answered: list[str], started_ns: int) -
     if handler is not None:
         # ``_direct_handler`` returns a handler only when its formatter is one of ours.
         line = handler.formatter.request_bytes(created, fields)  # type: ignore[union-attr]
-        handler.write_bytes(line)
+        try:
+            handler.write_bytes(line)
+        except Exception:
+            # What ``StreamHandler.emit`` does when its stream fails (closed, a broken pipe):
+            # report it on stderr per ``logging.raiseExceptions``; the request goes on.
+            handler.handleError(RequestRecord(created, fields))
     else:
         # ``Logger.handle``, not ``Logger.info``: the record is complete, so the caller
         # lookup of ``Logger._log`` would be work thrown away.

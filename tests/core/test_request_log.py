@@ -231,3 +231,32 @@ def test_a_stream_without_bytes_gets_the_line_as_text():
     stream = io.StringIO()
     LogHandler(stream).write_bytes("the line é\n".encode())
     assert stream.getvalue() == "the line é\n"
+
+
+@pytest.mark.parametrize("log_format", ["text", "json"])
+def test_a_stream_that_fails_loses_the_line_not_the_request(logged_app, store, api_key, log_format):
+    """A closed or broken stream (a pipe whose reader went away) is reported the way
+    ``StreamHandler.emit`` reports it, and the request is answered all the same."""
+    key = api_key()
+    app = logged_app(LOG_FORMAT=log_format)
+    handler = next(h for h in logging.getLogger().handlers if isinstance(h, LogHandler))
+    raw = io.BytesIO()
+    broken = io.TextIOWrapper(raw, encoding="utf-8", line_buffering=True)
+    reports = []
+    handler.handleError = reports.append  # type: ignore[method-assign]
+    handler.setStream(broken)
+    broken.close()
+    # pytest's own capture handlers would send the line through ``Logger.handle``: without
+    # them the handler is the whole configuration, and the line takes the direct path.
+    root = logging.getLogger()
+    others = [h for h in root.handlers if h is not handler]
+    for other in others:
+        root.removeHandler(other)
+    try:
+        with app.app_context():
+            answer = app.test_client().get("/api/v1/health", headers={"x-tenant-api-key": key})
+    finally:
+        for other in others:
+            root.addHandler(other)
+    assert answer.status_code == 200
+    assert [record.getMessage().split()[:2] for record in reports] == [["GET", "/api/v1/health"]]
