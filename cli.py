@@ -294,7 +294,23 @@ def _parse_time(raw: str) -> datetime:
 @click.option("--status", is_flag=True, help="Print the delivery backlog and lag, then exit.")
 @click.option("--once", is_flag=True, help="Deliver one batch, then exit.")
 @click.option("--concurrency", type=click.IntRange(1, 256), default=32, show_default=True)
-def worker(status: bool, once: bool, concurrency: int) -> None:
+@click.option(
+    "--per-endpoint",
+    type=click.IntRange(1, 256),
+    help="Most sends one endpoint may have under way; default a quarter of --concurrency.",
+)
+@click.option(
+    "--per-tenant",
+    type=click.IntRange(1, 256),
+    help="Most sends one tenant may have under way; default half of --concurrency.",
+)
+def worker(
+    status: bool,
+    once: bool,
+    concurrency: int,
+    per_endpoint: int | None,
+    per_tenant: int | None,
+) -> None:
     """Deliver webhooks (and raise key.expiring events) until SIGTERM or Ctrl-C."""
     engine = db.engine
     if status:
@@ -315,6 +331,8 @@ def worker(status: bool, once: bool, concurrency: int) -> None:
         ),
         concurrency=concurrency,
         lease_seconds=config["WEBHOOK_LEASE_SECONDS"],
+        per_endpoint=per_endpoint,
+        per_tenant=per_tenant,
     )
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
