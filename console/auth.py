@@ -19,7 +19,9 @@ from console.extensions import console_auth
 from console.identity import Identity, identity_from_claims
 from console.tenancy import TenantRef
 from console.tokens import InvalidToken, ProviderUnavailable
+from core.consolelimit import WRITE_METHODS
 from core.errors import ApiError
+from core.extensions import console_writes
 from core.http import client_ip, is_public_endpoint
 from core.requestid import request_id
 from tenants.audit import Actor
@@ -82,6 +84,8 @@ def authenticate() -> None:
         raise ApiError(
             "AUTH_NO_TENANT", "The active organization of this identity provider has no tenant here"
         )
+    if this_request.method in WRITE_METHODS:  # counted before the view: a 429 changes nothing
+        console_writes.get(app).hit(tenant.id, issuer, identity.user_id)
     # On the context's ``g`` itself, not through the proxy's ``__getattr__`` fallback.
     g._get_current_object().console_user = ConsoleUser(identity, tenant)
 

@@ -69,6 +69,9 @@ class Settings(BaseSettings):
     MAX_ACTIVE_KEYS_PER_TENANT: NonNegativeInt = 200
     AUTH_FAILURES_PER_MINUTE: NonNegativeInt = 600
     RATE_LIMIT_PER_MINUTE: NonNegativeInt = 6000
+    # Console writes (POST/PATCH/PUT/DELETE) per signed-in user, and per tenant (0: none).
+    CONSOLE_WRITES_PER_MINUTE: NonNegativeInt = 120
+    CONSOLE_TENANT_WRITES_PER_MINUTE: NonNegativeInt = 600
     LICENSE_ENFORCEMENT: str = "enforce"
     LOG_LEVEL: str = "INFO"
     LOG_FORMAT: Literal["text", "json"] = "text"
