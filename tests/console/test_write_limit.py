@@ -51,9 +51,7 @@ def _assert_limited(response, scope: str, limit: int) -> None:
     assert 1 <= int(response.headers["Retry-After"]) <= 60
 
 
-def test_webhook_test_events_beyond_the_users_limit_are_429_and_change_nothing(
-    client, idp, tenant
-):
+def test_webhook_test_events_beyond_the_users_limit_are_429_and_change_nothing(client, idp, tenant):
     endpoint = webhooks.get().create(tenant.id, TEST_ACTOR, "http://127.0.0.1:9/h", ["*"])
     token = idp.token(sub="user_admin", org_id="org_acme", role="admin")
     url = f"/console/webhooks/{endpoint.endpoint.id}/test"
