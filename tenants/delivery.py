@@ -39,6 +39,7 @@ from tenants import audit, clock, events, signing
 from tenants.audit import Actor
 from tenants.events import Event
 from tenants.outbound import Answer, Sender
+from tenants.retention import purge_events
 from tenants.secretbox import SecretBox, SecretUnreadable
 from tenants.webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint, url_origin
 
@@ -249,6 +250,11 @@ class Deliverer:
         claimed: list[str] = []
         self._passed_over = False
         with Session(self.engine) as session:
+            if self.engine.dialect.name == "sqlite":
+                # SQLite has no row locks: take its one write lock before reading, so two
+                # workers' claims run one after the other (a claim that read before the
+                # other's commit and wrote after it took the same deliveries).
+                session.connection().exec_driver_sql("BEGIN IMMEDIATE")
             for _ in range(CLAIM_LOOKS):
                 full_endpoints = [e for e, n in endpoints.items() if n >= self.per_endpoint]
                 full_tenants = [t for t, n in tenants.items() if n >= self.per_tenant]
@@ -493,20 +499,32 @@ def backlog(session_factory: Callable[[], Session]) -> Backlog:
 
 IDLE_SECONDS = 0.25
 EXPIRY_SCAN_SECONDS = 60.0
+PURGE_SECONDS = 3600.0
 
 
-def run(deliverer: Deliverer, stop: threading.Event, once: bool = False) -> None:
+def run(
+    deliverer: Deliverer,
+    stop: threading.Event,
+    once: bool = False,
+    retention: timedelta | None = None,
+) -> None:
     """The worker's loop: keep the pipeline's slots busy while there is work (each send
     recorded as it completes, new work claimed as slots free), poll when there is none, scan
-    for expiring keys every minute; until ``stop`` is set (SIGTERM: the sends under way are
-    finished and recorded first)."""
-    next_scan = 0.0
+    for expiring keys every minute and purge events older than ``retention`` (None: keep
+    them) every hour; until ``stop`` is set (SIGTERM: the sends under way are finished and
+    recorded first)."""
+    next_scan = next_purge = 0.0
     while not stop.is_set():
         try:
             if time.monotonic() >= next_scan:
                 with Session(deliverer.engine) as session:
                     events.emit_expiring(session)
                 next_scan = time.monotonic() + EXPIRY_SCAN_SECONDS
+            if retention is not None and time.monotonic() >= next_purge:
+                next_purge = time.monotonic() + PURGE_SECONDS
+                purged = purge_events(deliverer.engine, retention)
+                if purged:
+                    log.info("purged %d events older than %s", purged, retention)
             if once:
                 deliverer.run_once()
                 return
