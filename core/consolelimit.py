@@ -3,6 +3,10 @@
 (``CONSOLE_WRITES_PER_MINUTE``) and against the tenant (``CONSOLE_TENANT_WRITES_PER_MINUTE``),
 in fixed one-minute windows. Beyond either: 429 ``RATE_LIMITED`` with ``Retry-After``, before
 the view runs, so a refused write changes nothing (no event, no audit entry, no delivery).
+A write is counted once it has succeeded (2xx): writes refused for any reason change nothing
+and cost the windows nothing (a member without the permission cannot use up the tenant's).
+Two concurrent writes may both pass the check of a window with one place left: a window
+can be exceeded by the writes in flight at once, never more.
 
 Why: each write adds audit entries and events (and a delivery per endpoint), and a test event
 is free to ask for; a loop of them grew those tables without bound. A person at the
@@ -57,22 +61,30 @@ class ConsoleWriteLimit:
         )
         self._shared_down_until = 0.0
 
-    def hit(self, tenant_id: str, issuer: str, user_id: str) -> None:
-        """Count one write; a 429 ``ApiError`` when the user's or the tenant's window is
-        spent. A write the user's window refuses is not counted against the tenant, so one
-        member's loop cannot spend the others' allowance as well."""
+    def check(self, tenant_id: str, issuer: str, user_id: str) -> None:
+        """Before a write: a 429 ``ApiError`` when the user's or the tenant's window is
+        spent (nothing counted)."""
         if self.per_user > 0:
-            self._count(self._user, "user", tenant_id, issuer, user_id)
+            self._check(self._user, "user", tenant_id, issuer, user_id)
         if self.per_tenant > 0:
-            self._count(self._tenant, "tenant", tenant_id)
+            self._check(self._tenant, "tenant", tenant_id)
 
-    def _count(self, item: RateLimitItem, *identifiers: str) -> None:
+    def hit(self, tenant_id: str, issuer: str, user_id: str) -> None:
+        """After a write that succeeded: count it in both windows. Refused writes (403, 404,
+        400, 409, 429) change nothing and are not counted, so a member without the
+        permission cannot spend the tenant's allowance on writes that fail."""
+        if self.per_user > 0:
+            self._hit(self._user, "user", tenant_id, issuer, user_id)
+        if self.per_tenant > 0:
+            self._hit(self._tenant, "tenant", tenant_id)
+
+    def _check(self, item: RateLimitItem, *identifiers: str) -> None:
         limiter = self._limiter()
         try:
-            allowed = limiter.hit(item, *identifiers)
+            allowed = limiter.test(item, *identifiers)
         except Exception:  # noqa: BLE001 - any Redis failure: count in this process instead
             limiter = self._shared_failed()
-            allowed = limiter.hit(item, *identifiers)
+            allowed = limiter.test(item, *identifiers)
         if allowed:
             return
         whose = "you" if identifiers[0] == "user" else "this organization"
@@ -83,6 +95,12 @@ class ConsoleWriteLimit:
             {"limit_per_minute": item.amount, "scope": identifiers[0]},
             headers={"Retry-After": str(_seconds_left(limiter, item, identifiers))},
         )
+
+    def _hit(self, item: RateLimitItem, *identifiers: str) -> None:
+        try:
+            self._limiter().hit(item, *identifiers)
+        except Exception:  # noqa: BLE001 - any Redis failure: count in this process instead
+            self._shared_failed().hit(item, *identifiers)
 
     def _limiter(self) -> FixedWindowRateLimiter:
         if self._shared is not None and time.monotonic() >= self._shared_down_until:

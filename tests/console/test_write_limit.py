@@ -87,6 +87,23 @@ def test_the_tenants_limit_bounds_all_its_members_and_no_other_tenant(
     assert create("user_a", org="org_globex").status_code == 201  # its own windows
 
 
+def test_refused_writes_do_not_use_up_the_tenants_allowance(client, idp, tenant):
+    """A member without the permission loops on writes: each is a 403 and changes nothing,
+    so it counts nowhere, and the admins' writes still go through."""
+    member = idp.token(sub="user_member", org_id="org_acme", role="member")
+    admin = idp.token(sub="user_admin", org_id="org_acme", role="admin")
+    for _ in range(PER_TENANT + 2):
+        refused = client.post("/console/keys", json={"name": "k"}, headers=bearer(member))
+        assert refused.status_code == 403
+    for _ in range(2):  # a 400 neither
+        assert client.post("/console/keys", json={}, headers=bearer(admin)).status_code == 400
+    created = [
+        client.post("/console/keys", json={"name": "k"}, headers=bearer(admin)).status_code
+        for _ in range(PER_USER)
+    ]
+    assert created == [201] * PER_USER
+
+
 def test_with_redis_the_windows_hold_across_processes(migrated, server_env, app_config, idp):
     url = shared_redis_url()
     clear_run_keys(url)
