@@ -39,6 +39,7 @@ from tenants import audit, clock, events, signing
 from tenants.audit import Actor
 from tenants.events import Event
 from tenants.outbound import Answer, Sender
+from tenants.retention import BATCH as RETENTION_BATCH
 from tenants.retention import purge_events
 from tenants.secretbox import SecretBox, SecretUnreadable
 from tenants.webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint, url_origin
@@ -500,6 +501,7 @@ def backlog(session_factory: Callable[[], Session]) -> Backlog:
 IDLE_SECONDS = 0.25
 EXPIRY_SCAN_SECONDS = 60.0
 PURGE_SECONDS = 3600.0
+PURGE_BATCHES = 5  # per turn of the loop: 5,000 events
 
 
 def run(
@@ -521,8 +523,11 @@ def run(
                     events.emit_expiring(session)
                 next_scan = time.monotonic() + EXPIRY_SCAN_SECONDS
             if retention is not None and time.monotonic() >= next_purge:
-                next_purge = time.monotonic() + PURGE_SECONDS
-                purged = purge_events(deliverer.engine, retention)
+                # A few batches at a time, so a first purge of a long history does not hold
+                # up deliveries; the rest follows in the next turns.
+                purged = purge_events(deliverer.engine, retention, max_batches=PURGE_BATCHES)
+                more = purged >= PURGE_BATCHES * RETENTION_BATCH
+                next_purge = time.monotonic() + (0.0 if more else PURGE_SECONDS)
                 if purged:
                     log.info("purged %d events older than %s", purged, retention)
             if once:

@@ -28,18 +28,24 @@ BATCH = 1000
 DEFAULT_DAYS = 30
 
 
-def purge_events(engine: Engine, retention: timedelta, batch: int = BATCH) -> int:
+def purge_events(
+    engine: Engine, retention: timedelta, batch: int = BATCH, max_batches: int | None = None
+) -> int:
     """Delete the events created more than ``retention`` ago (with their finished deliveries,
-    attempts and acknowledgements); the number of events deleted."""
-    return purge_events_before(engine, clock.now() - retention, batch)
+    attempts and acknowledgements), at most ``max_batches`` batches (None: all); the number
+    of events deleted."""
+    return purge_events_before(engine, clock.now() - retention, batch, max_batches)
 
 
-def purge_events_before(engine: Engine, cutoff: datetime, batch: int = BATCH) -> int:
+def purge_events_before(
+    engine: Engine, cutoff: datetime, batch: int = BATCH, max_batches: int | None = None
+) -> int:
     pending = select(WebhookDelivery.id).where(
         WebhookDelivery.event_id == Event.id, WebhookDelivery.status == "pending"
     )
-    deleted = 0
-    while True:
+    deleted, batches = 0, 0
+    while max_batches is None or batches < max_batches:
+        batches += 1
         with Session(engine) as session:
             ids = list(
                 session.scalars(
@@ -77,3 +83,4 @@ def purge_events_before(engine: Engine, cutoff: datetime, batch: int = BATCH) ->
         deleted += result.rowcount
         if len(ids) < batch:
             return deleted
+    return deleted

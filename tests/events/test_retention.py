@@ -91,7 +91,9 @@ def test_the_purge_goes_in_batches(store, tenant, clock):
         events.emit(db.session, tenant.id, "webhook.disabled", {"object": {"n": number}})
     db.session.commit()
     clock.advance(days=DAYS + 1)
-    assert purge_events(db.engine, timedelta(days=DAYS), batch=3) == 7
+    assert purge_events(db.engine, timedelta(days=DAYS), batch=3, max_batches=2) == 6
+    assert _count(events.Event) == 1
+    assert purge_events(db.engine, timedelta(days=DAYS), batch=3) == 1
     assert _count(events.Event) == 0
 
 
