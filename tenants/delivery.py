@@ -79,8 +79,8 @@ class Sent:
 # A claim that leaves slots free because endpoints or tenants were at their share looks again
 # past them, at most this many times per claim (each look fills a share or finds no more work).
 CLAIM_LOOKS = 4
-RECORD_SECONDS = 0.02  # finished sends are written together, at most this long after the first
-CLAIM_GAP_SECONDS = 0.01  # claims for work past its share: at most one per this interval
+RECORD_SECONDS = 0.05  # finished sends are written together, at most this long after the first
+CLAIM_GAP_SECONDS = 0.02  # at most one claim per this interval while work is due
 
 
 class Deliverer:
@@ -178,7 +178,9 @@ class Deliverer:
         # Fewer than asked: nothing else is due now, or only work past its share, which may
         # be claimed once one of its sends finishes (``_collect``); new work is looked for
         # after a poll interval.
-        self._claim_from = 0.0 if claimed == room else now + IDLE_SECONDS
+        # A full claim: claim again once slots free, though not sooner than CLAIM_GAP_SECONDS
+        # (each claim is a transaction: a few larger ones cost less than many of one row).
+        self._claim_from = now + (CLAIM_GAP_SECONDS if claimed == room else IDLE_SECONDS)
         return claimed
 
     def finish(self) -> None:
