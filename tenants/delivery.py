@@ -132,10 +132,6 @@ class Deliverer:
     def close(self) -> None:
         self._pool.shutdown(wait=True)
 
-    @property
-    def in_flight(self) -> int:
-        return len(self._in_flight)
-
     def run_once(self) -> int:
         """Claim up to ``batch_size`` due deliveries (more of one endpoint as its earlier ones
         finish), send and record them all; the number attempted."""
@@ -175,11 +171,11 @@ class Deliverer:
         claimed = self._start(self.claim(room))
         now = time.monotonic()
         self._claimed_at = now
+        # A full claim: claim again once slots free, though not sooner than CLAIM_GAP_SECONDS
+        # (each claim is a transaction: a few larger ones cost less than many of one row).
         # Fewer than asked: nothing else is due now, or only work past its share, which may
         # be claimed once one of its sends finishes (``_collect``); new work is looked for
         # after a poll interval.
-        # A full claim: claim again once slots free, though not sooner than CLAIM_GAP_SECONDS
-        # (each claim is a transaction: a few larger ones cost less than many of one row).
         self._claim_from = now + (CLAIM_GAP_SECONDS if claimed == room else IDLE_SECONDS)
         return claimed
 
