@@ -13,6 +13,7 @@ from core.database import install_connection_checks
 from core.errors import register_error_handlers
 from core.extensions import (
     auth_failures,
+    console_writes,
     db,
     keystore,
     migrate,
@@ -47,6 +48,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     webhooks.init_app(app, db)
     rate_limiter.init_app(app)
     auth_failures.init_app(app)
+    console_writes.init_app(app)
     console_auth.init_app(app, keystore.get(app))
 
     install_request_plumbing(app)

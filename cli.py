@@ -17,7 +17,7 @@ from flask.cli import AppGroup
 from sqlalchemy.orm import Session
 
 from core.extensions import db, keystore, sign_in
-from tenants import clock, delivery, leaks
+from tenants import clock, delivery, leaks, retention
 from tenants.audit import Actor
 from tenants.changes import POLL_SECONDS
 from tenants.errors import StoreError
@@ -29,6 +29,7 @@ from tenants.secretbox import SecretBox
 tenants_cli = AppGroup("tenants", help="Manage tenants.")
 keys_cli = AppGroup("keys", help="Manage tenant API keys.")
 licenses_cli = AppGroup("licenses", help="Manage tenant licenses.")
+events_cli = AppGroup("events", help="Manage the event log.")
 
 
 def _actor() -> Actor:
@@ -294,7 +295,23 @@ def _parse_time(raw: str) -> datetime:
 @click.option("--status", is_flag=True, help="Print the delivery backlog and lag, then exit.")
 @click.option("--once", is_flag=True, help="Deliver one batch, then exit.")
 @click.option("--concurrency", type=click.IntRange(1, 256), default=32, show_default=True)
-def worker(status: bool, once: bool, concurrency: int) -> None:
+@click.option(
+    "--per-endpoint",
+    type=click.IntRange(1, 256),
+    help="Most sends one endpoint may have under way; default a quarter of --concurrency.",
+)
+@click.option(
+    "--per-tenant",
+    type=click.IntRange(1, 256),
+    help="Most sends one tenant may have under way; default half of --concurrency.",
+)
+def worker(
+    status: bool,
+    once: bool,
+    concurrency: int,
+    per_endpoint: int | None,
+    per_tenant: int | None,
+) -> None:
     """Deliver webhooks (and raise key.expiring events) until SIGTERM or Ctrl-C."""
     engine = db.engine
     if status:
@@ -315,15 +332,37 @@ def worker(status: bool, once: bool, concurrency: int) -> None:
         ),
         concurrency=concurrency,
         lease_seconds=config["WEBHOOK_LEASE_SECONDS"],
+        per_endpoint=per_endpoint,
+        per_tenant=per_tenant,
     )
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
     click.echo(f"webhook worker {deliverer.owner} started", err=True)
     try:
-        delivery.run(deliverer, stop, once)
+        delivery.run(deliverer, stop, once, _retention())
     finally:
         deliverer.close()
 
 
-COMMANDS = (tenants_cli, keys_cli, licenses_cli, worker)
+def _retention() -> timedelta | None:
+    days = current_app.config["EVENT_RETENTION_DAYS"]
+    return timedelta(days=days) if days > 0 else None
+
+
+@events_cli.command("purge")
+@click.option(
+    "--days",
+    type=click.IntRange(min=1),
+    help="Keep this many days of events; default EVENT_RETENTION_DAYS.",
+)
+def purge_events(days: int | None) -> None:
+    """Delete events older than the retention, with their finished webhook deliveries."""
+    kept = timedelta(days=days) if days is not None else _retention()
+    if kept is None:
+        raise click.UsageError("EVENT_RETENTION_DAYS is 0 (keep events): give --days")
+    purged = retention.purge_events(db.engine, kept)
+    click.echo(f"purged {purged} events older than {kept.days} days")
+
+
+COMMANDS = (tenants_cli, keys_cli, licenses_cli, events_cli, worker)

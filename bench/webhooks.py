@@ -37,6 +37,8 @@ FLASK = str(Path(sys.executable).with_name("flask"))
 DELIVERIES = int(os.environ.get("BENCH_DELIVERIES", "6000"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "60"))  # pairs of rounds, with and without
 PER_ROUND = int(os.environ.get("BENCH_PER_ROUND", "20"))  # key changes in one round
+# More options for the two workers, e.g. "--per-tenant 32" (the bench's one tenant, unshared).
+WORKER_ARGS = os.environ.get("BENCH_WORKER_ARGS", "").split()
 
 
 class Receiver:
@@ -290,7 +292,7 @@ def delivery_rate(env: dict[str, str]) -> float:
         db.engine.dispose()
     workers = [
         subprocess.Popen(
-            [FLASK, "--app", "app", "worker", "--concurrency", "32"],
+            [FLASK, "--app", "app", "worker", "--concurrency", "32", *WORKER_ARGS],
             cwd=APP_ROOT,
             env=env,
             stderr=subprocess.DEVNULL,

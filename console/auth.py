@@ -12,14 +12,16 @@ from dataclasses import dataclass
 from functools import wraps
 from typing import Any, ParamSpec, TypeVar
 
-from flask import current_app, g, request
+from flask import Response, current_app, g, request
 
 from console import bp
 from console.extensions import console_auth
 from console.identity import Identity, identity_from_claims
 from console.tenancy import TenantRef
 from console.tokens import InvalidToken, ProviderUnavailable
+from core.consolelimit import WRITE_METHODS
 from core.errors import ApiError
+from core.extensions import console_writes
 from core.http import client_ip, is_public_endpoint
 from core.requestid import request_id
 from tenants.audit import Actor
@@ -82,6 +84,8 @@ def authenticate() -> None:
         raise ApiError(
             "AUTH_NO_TENANT", "The active organization of this identity provider has no tenant here"
         )
+    if this_request.method in WRITE_METHODS:  # checked before the view: a 429 changes nothing
+        console_writes.get(app).check(tenant.id, tenant.issuer, identity.user_id)
     # On the context's ``g`` itself, not through the proxy's ``__getattr__`` fallback.
     g._get_current_object().console_user = ConsoleUser(identity, tenant)
 
@@ -125,6 +129,16 @@ def _bearer_token(environ: dict[str, Any], key_prefix: str) -> str:
     if f"{key_prefix}_live_" in token or f"{key_prefix}_test_" in token:
         raise ApiError("AUTH_INVALID_TOKEN", SESSION_TOKEN_HINT)
     return token
+
+
+@bp.after_request
+def count_write(response: Response) -> Response:
+    """A console write that succeeded counts against its user's and tenant's windows."""
+    if request.method in WRITE_METHODS and response.status_code < 400:
+        user: ConsoleUser | None = g._get_current_object().get("console_user")
+        if user is not None:
+            console_writes.get().hit(user.tenant.id, user.tenant.issuer, user.identity.user_id)
+    return response
 
 
 def current_user() -> ConsoleUser:

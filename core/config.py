@@ -69,6 +69,9 @@ class Settings(BaseSettings):
     MAX_ACTIVE_KEYS_PER_TENANT: NonNegativeInt = 200
     AUTH_FAILURES_PER_MINUTE: NonNegativeInt = 600
     RATE_LIMIT_PER_MINUTE: NonNegativeInt = 6000
+    # Console writes (POST/PATCH/PUT/DELETE) per signed-in user, and per tenant (0: none).
+    CONSOLE_WRITES_PER_MINUTE: NonNegativeInt = 120
+    CONSOLE_TENANT_WRITES_PER_MINUTE: NonNegativeInt = 600
     LICENSE_ENFORCEMENT: str = "enforce"
     LOG_LEVEL: str = "INFO"
     LOG_FORMAT: Literal["text", "json"] = "text"
@@ -81,6 +84,8 @@ class Settings(BaseSettings):
     SECRET_SCANNING_KEYS_URL: str = "https://api.github.com/meta/public_keys/secret_scanning"  # noqa: S105 - a URL
     # How long a worker's claim on a delivery lasts: far longer than one attempt (15 s).
     WEBHOOK_LEASE_SECONDS: int = Field(default=120, ge=1)
+    # Events older than this many days are purged with their finished deliveries (0: never).
+    EVENT_RETENTION_DAYS: NonNegativeInt = 30
     LOOPWAVE_INSTANCE_PATH: str | None = None
 
     # False: only the values given as arguments are read (``GivenSettings``).

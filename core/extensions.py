@@ -4,6 +4,7 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 
 from core.authfailures import AuthFailureLimitService
+from core.consolelimit import ConsoleWriteLimitService
 from core.headers import SecurityHeaders
 from core.ratelimit import RateLimiterService
 from core.services import (
@@ -21,5 +22,6 @@ keystore = KeyStoreService()
 usage_buffer = UsageBufferService()
 rate_limiter = RateLimiterService()
 auth_failures = AuthFailureLimitService()
+console_writes = ConsoleWriteLimitService()
 webhooks = WebhookStoreService()
 sign_in = SignInService()

@@ -5,20 +5,25 @@ Work is claimed from the database itself: ``SELECT … FOR UPDATE SKIP LOCKED`` 
 (``lease_until``, ``lease_owner``) is written in the same transaction. The claim's UPDATE
 re-checks that no live lease exists, so even where ``FOR UPDATE`` is a no-op (SQLite, whose
 single write lock serialises the claims anyway) one delivery is never claimed twice.
-A worker killed mid-batch holds leases that simply run out (``LEASE_SECONDS``, far longer
+A worker killed mid-send holds leases that simply run out (``LEASE_SECONDS``, far longer
 than one attempt may take), after which any worker claims the deliveries again: at-least-once.
 
-Sending happens outside any transaction, concurrently on a thread pool; the results of a
-batch are written in one transaction, each guarded by the lease owner, so a worker whose
-lease was lost (it stalled for minutes) never overwrites another's record.
+Sending happens outside any transaction, on a thread pool run as a continuous pipeline
+(``Deliverer``): each send is collected as it completes, the sends finished within
+``RECORD_SECONDS`` of each other are written in one transaction, each guarded by the lease
+owner (a worker whose lease was lost, because it stalled for minutes, never overwrites
+another's record), and new work is claimed as slots free up, no endpoint or tenant beyond
+its share of the slots.
 """
 
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -34,6 +39,8 @@ from tenants import audit, clock, events, signing
 from tenants.audit import Actor
 from tenants.events import Event
 from tenants.outbound import Answer, Sender
+from tenants.retention import BATCH as RETENTION_BATCH
+from tenants.retention import purge_events
 from tenants.secretbox import SecretBox, SecretUnreadable
 from tenants.webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint, url_origin
 
@@ -57,9 +64,40 @@ class Job:
     body: bytes
     attempts: int
     endpoint_disabled: bool = False
+    tenant_id: str = ""
+
+
+@dataclass(frozen=True)
+class Sent:
+    """A job's answer, and when its attempt started."""
+
+    job: Job
+    answer: Answer
+    started_at: datetime
+
+
+# A claim that leaves slots free because endpoints or tenants were at their share looks again
+# past them, at most this many times per claim (each look fills a share or finds no more work).
+CLAIM_LOOKS = 4
+RECORD_SECONDS = 0.05  # finished sends are written together, at most this long after the first
+CLAIM_GAP_SECONDS = 0.02  # at most one claim per this interval while work is due
 
 
 class Deliverer:
+    """A continuous pipeline over a pool of ``concurrency`` sending threads.
+
+    Each send is collected as it completes and new work is claimed as slots free up, so one
+    slow receiver holds one slot, never the rest of a batch. No endpoint holds more than
+    ``per_endpoint`` slots, nor one tenant more than ``per_tenant``, so a tenant whose
+    receivers hang (5 s connect + 10 s answer per attempt) cannot occupy every slot: the
+    others keep sending. The shares are of this worker's slots; N workers give a tenant at
+    most N times as many.
+
+    The bookkeeping of slots (``_in_flight``, the shares' counts) is done by the thread that
+    calls ``turn``, ``run_once`` and ``finish`` only; sending threads just hand back their
+    ``Sent`` through a queue.
+    """
+
     def __init__(
         self,
         engine: Engine,
@@ -68,56 +106,198 @@ class Deliverer:
         batch_size: int = 100,
         concurrency: int = 32,
         lease_seconds: int = LEASE_SECONDS,
+        per_endpoint: int | None = None,
+        per_tenant: int | None = None,
     ):
         self.engine = engine
         self.box = box
         self.sender = sender
         self.batch_size = batch_size
+        self.concurrency = concurrency
+        self.per_tenant = min(per_tenant or max(1, concurrency // 2), concurrency)
+        self.per_endpoint = min(per_endpoint or self.per_tenant, self.per_tenant)
         self.lease = timedelta(seconds=lease_seconds)
         self.owner = uuid.uuid4().hex
         self._pool = ThreadPoolExecutor(concurrency, thread_name_prefix="webhook")
+        self._finished: queue.SimpleQueue[Sent] = queue.SimpleQueue()
+        self._in_flight: dict[str, Job] = {}
+        self._endpoint_slots: Counter[str] = Counter()
+        self._tenant_slots: Counter[str] = Counter()
+        self._unrecorded: list[Sent] = []
+        self._record_by = 0.0  # time.monotonic() by which the unrecorded are written
+        self._claim_from = 0.0  # time.monotonic() before which claiming is not worth a query
+        self._claimed_at = 0.0
+        self._passed_over = False  # the last claim left due work of a full endpoint or tenant
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)
 
     def run_once(self) -> int:
-        """Claim, send and record one batch; the number of deliveries attempted."""
-        jobs = self.claim()
-        if not jobs:
+        """Claim up to ``batch_size`` due deliveries (more of one endpoint as its earlier ones
+        finish), send and record them all; the number attempted."""
+        attempted = 0
+        while True:
+            room = min(self.concurrency - len(self._in_flight), self.batch_size - attempted)
+            claimed = self._start(self.claim(room)) if room > 0 else 0
+            attempted += claimed
+            if not self._in_flight and (claimed == 0 or attempted >= self.batch_size):
+                break
+            if self._in_flight:
+                self._collect(None)
+        self._record_unrecorded()
+        return attempted
+
+    def turn(self, wait: float) -> int:
+        """One turn of the pipeline: collect what finished (waiting up to ``wait`` seconds
+        for the first, less when a claim or a record falls due sooner), record it when due,
+        claim into the free slots when worth it. The number of deliveries claimed."""
+        now = time.monotonic()
+        free = self.concurrency - len(self._in_flight)
+        if free > 0:
+            wait = min(wait, max(0.0, self._claim_from - now))
+        if self._unrecorded:
+            wait = min(wait, max(0.0, self._record_by - now))
+        self._collect(wait)
+        if self._unrecorded and (
+            time.monotonic() >= self._record_by
+            or len(self._unrecorded) >= self.batch_size
+            or not self._in_flight
+        ):
+            self._record_unrecorded()
+        free = self.concurrency - len(self._in_flight)
+        if free <= 0 or time.monotonic() < self._claim_from:
             return 0
-        answers = list(self._pool.map(self._send, jobs))
-        self.record(list(zip(jobs, answers, strict=True)))
+        room = min(free, self.batch_size)
+        claimed = self._start(self.claim(room))
+        now = time.monotonic()
+        self._claimed_at = now
+        # A full claim: claim again once slots free, though not sooner than CLAIM_GAP_SECONDS
+        # (each claim is a transaction: a few larger ones cost less than many of one row).
+        # Fewer than asked: nothing else is due now, or only work past its share, which may
+        # be claimed once one of its sends finishes (``_collect``); new work is looked for
+        # after a poll interval.
+        self._claim_from = now + (CLAIM_GAP_SECONDS if claimed == room else IDLE_SECONDS)
+        return claimed
+
+    def finish(self) -> None:
+        """Wait for every send under way and record them (SIGTERM: nothing new is claimed)."""
+        while self._in_flight:
+            self._collect(None)
+        self._record_unrecorded()
+
+    def _start(self, jobs: list[Job]) -> int:
+        for job in jobs:
+            self._in_flight[job.delivery_id] = job
+            self._endpoint_slots[job.endpoint_id] += 1
+            self._tenant_slots[job.tenant_id] += 1
+            self._pool.submit(self._send_and_hand_back, job)
         return len(jobs)
+
+    def _send_and_hand_back(self, job: Job) -> None:
+        started_at = clock.now()
+        try:
+            answer = self._send(job)
+        except BaseException as exc:  # noqa: BLE001 - the slot must come back whatever happens
+            answer = Answer(None, 0, "", f"unexpected error: {type(exc).__name__}")
+        self._finished.put(Sent(job, answer, started_at))
+
+    def _collect(self, wait: float | None) -> None:
+        """Take every finished send, waiting up to ``wait`` seconds (``None``: for ever) for
+        the first; their slots are free again from here on."""
+        got: list[Sent] = []
+        try:
+            if wait is None or wait > 0:
+                got.append(self._finished.get(timeout=wait))
+            while True:
+                got.append(self._finished.get_nowait())
+        except queue.Empty:
+            pass
+        for sent in got:
+            job = sent.job
+            del self._in_flight[job.delivery_id]
+            self._endpoint_slots[job.endpoint_id] -= 1
+            if self._endpoint_slots[job.endpoint_id] <= 0:
+                del self._endpoint_slots[job.endpoint_id]
+            self._tenant_slots[job.tenant_id] -= 1
+            if self._tenant_slots[job.tenant_id] <= 0:
+                del self._tenant_slots[job.tenant_id]
+        if got and self._passed_over:
+            # A slot of a full endpoint or tenant may be free now: claim soon, though not
+            # once per finished send (a claim is a transaction).
+            self._claim_from = min(self._claim_from, self._claimed_at + CLAIM_GAP_SECONDS)
+        if got and not self._unrecorded:
+            self._record_by = time.monotonic() + RECORD_SECONDS
+        self._unrecorded.extend(got)
+
+    def _record_unrecorded(self) -> None:
+        results, self._unrecorded = self._unrecorded, []
+        if results:
+            # Lost if this fails (the database is away): the leases run out and the
+            # deliveries are sent again, under the same webhook-id (at-least-once).
+            self.record(results)
 
     # -- claim ---------------------------------------------------------------------------
 
-    def claim(self) -> list[Job]:
+    def claim(self, limit: int | None = None) -> list[Job]:
+        """Lease up to ``limit`` due deliveries (default ``batch_size``), none of an endpoint
+        or tenant beyond its share of this worker's slots (those under way counted)."""
+        limit = self.batch_size if limit is None else limit
+        if limit <= 0:
+            return []
         now = clock.now()
+        endpoints, tenants = Counter(self._endpoint_slots), Counter(self._tenant_slots)
+        claimed: list[str] = []
+        self._passed_over = False
         with Session(self.engine) as session:
-            due = (
-                select(WebhookDelivery.id)
-                .where(
-                    WebhookDelivery.status == "pending",
-                    WebhookDelivery.next_attempt_at <= now,
-                    _unleased(now),
+            if self.engine.dialect.name == "sqlite":
+                # SQLite has no row locks: take its one write lock before reading, so two
+                # workers' claims run one after the other (a claim that read before the
+                # other's commit and wrote after it took the same deliveries).
+                session.connection().exec_driver_sql("BEGIN IMMEDIATE")
+            for _ in range(CLAIM_LOOKS):
+                full_endpoints = [e for e, n in endpoints.items() if n >= self.per_endpoint]
+                full_tenants = [t for t, n in tenants.items() if n >= self.per_tenant]
+                due = (
+                    select(
+                        WebhookDelivery.id, WebhookDelivery.endpoint_id, WebhookDelivery.tenant_id
+                    )
+                    .where(
+                        WebhookDelivery.status == "pending",
+                        WebhookDelivery.next_attempt_at <= now,
+                        _unleased(now),
+                        WebhookDelivery.endpoint_id.not_in(full_endpoints),
+                        WebhookDelivery.tenant_id.not_in(full_tenants),
+                    )
+                    .order_by(WebhookDelivery.next_attempt_at)
+                    .limit(limit - len(claimed))
+                    .with_for_update(skip_locked=True)
                 )
-                .order_by(WebhookDelivery.next_attempt_at)
-                .limit(self.batch_size)
-                .with_for_update(skip_locked=True)
-            )
-            ids = list(session.scalars(due))
-            if not ids:
+                chosen, passed_over = [], False
+                for delivery_id, endpoint_id, tenant_id in session.execute(due):
+                    if (
+                        endpoints[endpoint_id] >= self.per_endpoint
+                        or tenants[tenant_id] >= self.per_tenant
+                    ):
+                        passed_over = True
+                        continue
+                    chosen.append(delivery_id)
+                    endpoints[endpoint_id] += 1
+                    tenants[tenant_id] += 1
+                if chosen:
+                    claimed += session.scalars(
+                        update(WebhookDelivery)
+                        .where(WebhookDelivery.id.in_(chosen), _unleased(now))
+                        .values(lease_until=now + self.lease, lease_owner=self.owner)
+                        .returning(WebhookDelivery.id)
+                        .execution_options(synchronize_session=False)
+                    )
+                # Work of a full endpoint or tenant may be waiting, seen or not (excluded).
+                self._passed_over |= passed_over or bool(full_endpoints or full_tenants)
+                if not passed_over or len(claimed) >= limit:
+                    break
+            if not claimed:
                 session.rollback()
                 return []
-            claimed = list(
-                session.scalars(
-                    update(WebhookDelivery)
-                    .where(WebhookDelivery.id.in_(ids), _unleased(now))
-                    .values(lease_until=now + self.lease, lease_owner=self.owner)
-                    .returning(WebhookDelivery.id)
-                    .execution_options(synchronize_session=False)
-                )
-            )
             jobs = self._jobs(session, claimed, now)
             session.commit()
         return jobs
@@ -140,6 +320,7 @@ class Deliverer:
                     orjson.dumps(event.payload()),
                     delivery.attempts,
                     endpoint_disabled=not endpoint.enabled and event.type != "webhook.test",
+                    tenant_id=delivery.tenant_id,
                 )
             )
         return jobs
@@ -176,19 +357,19 @@ class Deliverer:
 
     # -- record --------------------------------------------------------------------------
 
-    def record(self, results: list[tuple[Job, Answer]]) -> None:
+    def record(self, results: list[Sent]) -> None:
         now = clock.now()
         with Session(self.engine) as session:
             session.add_all(
                 WebhookAttempt(
-                    delivery_id=job.delivery_id,
-                    started_at=now,
-                    status_code=answer.status,
-                    duration_ms=answer.duration_ms,
-                    response_excerpt=_storable(answer.excerpt),
-                    error=_storable(answer.error or "")[:200] or None,
+                    delivery_id=sent.job.delivery_id,
+                    started_at=sent.started_at,
+                    status_code=sent.answer.status,
+                    duration_ms=sent.answer.duration_ms,
+                    response_excerpt=_storable(sent.answer.excerpt),
+                    error=_storable(sent.answer.error or "")[:200] or None,
                 )
-                for job, answer in results
+                for sent in results
             )
             table = cast(Table, WebhookDelivery.__table__)  # a declarative model's: a Table
             statement = (
@@ -204,7 +385,9 @@ class Deliverer:
                     lease_owner=None,
                 )
             )
-            session.execute(statement, [self._outcome(job, answer, now) for job, answer in results])
+            session.execute(
+                statement, [self._outcome(sent.job, sent.answer, now) for sent in results]
+            )
             self._endpoint_health(session, results, now)
             session.commit()
 
@@ -225,15 +408,13 @@ class Deliverer:
             "b_done": done,
         }
 
-    def _endpoint_health(
-        self, session: Session, results: list[tuple[Job, Answer]], now: datetime
-    ) -> None:
+    def _endpoint_health(self, session: Session, results: list[Sent], now: datetime) -> None:
         """A success clears an endpoint's failing streak; 3 days of failures disable it."""
-        succeeded = {job.endpoint_id for job, answer in results if answer.succeeded}
+        succeeded = {sent.job.endpoint_id for sent in results if sent.answer.succeeded}
         failed = {
-            job.endpoint_id
-            for job, answer in results
-            if not answer.succeeded and not job.endpoint_disabled
+            sent.job.endpoint_id
+            for sent in results
+            if not sent.answer.succeeded and not sent.job.endpoint_disabled
         } - succeeded
         if succeeded:
             session.execute(
@@ -317,29 +498,53 @@ def backlog(session_factory: Callable[[], Session]) -> Backlog:
 
 IDLE_SECONDS = 0.25
 EXPIRY_SCAN_SECONDS = 60.0
+PURGE_SECONDS = 3600.0
+PURGE_BATCHES = 5  # per turn of the loop: 5,000 events
 
 
-def run(deliverer: Deliverer, stop: threading.Event, once: bool = False) -> None:
-    """The worker's loop: deliver batches while there is work, poll when there is none, scan
-    for expiring keys every minute; until ``stop`` is set (SIGTERM: the batch under way is
-    finished and recorded first)."""
-    next_scan = 0.0
+def run(
+    deliverer: Deliverer,
+    stop: threading.Event,
+    once: bool = False,
+    retention: timedelta | None = None,
+) -> None:
+    """The worker's loop: keep the pipeline's slots busy while there is work (each send
+    recorded as it completes, new work claimed as slots free), poll when there is none, scan
+    for expiring keys every minute and purge events older than ``retention`` (None: keep
+    them) every hour; until ``stop`` is set (SIGTERM: the sends under way are finished and
+    recorded first)."""
+    next_scan = next_purge = 0.0
     while not stop.is_set():
         try:
             if time.monotonic() >= next_scan:
                 with Session(deliverer.engine) as session:
                     events.emit_expiring(session)
                 next_scan = time.monotonic() + EXPIRY_SCAN_SECONDS
-            sent = deliverer.run_once()
+            if retention is not None and time.monotonic() >= next_purge:
+                # A few batches at a time, so a first purge of a long history does not hold
+                # up deliveries; the rest follows in the next turns.
+                purged = purge_events(deliverer.engine, retention, max_batches=PURGE_BATCHES)
+                more = purged >= PURGE_BATCHES * RETENTION_BATCH
+                next_purge = time.monotonic() + (0.0 if more else PURGE_SECONDS)
+                if purged:
+                    log.info("purged %d events older than %s", purged, retention)
+            if once:
+                deliverer.run_once()
+                return
+            deliverer.turn(IDLE_SECONDS)
         except SQLAlchemyError as exc:  # the database is away: try again shortly
             log.warning("webhook worker: database error, retrying: %s", type(exc).__name__)
-            sent = 0
             stop.wait(1.0)
-        except Exception as exc:  # noqa: BLE001 - a bug in one batch must not end the worker
+        except Exception as exc:  # noqa: BLE001 - a bug in one turn must not end the worker
             log.error("webhook worker: unexpected error, retrying: %s", type(exc).__name__)
-            sent = 0
             stop.wait(1.0)
         if once:
             return
-        if sent == 0:
-            stop.wait(IDLE_SECONDS)
+    _finish(deliverer)
+
+
+def _finish(deliverer: Deliverer) -> None:
+    try:
+        deliverer.finish()
+    except Exception as exc:  # noqa: BLE001 - their leases run out; they are sent again
+        log.warning("webhook worker: the last sends were not recorded: %s", type(exc).__name__)

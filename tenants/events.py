@@ -81,7 +81,10 @@ class FanOut(Hashable, Protocol):
 
 class Event(TenantScoped, Base):
     __tablename__ = "events"
-    __table_args__ = (Index("ix_events_tenant_type", "tenant_id", "type"),)
+    __table_args__ = (
+        Index("ix_events_tenant_type", "tenant_id", "type"),
+        Index("ix_events_created_at", "created_at"),  # the retention purge's range
+    )
 
     id: Mapped[str] = _id("evt")
     tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))

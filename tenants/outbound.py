@@ -196,12 +196,15 @@ class Sender:
         pool_size: int = 8,
         answer_seconds: float = 10.0,
         ca_certs: str | None = None,
+        read_timeout: float = READ_TIMEOUT,
     ):
         """``answer_seconds``: the deadline for all reads of an answer's body together;
         ``ca_certs``: the PEM bundle of the authorities a receiver's certificate must chain to
-        (``WEBHOOK_CA_BUNDLE``; default: certifi's public ones)."""
+        (``WEBHOOK_CA_BUNDLE``; default: certifi's public ones); ``read_timeout``: how long
+        each read may wait (tests stall receivers for longer than the default 10 s)."""
         self.allow_private = allow_private
         self.answer_seconds = answer_seconds  # for the body of an answer, all reads together
+        self.read_timeout = read_timeout  # for each read, the first (the answer's head) included
         self._pool_size = pool_size
         self._ca_certs = ca_certs or certifi.where()
         self._pools: dict[tuple[str, str, int, str], urllib3.HTTPConnectionPool] = {}
@@ -225,7 +228,7 @@ class Sender:
                 redirect=False,
                 retries=False,
                 preload_content=False,
-                timeout=urllib3.Timeout(connect=CONNECT_TIMEOUT, read=READ_TIMEOUT),
+                timeout=urllib3.Timeout(connect=CONNECT_TIMEOUT, read=self.read_timeout),
             )
             try:
                 # The whole answer has a deadline, not only each read: a receiver dripping a

@@ -20,6 +20,8 @@ class Receiver:
         self.received: list[Received] = []
         # ``hold_first``: the first request waits for ``release`` before it is answered.
         self.hold_first = False
+        self.hold_all = False  # every request waits for ``release`` (a receiver that hangs)
+        self.holding = 0  # requests waiting for ``release`` now
         self.first_arrived = threading.Event()
         self.release = threading.Event()
         self.fail_first = fail_first
@@ -39,10 +41,15 @@ class Receiver:
                         Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
                     )
                     failing = len(receiver.received) <= receiver.fail_first
-                    held = receiver.hold_first and len(receiver.received) == 1
+                    held = receiver.hold_all or (
+                        receiver.hold_first and len(receiver.received) == 1
+                    )
+                    receiver.holding += held
                 if held:
                     receiver.first_arrived.set()
-                    receiver.release.wait(30)
+                    receiver.release.wait(300 if receiver.hold_all else 30)
+                    with receiver._lock:
+                        receiver.holding -= 1
                 status = 500 if failing else receiver.status
                 answer = b"failing on purpose" if failing else receiver.answer
                 if receiver.echo:

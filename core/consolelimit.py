@@ -1,0 +1,140 @@
+"""The limit on console writes (docs/security.md, pentest #14): every ``POST``, ``PATCH``,
+``PUT`` and ``DELETE`` under ``/console`` counts against the signed-in user
+(``CONSOLE_WRITES_PER_MINUTE``) and against the tenant (``CONSOLE_TENANT_WRITES_PER_MINUTE``),
+in fixed one-minute windows. Beyond either: 429 ``RATE_LIMITED`` with ``Retry-After``, before
+the view runs, so a refused write changes nothing (no event, no audit entry, no delivery).
+A write is counted once it has succeeded (2xx): writes refused for any reason change nothing
+and cost the windows nothing (a member without the permission cannot use up the tenant's).
+Two concurrent writes may both pass the check of a window with one place left: a window
+can be exceeded by the writes in flight at once, never more.
+
+Why: each write adds audit entries and events (and a delivery per endpoint), and a test event
+is free to ask for; a loop of them grew those tables without bound. A person at the
+dashboard makes a few writes a minute; the defaults are far above that.
+
+The user is counted by issuer and subject *within the tenant*: every token of one person
+(a new session, a refreshed token) lands in the same window, and the tenant's window bounds
+what all its members together can write. Counted through ``limits``: in Redis with
+``REDIS_URL`` (shared by every process and instance, under the deployment's namespace),
+in this process's memory without; Redis unreachable falls back to memory for
+``RETRY_SECONDS`` (one warning per outage), as the other limits do: never a 500 for it.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+
+from flask import Flask
+from limits import RateLimitItem, RateLimitItemPerMinute
+from limits.storage import MemoryStorage, storage_from_string
+from limits.strategies import FixedWindowRateLimiter
+
+from core.errors import ApiError
+from core.services import AppService
+
+WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
+RETRY_SECONDS = 5.0
+log = logging.getLogger("loopwave.consolelimit")
+
+
+class ConsoleWriteLimit:
+    def __init__(
+        self, per_user: int, per_tenant: int, redis_url: str | None, namespace: str
+    ) -> None:
+        self.per_user = per_user  # 0: no limit
+        self.per_tenant = per_tenant  # 0: no limit
+        self._user = RateLimitItemPerMinute(max(per_user, 1), namespace="consolewrite")
+        self._tenant = RateLimitItemPerMinute(max(per_tenant, 1), namespace="consolewrite")
+        self._memory = FixedWindowRateLimiter(MemoryStorage())
+        # ``key_prefix``: every key starts with the deployment's namespace, as the
+        # failed-authentication windows' do (tests/scale/test_redis_namespaces.py).
+        self._shared = (
+            FixedWindowRateLimiter(
+                storage_from_string(
+                    redis_url, key_prefix=namespace, socket_connect_timeout=0.25, socket_timeout=0.5
+                )
+            )
+            if redis_url
+            else None
+        )
+        self._shared_down_until = 0.0
+
+    def check(self, tenant_id: str, issuer: str, user_id: str) -> None:
+        """Before a write: a 429 ``ApiError`` when the user's or the tenant's window is
+        spent (nothing counted)."""
+        if self.per_user > 0:
+            self._check(self._user, "user", tenant_id, issuer, user_id)
+        if self.per_tenant > 0:
+            self._check(self._tenant, "tenant", tenant_id)
+
+    def hit(self, tenant_id: str, issuer: str, user_id: str) -> None:
+        """After a write that succeeded: count it in both windows. Refused writes (403, 404,
+        400, 409, 429) change nothing and are not counted, so a member without the
+        permission cannot spend the tenant's allowance on writes that fail."""
+        if self.per_user > 0:
+            self._hit(self._user, "user", tenant_id, issuer, user_id)
+        if self.per_tenant > 0:
+            self._hit(self._tenant, "tenant", tenant_id)
+
+    def _check(self, item: RateLimitItem, *identifiers: str) -> None:
+        limiter = self._limiter()
+        try:
+            allowed = limiter.test(item, *identifiers)
+        except Exception:  # noqa: BLE001 - any Redis failure: count in this process instead
+            limiter = self._shared_failed()
+            allowed = limiter.test(item, *identifiers)
+        if allowed:
+            return
+        whose = "you" if identifiers[0] == "user" else "this organization"
+        raise ApiError(
+            "RATE_LIMITED",
+            f"Too many console changes: {whose} may make {item.amount} a minute; retry after "
+            "the time in Retry-After",
+            {"limit_per_minute": item.amount, "scope": identifiers[0]},
+            headers={"Retry-After": str(_seconds_left(limiter, item, identifiers))},
+        )
+
+    def _hit(self, item: RateLimitItem, *identifiers: str) -> None:
+        try:
+            self._limiter().hit(item, *identifiers)
+        except Exception:  # noqa: BLE001 - any Redis failure: count in this process instead
+            self._shared_failed().hit(item, *identifiers)
+
+    def _limiter(self) -> FixedWindowRateLimiter:
+        if self._shared is not None and time.monotonic() >= self._shared_down_until:
+            return self._shared
+        return self._memory
+
+    def _shared_failed(self) -> FixedWindowRateLimiter:
+        if self._shared_down_until <= time.monotonic():
+            log.warning(
+                "Redis unreachable for console write limits; counting per process for %ss",
+                RETRY_SECONDS,
+            )
+        self._shared_down_until = time.monotonic() + RETRY_SECONDS
+        return self._memory
+
+
+def _seconds_left(
+    limiter: FixedWindowRateLimiter, item: RateLimitItem, identifiers: tuple[str, ...]
+) -> int:
+    try:
+        reset_at = limiter.get_window_stats(item, *identifiers).reset_time
+        return min(max(1, math.ceil(reset_at - time.time())), 60)
+    except Exception:  # noqa: BLE001 - the answer is a hint; never fail the 429 on it
+        return 60
+
+
+class ConsoleWriteLimitService(AppService[ConsoleWriteLimit]):
+    name = "loopwave.console_writes"
+
+    def init_app(self, app: Flask) -> None:
+        limit = ConsoleWriteLimit(
+            app.config["CONSOLE_WRITES_PER_MINUTE"],
+            app.config["CONSOLE_TENANT_WRITES_PER_MINUTE"],
+            app.config["REDIS_URL"],
+            app.config["REDIS_NAMESPACE"],
+        )
+        self._install(app, limit)

@@ -1,0 +1,117 @@
+"""Event retention (docs/security.md, pentest #15): a decoy flood, or any other, no longer
+grows the events table for ever. Every use is still recorded when it happens (SPEC §11);
+events older than ``EVENT_RETENTION_DAYS`` go, with their finished deliveries, the attempts
+and the alerts' acknowledgements. Audit entries stay; an event whose delivery is still
+pending stays until it is done. Run by the worker's loop and by ``flask events purge``.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from core.extensions import db
+from tenants import alerts, delivery, events
+from tenants.alerts import AlertAcknowledgement
+from tenants.leaks import record_decoy_use
+from tenants.models import AuditEvent
+from tenants.retention import purge_events
+from tenants.webhooks import WebhookAttempt, WebhookDelivery
+from tests.conftest import TEST_ACTOR
+
+DAYS = 30
+
+
+def _count(model, *where) -> int:
+    db.session.expire_all()
+    return db.session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def _decoy_flood(store, tenant, uses: int) -> None:
+    decoy = store.create_key(tenant.id, "trap", TEST_ACTOR, decoy=True).record
+    for number in range(uses):
+        record_decoy_use(
+            db.session,
+            key_id=decoy.id,
+            tenant_id=tenant.id,
+            used_at=decoy.created_at,
+            client_ip=f"203.0.113.{number}",
+            user_agent="curl/8",
+            method="GET",
+            path="/api/v1/health",
+        )
+    db.session.commit()
+
+
+def test_events_older_than_the_retention_go_with_their_deliveries(
+    store, tenant, hooks, receiver, deliverer, clock
+):
+    hooks.create(tenant.id, TEST_ACTOR, receiver.url, ["*"])
+    _decoy_flood(store, tenant, 5)  # with the decoy's key.created: 6 events
+    assert deliverer.run_once() == 6
+    first_alert = db.session.scalars(
+        select(events.Event.id).where(events.Event.type == "key.decoy_used")
+    ).first()
+    alerts.acknowledge(db.session, tenant.id, first_alert, TEST_ACTOR)
+    db.session.commit()
+
+    clock.advance(days=DAYS, seconds=1)
+    _decoy_flood(store, tenant, 2)  # 3 newer events, delivered too
+    assert deliverer.run_once() == 3
+    audit_entries = _count(AuditEvent)
+    assert audit_entries >= 3  # two keys created, an alert acknowledged
+    assert (_count(events.Event), _count(WebhookDelivery), _count(WebhookAttempt)) == (9, 9, 9)
+
+    assert purge_events(db.engine, timedelta(days=DAYS)) == 6
+
+    assert (_count(events.Event), _count(WebhookDelivery), _count(WebhookAttempt)) == (3, 3, 3)
+    assert _count(AlertAcknowledgement) == 0
+    assert _count(AuditEvent) == audit_entries  # the audit log is kept whole
+    assert purge_events(db.engine, timedelta(days=DAYS)) == 0
+
+
+def test_an_event_with_a_pending_delivery_is_kept_until_it_is_done(
+    store, tenant, hooks, receiver, deliverer, clock
+):
+    hooks.create(tenant.id, TEST_ACTOR, receiver.url, ["*"])
+    store.create_key(tenant.id, "ci", TEST_ACTOR)  # its delivery never sent
+    clock.advance(days=DAYS + 1)
+    assert purge_events(db.engine, timedelta(days=DAYS)) == 0
+    assert _count(events.Event) == 1 and _count(WebhookDelivery) == 1
+
+    assert deliverer.run_once() == 1
+    assert purge_events(db.engine, timedelta(days=DAYS)) == 1
+    assert _count(events.Event) == _count(WebhookDelivery) == _count(WebhookAttempt) == 0
+
+
+def test_the_purge_goes_in_batches(store, tenant, clock):
+    for number in range(7):
+        events.emit(db.session, tenant.id, "webhook.disabled", {"object": {"n": number}})
+    db.session.commit()
+    clock.advance(days=DAYS + 1)
+    assert purge_events(db.engine, timedelta(days=DAYS), batch=3, max_batches=2) == 6
+    assert _count(events.Event) == 1
+    assert purge_events(db.engine, timedelta(days=DAYS), batch=3) == 1
+    assert _count(events.Event) == 0
+
+
+def test_the_worker_loop_purges(store, tenant, deliverer, clock):
+    _decoy_flood(store, tenant, 3)
+    clock.advance(days=DAYS + 1)
+    delivery.run(deliverer, threading.Event(), once=True, retention=timedelta(days=DAYS))
+    assert _count(events.Event) == 0
+
+
+def test_flask_events_purge(app, store, tenant, clock):
+    _decoy_flood(store, tenant, 3)
+    clock.advance(days=10)
+    runner = app.test_cli_runner()
+    kept = runner.invoke(args=["events", "purge"])  # EVENT_RETENTION_DAYS: 30
+    assert kept.exit_code == 0, kept.output
+    assert "purged 0 events" in kept.output and _count(events.Event) == 4
+    purged = runner.invoke(args=["events", "purge", "--days", "7"])
+    assert purged.exit_code == 0, purged.output
+    assert "purged 4 events older than 7 days" in purged.output
+    assert _count(events.Event) == 0
