@@ -50,9 +50,21 @@ DOCUMENTS = (
         "Console API",
         [
             ("me", "Session", "The signed-in dashboard user. Console calls take a session token."),
-            ("keys", "API keys", "Create, change, rotate and revoke keys (admins)."),
-            ("audit-log", "Audit log", "Every change to the organization's keys (admins)."),
+            ("keys", "API keys", "Create, change, rotate and revoke keys."),
+            (
+                "audit-log",
+                "Audit log",
+                "Every change to the organization's keys, webhooks and settings.",
+            ),
             ("usage", "Console usage", "Requests per key and day."),
+            ("events", "Events", "What happened to the organization's keys, license and webhooks."),
+            (
+                "webhooks",
+                "Webhooks",
+                "Endpoints that receive the events, signed (Standard Webhooks); their deliveries.",
+            ),
+            ("alerts", "Alerts", "Leaked and decoy keys, shown until someone acknowledges them."),
+            ("settings", "Settings", "What Loopwave does when a key is reported leaked."),
             ("license", "License", "The organization's license."),
             (
                 "openapi.json",

@@ -6,6 +6,8 @@ import re
 
 import pytest
 
+from core.docs import DOCUMENTS
+
 ASSETS = ["/docs", "/docs/docs.css"]
 
 
@@ -30,3 +32,18 @@ def test_unknown_docs_asset_is_a_404_envelope(client):
     response = client.get("/docs/../app.py")
     assert response.status_code == 404
     assert response.get_json()["error"]["code"] == "NOT_FOUND"
+
+
+def test_every_operation_sits_under_a_heading_of_its_resource(client):
+    """An operation whose resource has no group would be listed under the previous heading
+    (the OpenAPI document's): every first path segment of both documents has its group."""
+    documents = {
+        "api.openapi_document": client.get("/api/v1/openapi.json").get_json(),
+        "console.openapi_document": client.get("/console/openapi.json").get_json(),
+    }
+    for view, title, groups in DOCUMENTS:
+        segments = {
+            next(s for s in path.split("/") if s and s not in ("api", "v1", "console"))
+            for path in documents[view]["paths"]
+        }
+        assert segments <= {group[0] for group in groups}, (title, segments)
