@@ -5,7 +5,7 @@
 
 import { formatExact, h, icon, replace, timeEl } from "./dom.js";
 import { confirmAction, empty, errorBox, keepFocus, loading, menuButton, pageActions, toast } from "./ui.js";
-import { deliveriesTable, deliveryRow, endpointApi, endpointDialog, eventChips, retryDelivery, showSecret, stateStack } from "./webhook-parts.js";
+import { confirmRotation, deliveriesTable, deliveryRow, endpointApi, endpointDialog, eventChips, retryDelivery, showSecret, stateStack } from "./webhook-parts.js";
 
 const PAGE_SIZE = 25;
 
@@ -131,12 +131,7 @@ export function renderWebhookDetail(ctx) {
   }
 
   async function rotateSecret(endpoint) {
-    const ok = await confirmAction({
-      title: "Rotate the signing secret?",
-      message: [`Deliveries to ${endpoint.url} are signed with a new secret from now on; the old one stays valid for 24 hours so you can deploy the new one.`],
-      confirmLabel: "Rotate secret", danger: false,
-    });
-    if (!ok) return;
+    if (!(await confirmRotation(endpoint))) return;
     let rotated;
     try {
       rotated = await ctx.api.post(`${apiUrl}/rotate-secret`);

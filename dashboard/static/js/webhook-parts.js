@@ -3,7 +3,7 @@
 
 import { h, timeEl } from "./dom.js";
 import { secretDialog } from "./key-dialogs.js";
-import { formError, openDialog, toast } from "./ui.js";
+import { confirmAction, formError, openDialog, toast } from "./ui.js";
 
 export const endpointPage = (id) => `/dashboard/webhooks/${encodeURIComponent(id)}`;
 export const endpointApi = (id) => `/console/webhooks/${encodeURIComponent(id)}`;
@@ -150,4 +150,13 @@ export function deliveriesTable(endpoint, deliveries, onRetry) {
     h("caption", { class: "visually-hidden" }, `Deliveries to ${endpoint.url}`),
     h("thead", {}, h("tr", {}, ["Event", "Status", "Attempts", "Answer", "Duration", "When", ""].map((label) => h("th", { scope: "col" }, label || h("span", { class: "visually-hidden" }, "Retry"))))),
     h("tbody", {}, deliveries.map((delivery) => deliveryRow(delivery, onRetry))));
+}
+
+// Asks before a signing secret is rotated (the list's row menu and the endpoint's page).
+export function confirmRotation(endpoint) {
+  return confirmAction({
+    title: "Rotate the signing secret?",
+    message: [`Deliveries to ${endpoint.url} are signed with a new secret from now on; the old one stays valid for 24 hours so you can deploy the new one.`],
+    confirmLabel: "Rotate secret", danger: false,
+  });
 }

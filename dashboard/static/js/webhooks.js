@@ -4,7 +4,7 @@
 
 import { h, icon, replace, timeEl } from "./dom.js";
 import { confirmAction, empty, errorBox, loading, menuButton, pageActions, toast } from "./ui.js";
-import { deliveriesTable, endpointApi, endpointDialog as openEndpointDialog, endpointPage, endpointState, eventChips, retryDelivery, showSecret as showSecretDialog, stateStack } from "./webhook-parts.js";
+import { confirmRotation, deliveriesTable, endpointApi, endpointDialog as openEndpointDialog, endpointPage, endpointState, eventChips, retryDelivery, showSecret as showSecretDialog, stateStack } from "./webhook-parts.js";
 
 export function renderWebhooks(ctx) {
   const { container } = ctx;
@@ -98,12 +98,7 @@ export function renderWebhooks(ctx) {
   }
 
   async function rotateSecret(endpoint) {
-    const ok = await confirmAction({
-      title: "Rotate the signing secret?",
-      message: [`Deliveries to ${endpoint.url} are signed with a new secret from now on; the old one stays valid for 24 hours so you can deploy the new one.`],
-      confirmLabel: "Rotate secret", danger: false,
-    });
-    if (!ok) return;
+    if (!(await confirmRotation(endpoint))) return;
     const rotated = await act(endpoint, () => ctx.api.post(`${endpointApi(endpoint.id)}/rotate-secret`), null);
     if (rotated) showSecret(rotated, "Your new signing secret");
   }
