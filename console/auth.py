@@ -19,7 +19,7 @@ from console.extensions import console_auth
 from console.identity import Identity, identity_from_claims
 from console.tenancy import TenantRef
 from console.tokens import InvalidToken, ProviderUnavailable
-from core.consolelimit import WRITE_METHODS
+from core.consolelimit import EMERGENCY_ENDPOINTS, WRITE_METHODS
 from core.errors import ApiError
 from core.extensions import console_writes
 from core.http import client_ip, is_public_endpoint
@@ -85,7 +85,12 @@ def authenticate() -> None:
             "AUTH_NO_TENANT", "The active organization of this identity provider has no tenant here"
         )
     if this_request.method in WRITE_METHODS:  # checked before the view: a 429 changes nothing
-        console_writes.get(app).check(tenant.id, tenant.issuer, identity.user_id)
+        console_writes.get(app).check(
+            tenant.id,
+            tenant.issuer,
+            identity.user_id,
+            tenant=this_request.endpoint not in EMERGENCY_ENDPOINTS,
+        )
     # On the context's ``g`` itself, not through the proxy's ``__getattr__`` fallback.
     g._get_current_object().console_user = ConsoleUser(identity, tenant)
 
@@ -137,7 +142,12 @@ def count_write(response: Response) -> Response:
     if request.method in WRITE_METHODS and response.status_code < 400:
         user: ConsoleUser | None = g._get_current_object().get("console_user")
         if user is not None:
-            console_writes.get().hit(user.tenant.id, user.tenant.issuer, user.identity.user_id)
+            console_writes.get().hit(
+                user.tenant.id,
+                user.tenant.issuer,
+                user.identity.user_id,
+                tenant=request.endpoint not in EMERGENCY_ENDPOINTS,
+            )
     return response
 
 

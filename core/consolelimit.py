@@ -35,6 +35,9 @@ from core.errors import ApiError
 from core.services import AppService
 
 WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
+# Writes that stop harm, outside the tenant's window: the other members' writes must never
+# keep an admin from revoking a key during an incident (each person's own window still holds).
+EMERGENCY_ENDPOINTS = frozenset({"console.revoke_key"})
 RETRY_SECONDS = 5.0
 log = logging.getLogger("loopwave.consolelimit")
 
@@ -61,21 +64,22 @@ class ConsoleWriteLimit:
         )
         self._shared_down_until = 0.0
 
-    def check(self, tenant_id: str, issuer: str, user_id: str) -> None:
+    def check(self, tenant_id: str, issuer: str, user_id: str, *, tenant: bool = True) -> None:
         """Before a write: a 429 ``ApiError`` when the user's or the tenant's window is
-        spent (nothing counted)."""
+        spent (nothing counted). ``tenant=False``: the user's window only (a key's revoke,
+        ``EMERGENCY_ENDPOINTS``)."""
         if self.per_user > 0:
             self._check(self._user, "user", tenant_id, issuer, user_id)
-        if self.per_tenant > 0:
+        if self.per_tenant > 0 and tenant:
             self._check(self._tenant, "tenant", tenant_id)
 
-    def hit(self, tenant_id: str, issuer: str, user_id: str) -> None:
+    def hit(self, tenant_id: str, issuer: str, user_id: str, *, tenant: bool = True) -> None:
         """After a write that succeeded: count it in both windows. Refused writes (403, 404,
         400, 409, 429) change nothing and are not counted, so a member without the
         permission cannot spend the tenant's allowance on writes that fail."""
         if self.per_user > 0:
             self._hit(self._user, "user", tenant_id, issuer, user_id)
-        if self.per_tenant > 0:
+        if self.per_tenant > 0 and tenant:
             self._hit(self._tenant, "tenant", tenant_id)
 
     def _check(self, item: RateLimitItem, *identifiers: str) -> None:

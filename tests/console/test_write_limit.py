@@ -87,6 +87,34 @@ def test_the_tenants_limit_bounds_all_its_members_and_no_other_tenant(
     assert create("user_a", org="org_globex").status_code == 201  # its own windows
 
 
+def test_a_spent_tenant_window_does_not_keep_an_admin_from_revoking_a_key(client, idp, tenant):
+    """Revoking stops harm: other members' writes must not block it during an incident. It
+    is held to the person's own window only, and does not spend the tenant's."""
+
+    def token(sub: str) -> str:
+        return idp.token(sub=sub, org_id="org_acme", role="admin")
+
+    def create(sub: str):
+        return client.post("/console/keys", json={"name": sub}, headers=bearer(token(sub)))
+
+    keys = [create("user_a").get_json()["id"] for _ in range(PER_USER)]
+    keys += [create("user_b").get_json()["id"] for _ in range(PER_TENANT - PER_USER)]
+    _assert_limited(create("user_c"), "tenant", PER_TENANT)
+    revoked = [
+        client.post(f"/console/keys/{key_id}/revoke", headers=bearer(token("user_c")))
+        for key_id in keys[:PER_USER]
+    ]
+    assert [answer.status_code for answer in revoked] == [200] * PER_USER
+    assert all(answer.get_json()["revoked_at"] for answer in revoked)
+    # The person's own window still holds, and the tenant's stayed spent.
+    _assert_limited(
+        client.post(f"/console/keys/{keys[PER_USER]}/revoke", headers=bearer(token("user_c"))),
+        "user",
+        PER_USER,
+    )
+    _assert_limited(create("user_d"), "tenant", PER_TENANT)
+
+
 def test_refused_writes_do_not_use_up_the_tenants_allowance(client, idp, tenant):
     """A member without the permission loops on writes: each is a 403 and changes nothing,
     so it counts nowhere, and the admins' writes still go through."""
