@@ -4,7 +4,8 @@ deliveries' attempts and the alerts' acknowledgements. SPEC §11 wants every dec
 recorded, so none is dropped when it happens; this bounds how long a flood of them (or of
 anything else) stays. Audit entries are kept: they are the record of who changed what.
 
-An event with a delivery still pending (retrying, or retried by hand) is kept until that
+A leaked-key or decoy alert is kept until someone acknowledges it. An event with a delivery
+still pending (retrying, or retried by hand) is kept until that
 delivery is done, and the deletes re-check it, so a purge never removes a delivery a worker
 may be sending. Deleted in batches of ``BATCH`` events, one short transaction each, found
 by the ``created_at`` index. Run by ``flask --app app worker`` every hour and by
@@ -16,10 +17,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Engine, delete, exists, select
+from sqlalchemy import CursorResult, Engine, and_, delete, exists, select
 from sqlalchemy.orm import Session
 
 from tenants import clock
+from tenants.alerts import TYPES as ALERT_TYPES
 from tenants.alerts import AlertAcknowledgement
 from tenants.events import Event
 from tenants.webhooks import WebhookAttempt, WebhookDelivery
@@ -43,6 +45,10 @@ def purge_events_before(
     pending = select(WebhookDelivery.id).where(
         WebhookDelivery.event_id == Event.id, WebhookDelivery.status == "pending"
     )
+    # A leaked-key or decoy alert nobody has acknowledged is the tenant's only signal (under
+    # ``leak_response=notify`` the key still works): it stays until acknowledged.
+    acknowledged = select(AlertAcknowledgement.id).where(AlertAcknowledgement.event_id == Event.id)
+    unacknowledged_alert = and_(Event.type.in_(ALERT_TYPES), ~exists(acknowledged))
     deleted, batches = 0, 0
     while max_batches is None or batches < max_batches:
         batches += 1
@@ -50,7 +56,7 @@ def purge_events_before(
             ids = list(
                 session.scalars(
                     select(Event.id)
-                    .where(Event.created_at < cutoff, ~exists(pending))
+                    .where(Event.created_at < cutoff, ~exists(pending), ~unacknowledged_alert)
                     .order_by(Event.created_at)
                     .limit(batch)
                 )

@@ -29,7 +29,9 @@ def _count(model, *where) -> int:
     return db.session.scalar(select(func.count()).select_from(model).where(*where))
 
 
-def _decoy_flood(store, tenant, uses: int) -> None:
+def _decoy_flood(store, tenant, uses: int, acknowledged: bool = True) -> None:
+    """A decoy key used ``uses`` times; its alerts acknowledged unless told (an alert nobody
+    acknowledged is never purged)."""
     decoy = store.create_key(tenant.id, "trap", TEST_ACTOR, decoy=True).record
     for number in range(uses):
         record_decoy_use(
@@ -43,6 +45,12 @@ def _decoy_flood(store, tenant, uses: int) -> None:
             path="/api/v1/health",
         )
     db.session.commit()
+    if acknowledged:
+        for event_id in db.session.scalars(
+            select(alerts.unacknowledged(tenant.id).subquery().c.id)
+        ):
+            alerts.acknowledge(db.session, tenant.id, event_id, TEST_ACTOR)
+        db.session.commit()
 
 
 def test_events_older_than_the_retention_go_with_their_deliveries(
@@ -51,11 +59,6 @@ def test_events_older_than_the_retention_go_with_their_deliveries(
     hooks.create(tenant.id, TEST_ACTOR, receiver.url, ["*"])
     _decoy_flood(store, tenant, 5)  # with the decoy's key.created: 6 events
     assert deliverer.run_once() == 6
-    first_alert = db.session.scalars(
-        select(events.Event.id).where(events.Event.type == "key.decoy_used")
-    ).first()
-    alerts.acknowledge(db.session, tenant.id, first_alert, TEST_ACTOR)
-    db.session.commit()
 
     clock.advance(days=DAYS, seconds=1)
     _decoy_flood(store, tenant, 2)  # 3 newer events, delivered too
@@ -67,9 +70,24 @@ def test_events_older_than_the_retention_go_with_their_deliveries(
     assert purge_events(db.engine, timedelta(days=DAYS)) == 6
 
     assert (_count(events.Event), _count(WebhookDelivery), _count(WebhookAttempt)) == (3, 3, 3)
-    assert _count(AlertAcknowledgement) == 0
+    assert _count(AlertAcknowledgement) == 2  # the newer alerts'
     assert _count(AuditEvent) == audit_entries  # the audit log is kept whole
     assert purge_events(db.engine, timedelta(days=DAYS)) == 0
+
+
+def test_an_alert_nobody_acknowledged_is_kept_until_someone_does(store, tenant, clock):
+    """Under ``leak_response=notify`` a leaked key keeps working, and its alert is the only
+    signal: it outlives the retention until acknowledged."""
+    _decoy_flood(store, tenant, 2, acknowledged=False)  # with the decoy's key.created: 3
+    clock.advance(days=DAYS + 1)
+    assert purge_events(db.engine, timedelta(days=DAYS)) == 1  # key.created only
+    waiting = list(db.session.scalars(select(alerts.unacknowledged(tenant.id).subquery().c.id)))
+    assert len(waiting) == 2
+    alerts.acknowledge(db.session, tenant.id, waiting[0], TEST_ACTOR)
+    db.session.commit()
+    assert purge_events(db.engine, timedelta(days=DAYS)) == 1
+    assert _count(events.Event) == 1
+    assert [row.id for row in db.session.scalars(alerts.unacknowledged(tenant.id))] == waiting[1:]
 
 
 def test_an_event_with_a_pending_delivery_is_kept_until_it_is_done(
