@@ -298,7 +298,7 @@ def _parse_time(raw: str) -> datetime:
 @click.option(
     "--per-endpoint",
     type=click.IntRange(1, 256),
-    help="Most sends one endpoint may have under way; default a quarter of --concurrency.",
+    help="Most sends one endpoint may have under way; default the per-tenant share.",
 )
 @click.option(
     "--per-tenant",

@@ -84,8 +84,9 @@ class Settings(BaseSettings):
     SECRET_SCANNING_KEYS_URL: str = "https://api.github.com/meta/public_keys/secret_scanning"  # noqa: S105 - a URL
     # How long a worker's claim on a delivery lasts: far longer than one attempt (15 s).
     WEBHOOK_LEASE_SECONDS: int = Field(default=120, ge=1)
-    # Events older than this many days are purged with their finished deliveries (0: never).
-    EVENT_RETENTION_DAYS: NonNegativeInt = 30
+    # Events older than this many days are purged with their finished deliveries (0: never;
+    # at most ten years, so the cut-off date is always a date).
+    EVENT_RETENTION_DAYS: int = Field(default=30, ge=0, le=3650)
     LOOPWAVE_INSTANCE_PATH: str | None = None
 
     # False: only the values given as arguments are read (``GivenSettings``).

@@ -311,6 +311,18 @@ def configure_logging(app: Flask) -> None:
     root.setLevel(app.config["LOG_LEVEL"])
 
 
+def _escape_path(path: str) -> str:
+    """``path`` with spaces and unprintable characters (newlines, escape codes, ``\u2028``)
+    percent-encoded: a client's ``%0A`` decoded by the server must not start a forged line,
+    nor a ``%20`` a forged field of this one (text lines are split on spaces)."""
+    return "".join(
+        char
+        if char != " " and char.isprintable()
+        else "".join(f"%{byte:02X}" for byte in char.encode("utf-8", "surrogatepass"))
+        for char in path
+    )
+
+
 def log_request(environ: dict[str, Any], answered: list[str], started_ns: int) -> None:
     """The one ``loopwave.request`` line of a request (skipped cheaply below INFO).
 
@@ -326,6 +338,8 @@ def log_request(environ: dict[str, Any], answered: list[str], started_ns: int) -
     if not path.isascii():
         # WSGI carries the path as latin-1 text; Werkzeug decodes it as UTF-8 the same way.
         path = path.encode("latin-1").decode("utf-8", "replace")
+    if " " in path or not path.isprintable():
+        path = _escape_path(path)
     path = redact_keys(path)
     fields: RequestFields = (
         environ.get(REQUEST_ID),

@@ -516,16 +516,19 @@ def run(
     next_scan = next_purge = 0.0
     while not stop.is_set():
         try:
+            # Each chore's next time is set before it runs: one that keeps failing is tried
+            # again at its own interval, and the deliveries go on meanwhile.
             if time.monotonic() >= next_scan:
+                next_scan = time.monotonic() + EXPIRY_SCAN_SECONDS
                 with Session(deliverer.engine) as session:
                     events.emit_expiring(session)
-                next_scan = time.monotonic() + EXPIRY_SCAN_SECONDS
             if retention is not None and time.monotonic() >= next_purge:
+                next_purge = time.monotonic() + PURGE_SECONDS
                 # A few batches at a time, so a first purge of a long history does not hold
                 # up deliveries; the rest follows in the next turns.
                 purged = purge_events(deliverer.engine, retention, max_batches=PURGE_BATCHES)
-                more = purged >= PURGE_BATCHES * RETENTION_BATCH
-                next_purge = time.monotonic() + (0.0 if more else PURGE_SECONDS)
+                if purged >= PURGE_BATCHES * RETENTION_BATCH:
+                    next_purge = 0.0
                 if purged:
                     log.info("purged %d events older than %s", purged, retention)
             if once:

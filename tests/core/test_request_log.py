@@ -8,6 +8,7 @@ import io
 import json
 import logging
 import re
+from urllib.parse import quote
 
 import pytest
 import sqlalchemy as sa
@@ -148,6 +149,31 @@ def test_no_key_material_in_path_query_or_header(logged_app, store, api_key, cap
     else:
         paths = [TEXT_LINE.fullmatch(line)["path"] for line in lines]
     assert paths == [f"/api/v1/health/{REDACTED}", "/api/v1/health", "/api/v1/health"]
+
+
+@pytest.mark.parametrize("log_format", ["text", "json"])
+def test_a_path_cannot_forge_a_line_or_a_field(logged_app, capsys, log_format):
+    """A client's ``%0A`` (decoded to a newline by the server), ``%20``, ``%1B`` or ``\u2028``
+    in the path is percent-encoded in the line: one request, one line, its own fields."""
+    forged = (
+        "\n2026-12-01 06:00:00,000 INFO loopwave.request POST /console/keys/key_1/revoke 200"
+        " 1.000ms request_id=req_f tenant_id=ten_victim key_id=-\r\x1b[2J\u2028\x85"
+    )
+    capsys.readouterr()
+    app = logged_app(LOG_FORMAT=log_format)
+    with app.app_context():
+        answer = app.test_client().get("/v1/x" + quote(forged))
+    lines = [line for line in capsys.readouterr().err.splitlines() if line]
+    assert len(lines) == 1
+    path = json.loads(lines[0])["path"] if log_format == "json" else lines[0].split(" ")[5]
+    assert path == "/v1/x%0A2026-12-01%2006:00:00,000%20INFO%20loopwave.request%20POST%20" + (
+        "/console/keys/key_1/revoke%20200%201.000ms%20request_id=req_f%20tenant_id=ten_victim"
+        "%20key_id=-%0D%1B[2J%E2%80%A8%C2%85"
+    )
+    if log_format == "text":
+        match = TEXT_LINE.fullmatch(lines[0])
+        assert match and match["tenant_id"] == "-"
+        assert match["request_id"] == answer.headers["X-Request-Id"]
 
 
 def test_warning_level_writes_no_request_line(logged_app, api_key, capsys):

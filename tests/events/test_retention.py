@@ -10,8 +10,10 @@ from __future__ import annotations
 import threading
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 
+from core.config import ConfigError, load_config
 from core.extensions import db
 from tenants import alerts, delivery, events
 from tenants.alerts import AlertAcknowledgement
@@ -133,3 +135,29 @@ def test_flask_events_purge(app, store, tenant, clock):
     assert purged.exit_code == 0, purged.output
     assert "purged 4 events older than 7 days" in purged.output
     assert _count(events.Event) == 0
+
+
+def test_a_purge_that_keeps_failing_does_not_stop_the_deliveries(
+    store, tenant, hooks, receiver, deliverer
+):
+    """A retention whose cut-off cannot be computed (a date before year 1) makes every purge
+    fail; the worker says so and goes on delivering, trying the purge again an hour later."""
+    hooks.create(tenant.id, TEST_ACTOR, receiver.url, ["*"])
+    store.create_key(tenant.id, "ci", TEST_ACTOR)
+    stop = threading.Event()
+    worker = threading.Thread(
+        target=delivery.run, args=(deliverer, stop), kwargs={"retention": timedelta(days=10**6)}
+    )
+    worker.start()
+    try:
+        assert receiver.wait_for(1, timeout=20), "the delivery never came"
+    finally:
+        stop.set()
+        worker.join(30)
+    assert not worker.is_alive()
+
+
+@pytest.mark.parametrize("days", ["-1", "3651", "800000"])
+def test_a_retention_beyond_ten_years_or_negative_refuses_to_start(tmp_path, days):
+    with pytest.raises(ConfigError, match="EVENT_RETENTION_DAYS"):
+        load_config({"EVENT_RETENTION_DAYS": days}, str(tmp_path))
