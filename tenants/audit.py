@@ -40,17 +40,7 @@ def record(
     *,
     livemode: bool = True,
 ) -> AuditEvent:
-    event = AuditEvent(
-        tenant_id=tenant_id,
-        actor=actor.sub,
-        actor_issuer=actor.issuer,
-        action=action,
-        key_id=key_id,
-        request_id=actor.request_id,
-        source_ip=actor.source_ip,
-        changes=changes,
-        livemode=livemode,
-    )
+    event = AuditEvent(**entry(tenant_id, actor, action, key_id, changes, livemode=livemode))
     session.add(event)
     return event
 
