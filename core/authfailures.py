@@ -23,7 +23,6 @@ import fcntl
 import hashlib
 import ipaddress
 import logging
-import math
 import mmap
 import os
 import time
@@ -33,13 +32,11 @@ from typing import Any
 
 from flask import Flask
 from limits import RateLimitItem, RateLimitItemPerMinute
-from limits.storage import storage_from_string
-from limits.strategies import FixedWindowRateLimiter
 
 from core.errors import ApiError
 from core.services import AppService
+from core.windows import FallbackWindows
 
-RETRY_SECONDS = 5.0
 log = logging.getLogger("loopwave.authfailures")
 
 
@@ -71,12 +68,13 @@ class MachineWindows:
             os.close(fd)
         self._words = memoryview(self._map).cast("Q")
 
-    def test(self, item: RateLimitItem, address: str) -> bool:
+    # ``limits``'s interface (``core.windows.Windows``); the address is the one identifier.
+    def test(self, item: RateLimitItem, *address: str) -> bool:
         """True while ``address`` has failures left in this minute (a read, no lock)."""
-        return self._count(address, _minute()) < item.amount
+        return self._count("/".join(address), _minute()) < item.amount
 
-    def hit(self, item: RateLimitItem, address: str) -> None:
-        tag, minute = _tag(address), _minute()
+    def hit(self, item: RateLimitItem, *address: str) -> None:
+        tag, minute = _tag("/".join(address)), _minute()
         with open(self.path, "r+b") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
             try:
@@ -88,7 +86,7 @@ class MachineWindows:
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
-    def get_window_stats(self, item: RateLimitItem, address: str) -> Any:
+    def get_window_stats(self, item: RateLimitItem, *address: str) -> Any:
         return _WindowStats(reset_time=(_minute() + 1) * 60)
 
     def _count(self, address: str, minute: int) -> int:
@@ -137,36 +135,16 @@ class AuthFailureLimit:
     ):
         self.per_minute = per_minute  # 0: no limit
         self._item = RateLimitItemPerMinute(max(per_minute, 1), namespace="authfail")
-        self._memory: FixedWindowRateLimiter | MachineWindows = MachineWindows(counts_path)
-        # ``key_prefix``: every key starts with the deployment's namespace (``limits`` would
-        # put its own ``LIMITS:`` first, outside it: tests/scale/test_redis_namespaces.py).
-        self._shared = (
-            FixedWindowRateLimiter(
-                storage_from_string(
-                    redis_url,
-                    key_prefix=namespace,
-                    socket_connect_timeout=0.25,
-                    socket_timeout=0.5,
-                )
-            )
-            if redis_url
-            else None
+        self._windows = FallbackWindows(
+            redis_url, namespace, MachineWindows(counts_path), log, "failed-authentication limits"
         )
-        self._shared_down_until = 0.0
 
     def check(self, client_ip: str | None) -> None:
         """A 429 ``ApiError`` when ``client_ip`` has no failures left in this window."""
         if self.per_minute <= 0:
             return
-        address = _counted_as(client_ip)
-        limiter = self._limiter()
-        try:
-            allowed = limiter.test(self._item, address)
-        except Exception:  # noqa: BLE001 - any Redis failure: count in this process instead
-            limiter = self._shared_failed()
-            allowed = limiter.test(self._item, address)
-        if not allowed:
-            retry_after = _seconds_left(limiter, self._item, address)
+        retry_after = self._windows.retry_after(self._item, _counted_as(client_ip))
+        if retry_after is not None:
             raise ApiError(
                 "RATE_LIMITED",
                 "Too many failed API key authentications from this address; retry after the "
@@ -179,25 +157,7 @@ class AuthFailureLimit:
         """Count one failed authentication of a well-formed key from ``client_ip``."""
         if self.per_minute <= 0:
             return
-        address = _counted_as(client_ip)
-        try:
-            self._limiter().hit(self._item, address)
-        except Exception:  # noqa: BLE001 - any Redis failure: count in this process instead
-            self._shared_failed().hit(self._item, address)
-
-    def _limiter(self) -> FixedWindowRateLimiter | MachineWindows:
-        if self._shared is not None and time.monotonic() >= self._shared_down_until:
-            return self._shared
-        return self._memory
-
-    def _shared_failed(self) -> FixedWindowRateLimiter | MachineWindows:
-        if self._shared_down_until <= time.monotonic():
-            log.warning(
-                "Redis unreachable for failed-authentication limits; counting per process for %ss",
-                RETRY_SECONDS,
-            )
-        self._shared_down_until = time.monotonic() + RETRY_SECONDS
-        return self._memory
+        self._windows.hit(self._item, _counted_as(client_ip))
 
 
 def _counted_as(client_ip: str | None) -> str:
@@ -211,16 +171,6 @@ def _counted_as(client_ip: str | None) -> str:
         return str(ipaddress.IPv6Network((client_ip, 64), strict=False))
     except ValueError:
         return client_ip
-
-
-def _seconds_left(
-    limiter: FixedWindowRateLimiter | MachineWindows, item: RateLimitItem, address: str
-) -> int:
-    try:
-        reset_at = limiter.get_window_stats(item, address).reset_time
-        return max(1, math.ceil(reset_at - time.time()))
-    except Exception:  # noqa: BLE001 - the answer is a hint; never fail the 429 on it
-        return 60
 
 
 class AuthFailureLimitService(AppService[AuthFailureLimit]):

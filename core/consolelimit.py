@@ -23,22 +23,20 @@ in this process's memory without; Redis unreachable falls back to memory for
 from __future__ import annotations
 
 import logging
-import math
-import time
 
 from flask import Flask
 from limits import RateLimitItem, RateLimitItemPerMinute
-from limits.storage import MemoryStorage, storage_from_string
+from limits.storage import MemoryStorage
 from limits.strategies import FixedWindowRateLimiter
 
 from core.errors import ApiError
 from core.services import AppService
+from core.windows import FallbackWindows
 
 WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
 # Writes that stop harm, outside the tenant's window: the other members' writes must never
 # keep an admin from revoking a key during an incident (each person's own window still holds).
 EMERGENCY_ENDPOINTS = frozenset({"console.revoke_key"})
-RETRY_SECONDS = 5.0
 log = logging.getLogger("loopwave.consolelimit")
 
 
@@ -50,19 +48,13 @@ class ConsoleWriteLimit:
         self.per_tenant = per_tenant  # 0: no limit
         self._user = RateLimitItemPerMinute(max(per_user, 1), namespace="consolewrite")
         self._tenant = RateLimitItemPerMinute(max(per_tenant, 1), namespace="consolewrite")
-        self._memory = FixedWindowRateLimiter(MemoryStorage())
-        # ``key_prefix``: every key starts with the deployment's namespace, as the
-        # failed-authentication windows' do (tests/scale/test_redis_namespaces.py).
-        self._shared = (
-            FixedWindowRateLimiter(
-                storage_from_string(
-                    redis_url, key_prefix=namespace, socket_connect_timeout=0.25, socket_timeout=0.5
-                )
-            )
-            if redis_url
-            else None
+        self._windows = FallbackWindows(
+            redis_url,
+            namespace,
+            FixedWindowRateLimiter(MemoryStorage()),
+            log,
+            "console write limits",
         )
-        self._shared_down_until = 0.0
 
     def check(self, tenant_id: str, issuer: str, user_id: str, *, tenant: bool = True) -> None:
         """Before a write: a 429 ``ApiError`` when the user's or the tenant's window is
@@ -78,18 +70,13 @@ class ConsoleWriteLimit:
         400, 409, 429) change nothing and are not counted, so a member without the
         permission cannot spend the tenant's allowance on writes that fail."""
         if self.per_user > 0:
-            self._hit(self._user, "user", tenant_id, issuer, user_id)
+            self._windows.hit(self._user, "user", tenant_id, issuer, user_id)
         if self.per_tenant > 0 and tenant:
-            self._hit(self._tenant, "tenant", tenant_id)
+            self._windows.hit(self._tenant, "tenant", tenant_id)
 
     def _check(self, item: RateLimitItem, *identifiers: str) -> None:
-        limiter = self._limiter()
-        try:
-            allowed = limiter.test(item, *identifiers)
-        except Exception:  # noqa: BLE001 - any Redis failure: count in this process instead
-            limiter = self._shared_failed()
-            allowed = limiter.test(item, *identifiers)
-        if allowed:
+        retry_after = self._windows.retry_after(item, *identifiers)
+        if retry_after is None:
             return
         whose = "you" if identifiers[0] == "user" else "this organization"
         raise ApiError(
@@ -97,38 +84,8 @@ class ConsoleWriteLimit:
             f"Too many console changes: {whose} may make {item.amount} a minute; retry after "
             "the time in Retry-After",
             {"limit_per_minute": item.amount, "scope": identifiers[0]},
-            headers={"Retry-After": str(_seconds_left(limiter, item, identifiers))},
+            headers={"Retry-After": str(min(retry_after, 60))},
         )
-
-    def _hit(self, item: RateLimitItem, *identifiers: str) -> None:
-        try:
-            self._limiter().hit(item, *identifiers)
-        except Exception:  # noqa: BLE001 - any Redis failure: count in this process instead
-            self._shared_failed().hit(item, *identifiers)
-
-    def _limiter(self) -> FixedWindowRateLimiter:
-        if self._shared is not None and time.monotonic() >= self._shared_down_until:
-            return self._shared
-        return self._memory
-
-    def _shared_failed(self) -> FixedWindowRateLimiter:
-        if self._shared_down_until <= time.monotonic():
-            log.warning(
-                "Redis unreachable for console write limits; counting per process for %ss",
-                RETRY_SECONDS,
-            )
-        self._shared_down_until = time.monotonic() + RETRY_SECONDS
-        return self._memory
-
-
-def _seconds_left(
-    limiter: FixedWindowRateLimiter, item: RateLimitItem, identifiers: tuple[str, ...]
-) -> int:
-    try:
-        reset_at = limiter.get_window_stats(item, *identifiers).reset_time
-        return min(max(1, math.ceil(reset_at - time.time())), 60)
-    except Exception:  # noqa: BLE001 - the answer is a hint; never fail the 429 on it
-        return 60
 
 
 class ConsoleWriteLimitService(AppService[ConsoleWriteLimit]):
