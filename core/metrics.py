@@ -20,7 +20,7 @@ from bisect import bisect_left
 from collections.abc import Iterable
 from typing import Any
 
-from flask import Flask, Response, request
+from flask import Flask, Request, Response, request
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     REGISTRY,
@@ -36,7 +36,6 @@ from core.errors import error_response
 from core.extensions import db
 from core.middleware import RequestPlumbing
 from tenants import delivery
-from tenants import metrics as store_metrics
 from tenants.metrics import (
     LATENCY_BOUNDS_NS,
     LATENCY_HELP,
@@ -96,20 +95,33 @@ def observe_request(environ: dict[str, Any], answered: list[str], started_ns: in
         observed[-1] += elapsed
     finally:
         lock.release()
-    if (
-        not tally.flusher_started
-        or finished - tally.flushed_at_ns >= store_metrics.FLUSH_SECONDS * 1e9
-    ):
+    if finished >= tally.due_ns:
         tally.after_count(finished)
 
 
-def note_route() -> None:
-    """``before_request``: name the matched rule for ``observe_request`` (Flask clears the
-    request object from the environ before the middleware sees the answer)."""
-    this_request = request._get_current_object()  # type: ignore[attr-defined]  # one lookup
-    rule = this_request.url_rule
-    if rule is not None:
-        this_request.environ[ROUTE] = rule.rule
+class RouteNamingRequest(Request):
+    """The request class while metrics are on: it names the matched rule in the environ for
+    ``observe_request`` (Flask clears the request object from the environ before the
+    middleware sees the answer) as Flask stores the match. Flask assigns ``url_rule`` and
+    then ``view_args`` right after matching (``RequestContext.match_request``) and reads
+    ``view_args`` once per request (``dispatch_request``), so the name is written in the
+    setter of ``view_args``, a property here. A ``before_request`` hook doing the same cost a
+    cached request ~6,000 instructions (Flask's hook loop and its ``ensure_sync`` check);
+    this costs ~1,500 (docs/performance.md, "Fifth wave"). A request that matched no rule
+    never sets ``view_args``: it is counted as ``unmatched``."""
+
+    _view_args: dict[str, Any] | None = None
+
+    @property
+    def view_args(self) -> dict[str, Any] | None:
+        return self._view_args
+
+    @view_args.setter
+    def view_args(self, value: dict[str, Any] | None) -> None:
+        self._view_args = value
+        rule = self.url_rule
+        if rule is not None:
+            self.environ[ROUTE] = rule.rule
 
 
 def init_metrics(app: Flask) -> None:
@@ -120,7 +132,9 @@ def init_metrics(app: Flask) -> None:
     enable()
     if not event.contains(Engine, "handle_error", database_error):
         event.listen(Engine, "handle_error", database_error)
-    app.before_request(note_route)
+    if app.request_class is not Request:
+        raise RuntimeError("init_metrics names routes with a request class of its own")
+    app.request_class = RouteNamingRequest
     plumbing = app.wsgi_app
     if not isinstance(plumbing, RequestPlumbing):
         raise RuntimeError("init_metrics needs the request plumbing (install_request_plumbing)")
