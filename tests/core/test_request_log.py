@@ -3,11 +3,13 @@ and in JSON, and never any key material (path, query string or header)."""
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import io
 import json
 import logging
 import re
+from collections.abc import Iterator
 from urllib.parse import quote
 
 import pytest
@@ -15,7 +17,7 @@ import sqlalchemy as sa
 
 from app import create_app
 from core.extensions import db
-from core.logging import JsonFormatter, LineFormatter, LogHandler
+from core.logging import JsonFormatter, LineFormatter, LogHandler, _direct_handler
 from tenants.keyformat import REDACTED
 from tenants.models import ApiKey
 
@@ -63,17 +65,38 @@ def _requests(app, key: str) -> list:
     ]
 
 
+@contextlib.contextmanager
+def _taking(line_path: str) -> Iterator[None]:
+    """Requests whose lines take ``line_path``: ``"direct"``, the path of a deployment (no
+    handler but ours: ``core.logging``'s formatter writes the bytes, no ``LogRecord``), or
+    ``"standard"``, ``Logger.handle`` (pytest's capture handlers on the root logger make any
+    configuration not ours, as ``dictConfig`` or a handler of one's own would)."""
+    root = logging.getLogger()
+    others = [h for h in root.handlers if not getattr(h, "_loopwave_handler", False)]
+    if line_path == "direct":
+        for handler in others:
+            root.removeHandler(handler)
+    try:
+        assert isinstance(_direct_handler(), LogHandler) == (line_path == "direct")
+        yield
+    finally:
+        for handler in others:
+            if handler not in root.handlers:
+                root.addHandler(handler)
+
+
 def _request_lines(err: str, marker: str) -> list[str]:
     return [line for line in err.splitlines() if marker in line]
 
 
+@pytest.mark.parametrize("line_path", ["direct", "standard"])
 def test_default_text_line_has_every_field_once_per_request(
-    logged_app, store, api_key, capsys, request_clock
+    logged_app, store, api_key, capsys, request_clock, line_path
 ):
     key = api_key()
     capsys.readouterr()
     app = logged_app()  # the defaults: LOG_LEVEL=INFO, LOG_FORMAT=text
-    with app.app_context():
+    with app.app_context(), _taking(line_path):
         answers = _requests(app, key)
     lines = _request_lines(capsys.readouterr().err, " loopwave.request ")
     assert len(lines) == len(answers) == 3
@@ -97,13 +120,14 @@ def test_default_text_line_has_every_field_once_per_request(
     assert key not in "\n".join(lines)
 
 
+@pytest.mark.parametrize("line_path", ["direct", "standard"])
 def test_json_line_has_every_field_once_per_request(
-    logged_app, store, api_key, capsys, request_clock
+    logged_app, store, api_key, capsys, request_clock, line_path
 ):
     key = api_key()
     capsys.readouterr()
     app = logged_app(LOG_FORMAT="json")
-    with app.app_context():
+    with app.app_context(), _taking(line_path):
         answers = _requests(app, key)
     entries = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
     lines = [entry for entry in entries if entry["logger"] == "loopwave.request"]
