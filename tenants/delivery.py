@@ -18,6 +18,7 @@ its share of the slots.
 
 from __future__ import annotations
 
+import json
 import logging
 import queue
 import threading
@@ -317,7 +318,7 @@ class Deliverer:
                     endpoint.id,
                     endpoint.url,
                     self._secrets(endpoint, now),
-                    orjson.dumps(event.payload()),
+                    event_body(event.payload()),
                     delivery.attempts,
                     endpoint_disabled=not endpoint.enabled and event.type != "webhook.test",
                     tenant_id=delivery.tenant_id,
@@ -551,3 +552,15 @@ def _finish(deliverer: Deliverer) -> None:
         deliverer.finish()
     except Exception as exc:  # noqa: BLE001 - their leases run out; they are sent again
         log.warning("webhook worker: the last sends were not recorded: %s", type(exc).__name__)
+
+
+def event_body(payload: dict[str, Any]) -> bytes:
+    """An event's JSON body. orjson refuses a lone surrogate, which the store refuses in every
+    field today but an older release let into key metadata (a JSON column keeps it as
+    ``\\ud800``); the standard library writes it as that escape, as the console's answers do
+    (``core.jsonprovider.encode``). Raising here instead failed every claim of every worker
+    (docs/security.md, pentest F1)."""
+    try:
+        return orjson.dumps(payload)
+    except orjson.JSONEncodeError:
+        return json.dumps(payload, separators=(",", ":")).encode()

@@ -16,6 +16,7 @@ from sqlalchemy import select, update
 
 from core.extensions import db
 from tenants.errors import InvalidInput
+from tenants.events import Event
 from tenants.webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from tests.conftest import TEST_ACTOR
 from tests.events.test_worker_process import _recorded, workers  # noqa: F401 - a fixture
@@ -104,3 +105,26 @@ def test_a_poison_url_is_refused_when_saved(hooks, tenant, url, allow_private):
     hooks.allow_private = allow_private
     with pytest.raises(InvalidInput):
         hooks.create(tenant.id, TEST_ACTOR, url, ["*"])
+
+
+def test_an_event_with_a_lone_surrogate_is_delivered_and_the_batch_goes_on(
+    store, tenant, hooks, receiver, deliverer
+):
+    """Pentest F1: key metadata of an older release with a lone surrogate (valid JSON, not
+    UTF-8) made orjson raise while the claim built its jobs: every claim of every worker
+    failed, every tenant's deliveries stayed pending. The body now carries the escape."""
+    hooks.create(tenant.id, TEST_ACTOR, receiver.url, ["key.created"])
+    store.create_key(tenant.id, "first", TEST_ACTOR)
+    store.create_key(tenant.id, "second", TEST_ACTOR)
+    first = db.session.scalars(
+        select(Event).where(Event.type == "key.created").order_by(Event.created_at, Event.id)
+    ).first()
+    assert first is not None
+    db.session.execute(
+        update(Event).where(Event.id == first.id).values(data={**first.data, "note": "\ud800"})
+    )
+    db.session.commit()
+    assert deliverer.run_once() == 2
+    bodies = [message.body for message in receiver.received]
+    assert len(bodies) == 2
+    assert sum(b'"note":"\\ud800"' in body for body in bodies) == 1
