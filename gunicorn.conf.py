@@ -32,6 +32,9 @@ max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", "1000")
 # The app logs one structured line per request itself (core/logging.py).
 accesslog = None
 errorlog = "-"
+# gunicorn's own lines (a malformed request it refuses is logged verbatim) lose any
+# key-shaped text (core/gunicornlog.py).
+logger_class = "core.gunicornlog.RedactingLogger"
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 # Request size limits (docs/security.md): gunicorn's defaults, stated so that nobody

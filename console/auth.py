@@ -6,6 +6,7 @@ organization (401 pending session, 403 no tenant) -> ``@require_permission`` (40
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -107,7 +108,10 @@ def _identity(app: Any, token: str, claims: dict[str, Any], mapping: Any) -> Ide
         return entry[1]
     identity = identity_from_claims(claims, mapping)
     if len(remembered) >= IDENTITY_CACHE_SIZE:
-        remembered.pop(next(iter(remembered)))
+        # The oldest entry; with threaded workers another thread may have taken it, or
+        # changed the dict under the iterator (pentest F5): either way there is room.
+        with contextlib.suppress(RuntimeError, StopIteration):
+            remembered.pop(next(iter(remembered)), None)
     remembered[token] = (claims, identity)
     return identity
 

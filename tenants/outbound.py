@@ -79,7 +79,7 @@ def parse_url(url: str, allow_private: bool) -> Target:
     if not allow_private:
         if literal is not None:
             check_address(literal)
-        elif parts.hostname.rstrip(".").lower() == "localhost" or parts.hostname.endswith(
+        elif (name := parts.hostname.rstrip(".").lower()) == "localhost" or name.endswith(
             ".localhost"
         ):
             raise UnsafeDestination("webhook URLs may not point at localhost")

@@ -49,6 +49,8 @@ def test_a_public_https_url_is_accepted():
         "https://user:pw@example.com/",  # credentials
         "https://localhost/hook",
         "https://api.localhost/hook",
+        "https://api.localhost./hook",
+        "https://API.LOCALHOST/hook",
         "not a url",
         "https://[::1/",
     ],
