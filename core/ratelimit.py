@@ -114,6 +114,7 @@ class Lease:
     tokens: int  # left to hand out locally
     used: int  # the window's counter in Redis after the last reservation
     ends: float  # time.monotonic() at which the window ends in Redis (or a little before)
+    limit: int  # the key's limit when the tokens were reserved
 
 
 QuotaHeaders = tuple[tuple[str, str], tuple[str, str]]
@@ -166,6 +167,10 @@ class RateLimiter:
         with self._lock:
             lease = self._leases.get(bucket_id)
             if lease is not None and lease.ends > now:
+                if lease.limit > limit:
+                    # The limit was lowered: tokens reserved under the old one are void, and
+                    # the window is judged by the new one (docs/security.md, pentest F3).
+                    lease.tokens, lease.limit = 0, limit
                 if lease.tokens > 0:
                     lease.tokens -= 1
                     return _quota(limit, lease)
@@ -194,7 +199,9 @@ class RateLimiter:
             previous = self._leases.get(bucket_id)
             # Another thread of this process may have reserved meanwhile: keep its tokens.
             kept = previous.tokens if previous is not None and previous.ends > now else 0
-            lease = self._leases[bucket_id] = Lease(max(granted - 1, 0) + kept, used, ends)
+            lease = self._leases[bucket_id] = Lease(
+                max(granted - 1, 0) + kept, used, ends, limit
+            )
         if granted == 0:
             raise _limited(limit, _seconds_left(ends - now))
         return _quota(limit, lease)

@@ -67,3 +67,13 @@ def test_a_large_limit_asks_redis_once_per_lease_and_a_spent_window_not_at_all(p
 def test_redis_unreachable_falls_back_to_counting_in_the_process():
     limiter = RateLimiter("redis://127.0.0.1:1/0", 6000, "lease-down")
     assert _admitted([limiter], "key_4", 5, 8) == 5
+
+
+@pytest.mark.parametrize("lowered_to", [10, 5_000])
+def test_a_lowered_limit_holds_at_once_in_every_process(private_redis, lowered_to):
+    """Pentest F3: tokens leased under the old limit were spent after the key's limit was
+    lowered (300 requests admitted after 1,000,000/min became 10/min, the window already
+    past 10). The window is now judged by the new limit on the next request."""
+    limiters = [RateLimiter(private_redis.url, 6000, f"lease-lower-{lowered_to}") for _ in range(2)]
+    assert _admitted(limiters, "key_5", 1_000_000, 6_000) == 6_000  # each holds a lease
+    assert _admitted(limiters, "key_5", lowered_to, 300) == 0
