@@ -199,9 +199,7 @@ class RateLimiter:
             previous = self._leases.get(bucket_id)
             # Another thread of this process may have reserved meanwhile: keep its tokens.
             kept = previous.tokens if previous is not None and previous.ends > now else 0
-            lease = self._leases[bucket_id] = Lease(
-                max(granted - 1, 0) + kept, used, ends, limit
-            )
+            lease = self._leases[bucket_id] = Lease(max(granted - 1, 0) + kept, used, ends, limit)
         if granted == 0:
             raise _limited(limit, _seconds_left(ends - now))
         return _quota(limit, lease)
