@@ -43,6 +43,22 @@ limit_request_line = 4094
 limit_request_fields = 100
 limit_request_field_size = 8190
 
+
+def post_worker_init(worker):
+    """Once the worker has built the app: everything allocated so far (Flask, SQLAlchemy,
+    pydantic, the app: ~150,000 objects) leaves the cyclic collector's generations
+    (``gc.freeze``, which Python's documentation suggests for pre-fork servers). Otherwise
+    a full collection walks all of it: ~100-200 ms during which one request waits, soon
+    after start (the app's objects are all new) and again whenever enough objects have
+    outlived their requests. A tail-latency fix: throughput barely changes, as such
+    collections are rare (docs/performance.md, "Fifth wave"). Frozen objects are still freed
+    when their reference count drops; only a cycle among them would outlive its use."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
+
+
 # Metrics (docs/deploy.md, "Metrics"): with METRICS_TOKEN set, every worker keeps its values
 # in memory-mapped files of one directory, which any worker merges when scraped. The master
 # sets it before forking (prometheus-client reads it when a worker imports it); its files are
