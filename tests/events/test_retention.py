@@ -8,15 +8,18 @@ pending stays until it is done. Run by the worker's loop and by ``flask events p
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from core.config import ConfigError, load_config
 from core.extensions import db
 from tenants import alerts, delivery, events
 from tenants.alerts import AlertAcknowledgement
+from tenants.errors import NotFound
 from tenants.leaks import record_decoy_use
 from tenants.models import AuditEvent
 from tenants.retention import purge_events
@@ -161,3 +164,98 @@ def test_a_purge_that_keeps_failing_does_not_stop_the_deliveries(
 def test_a_retention_beyond_ten_years_or_negative_refuses_to_start(tmp_path, days):
     with pytest.raises(ConfigError, match="EVENT_RETENTION_DAYS"):
         load_config({"EVENT_RETENTION_DAYS": days}, str(tmp_path))
+
+
+@contextmanager
+def _between_the_purges_selection_and_the_rest(action: Callable[[], None]) -> Iterator[None]:
+    """Run ``action`` once, on its own connection, right after the purge has read which
+    events are old enough and before its next statement (whatever that is): a manual retry
+    landing exactly there, with no sleeps."""
+    state = {"selected": False, "done": False}
+
+    def after(conn, cursor, statement, parameters, context, executemany) -> None:
+        if not state["selected"] and "ORDER BY events.created_at" in statement:
+            state["selected"] = True
+
+    def before(conn, cursor, statement, parameters, context, executemany) -> None:
+        if state["selected"] and not state["done"]:
+            state["done"] = True
+            action()
+
+    event.listen(db.engine, "after_cursor_execute", after)
+    event.listen(db.engine, "before_cursor_execute", before)
+    try:
+        yield
+    finally:
+        event.remove(db.engine, "before_cursor_execute", before)
+        event.remove(db.engine, "after_cursor_execute", after)
+    assert state["done"], "the purge never got past its selection"
+
+
+def _delivered_alert(store, tenant, hooks, receiver, deliverer) -> WebhookDelivery:
+    """An acknowledged decoy alert (and the decoy's key.created), each delivered once."""
+    hooks.create(tenant.id, TEST_ACTOR, receiver.url, ["*"])
+    _decoy_flood(store, tenant, 1)
+    assert deliverer.run_once() == 2
+    return db.session.scalars(
+        select(WebhookDelivery).join(
+            AlertAcknowledgement, AlertAcknowledgement.event_id == WebhookDelivery.event_id
+        )
+    ).one()
+
+
+def test_a_retry_between_the_purges_selection_and_its_deletes_keeps_the_event_whole(
+    store, tenant, hooks, receiver, deliverer, clock
+):
+    """docs/security.md, pentest #21: the deletes were separate statements, each re-checking
+    for a pending delivery on its own, so a retry landing between them left the event with
+    its new pending delivery and its acknowledgement (or attempts) gone: the acknowledged
+    alert showed again."""
+    alert = _delivered_alert(store, tenant, hooks, receiver, deliverer)
+    alert_id, event_id, endpoint_id = alert.id, alert.event_id, alert.endpoint_id
+    clock.advance(days=DAYS + 1)
+
+    def retry() -> None:
+        assert hooks.retry(tenant.id, endpoint_id, alert_id).status == "pending"
+
+    with _between_the_purges_selection_and_the_rest(retry):
+        assert purge_events(db.engine, timedelta(days=DAYS)) == 1  # key.created only
+
+    # The retried alert stays whole: its event, delivery, old attempt and acknowledgement.
+    assert _count(events.Event, events.Event.id == event_id) == 1
+    assert _count(WebhookDelivery, WebhookDelivery.status == "pending") == 1
+    assert _count(WebhookAttempt, WebhookAttempt.delivery_id == alert_id) == 1
+    assert _count(AlertAcknowledgement, AlertAcknowledgement.event_id == event_id) == 1
+    assert list(db.session.scalars(alerts.unacknowledged(tenant.id))) == []
+
+    # Once the retry is done, the event goes, all of it.
+    assert deliverer.run_once() == 1
+    assert purge_events(db.engine, timedelta(days=DAYS)) == 1
+    assert (_count(events.Event), _count(WebhookDelivery), _count(WebhookAttempt)) == (0, 0, 0)
+    assert _count(AlertAcknowledgement) == 0
+
+
+def test_a_retry_whose_delivery_the_purge_deleted_meanwhile_is_not_found(
+    store, tenant, hooks, receiver, deliverer, clock
+):
+    """The other order: a retry reads the delivery, the purge deletes the event whole before
+    the retry writes; the retry's UPDATE then matches no row: 404, not a 500."""
+    alert = _delivered_alert(store, tenant, hooks, receiver, deliverer)
+    alert_id, endpoint_id = alert.id, alert.endpoint_id
+    db.session.commit()
+    clock.advance(days=DAYS + 1)
+    purged: list[int] = []
+
+    def purge_first(session, flush_context, instances) -> None:
+        if not purged:
+            purged.append(purge_events(db.engine, timedelta(days=DAYS)))
+
+    event.listen(db.session(), "before_flush", purge_first)
+    try:
+        with pytest.raises(NotFound):
+            hooks.retry(tenant.id, endpoint_id, alert_id)
+    finally:
+        event.remove(db.session(), "before_flush", purge_first)
+    assert purged == [2]
+    assert (_count(events.Event), _count(WebhookDelivery), _count(WebhookAttempt)) == (0, 0, 0)
+    assert _count(AlertAcknowledgement) == 0
