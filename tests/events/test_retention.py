@@ -8,6 +8,7 @@ pending stays until it is done. Run by the worker's loop and by ``flask events p
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -16,7 +17,7 @@ import pytest
 from sqlalchemy import event, func, select
 
 from core.config import ConfigError, load_config
-from core.extensions import db
+from core.extensions import db, webhooks
 from tenants import alerts, delivery, events
 from tenants.alerts import AlertAcknowledgement
 from tenants.errors import NotFound
@@ -257,5 +258,63 @@ def test_a_retry_whose_delivery_the_purge_deleted_meanwhile_is_not_found(
     finally:
         event.remove(db.session(), "before_flush", purge_first)
     assert purged == [2]
+    assert (_count(events.Event), _count(WebhookDelivery), _count(WebhookAttempt)) == (0, 0, 0)
+    assert _count(AlertAcknowledgement) == 0
+
+
+def _waiting_for_a_lock() -> bool:
+    """Whether another backend of this test's database waits for a lock (the retry)."""
+    with db.engine.connect() as connection:
+        return bool(
+            connection.exec_driver_sql(
+                "SELECT count(*) FROM pg_locks WHERE NOT granted AND pid <> pg_backend_pid()"
+                " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+            ).scalar()
+        )
+
+
+def test_a_retry_landing_while_the_purge_deletes_waits_then_is_not_found(
+    app, store, tenant, hooks, receiver, deliverer, clock
+):
+    """A retry that comes once the purge has started deleting (right before its first
+    DELETE) waits for the batch (PostgreSQL: the purge holds the deliveries' row locks, and
+    the test goes on only once the retry is seen waiting for one; SQLite: the database's
+    write lock), then finds its delivery gone: 404, and nothing of the event remains. Before,
+    nothing was locked there: the retry went through and the event stayed, half-deleted."""
+    alert = _delivered_alert(store, tenant, hooks, receiver, deliverer)
+    alert_id, endpoint_id = alert.id, alert.endpoint_id
+    db.session.commit()
+    clock.advance(days=DAYS + 1)
+    outcome: list[object] = []
+
+    def retry_elsewhere() -> None:
+        with app.app_context():
+            try:
+                outcome.append(webhooks.get().retry(tenant.id, endpoint_id, alert_id).status)
+            except NotFound as exc:
+                outcome.append(exc)
+
+    retrying = threading.Thread(target=retry_elsewhere)
+    state = {"started": False}
+
+    def before(conn, cursor, statement, parameters, context, executemany) -> None:
+        if not state["started"] and statement.startswith("DELETE"):
+            state["started"] = True
+            retrying.start()
+            if db.engine.dialect.name == "postgresql":
+                deadline = time.monotonic() + 60  # only a stuck run takes this long
+                while not _waiting_for_a_lock() and not outcome:
+                    assert time.monotonic() < deadline, "the retry never waited"
+                    time.sleep(0.02)
+                assert not outcome, f"the retry went through the purge: {outcome}"
+
+    event.listen(db.engine, "before_cursor_execute", before)
+    try:
+        assert purge_events(db.engine, timedelta(days=DAYS)) == 2
+    finally:
+        event.remove(db.engine, "before_cursor_execute", before)
+        if state["started"]:
+            retrying.join(60)
+    assert len(outcome) == 1 and isinstance(outcome[0], NotFound)
     assert (_count(events.Event), _count(WebhookDelivery), _count(WebhookAttempt)) == (0, 0, 0)
     assert _count(AlertAcknowledgement) == 0
