@@ -267,8 +267,8 @@ def _waiting_for_a_lock() -> bool:
     with db.engine.connect() as connection:
         return bool(
             connection.exec_driver_sql(
-                "SELECT count(*) FROM pg_locks WHERE NOT granted AND pid <> pg_backend_pid()"
-                " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                " AND datname = current_database() AND pid <> pg_backend_pid()"
             ).scalar()
         )
 
