@@ -87,21 +87,30 @@ def _locked_and_still_purgeable(
     since the selection keeps its event (whole), and one that comes later waits for this
     transaction, then finds its delivery gone (404).
 
-    PostgreSQL: the candidates' deliveries are locked (``FOR UPDATE``, in id order, so two
-    purges never deadlock); a retry's ``UPDATE`` of one waits. The second read is a new
-    statement, so under READ COMMITTED it sees every retry committed before the locks.
+    PostgreSQL: the candidates' deliveries are locked (``FOR UPDATE SKIP LOCKED``); a
+    retry's ``UPDATE`` of one waits. An event with a delivery someone else holds locked
+    right now (a retry or a worker's record under way) is left for the next purge, so the
+    purge never waits for a row lock, and never deadlocks with a worker. The second read is
+    a new statement, so under READ COMMITTED it sees every retry committed before the locks.
     SQLite, which has no row locks: the database's one write lock (``BEGIN IMMEDIATE``; its
     driver opened no transaction for the selection), so no retry commits until this one
     has."""
     if engine.dialect.name == "sqlite":
         session.connection().exec_driver_sql("BEGIN IMMEDIATE")
     else:
-        session.execute(
-            select(WebhookDelivery.id)
-            .where(WebhookDelivery.event_id.in_(candidates))
-            .order_by(WebhookDelivery.id)
-            .with_for_update()
+        theirs = WebhookDelivery.event_id.in_(candidates)
+        every = session.execute(
+            select(WebhookDelivery.id, WebhookDelivery.event_id).where(theirs)
         ).all()
+        locked = set(
+            session.scalars(
+                select(WebhookDelivery.id).where(theirs).with_for_update(skip_locked=True)
+            )
+        )
+        busy = {event_id for delivery_id, event_id in every if delivery_id not in locked}
+        candidates = [event_id for event_id in candidates if event_id not in busy]
+        if not candidates:
+            return []
     return list(session.scalars(select(Event.id).where(Event.id.in_(candidates), _purgeable())))
 
 

@@ -7,6 +7,7 @@ pending stays until it is done. Run by the worker's loop and by ``flask events p
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -318,3 +319,39 @@ def test_a_retry_landing_while_the_purge_deletes_waits_then_is_not_found(
     assert len(outcome) == 1 and isinstance(outcome[0], NotFound)
     assert (_count(events.Event), _count(WebhookDelivery), _count(WebhookAttempt)) == (0, 0, 0)
     assert _count(AlertAcknowledgement) == 0
+
+
+@pytest.mark.skipif(
+    "postgresql" not in os.environ.get("TEST_DATABASE_URL", ""), reason="row locks: PostgreSQL"
+)
+def test_an_event_whose_delivery_someone_holds_locked_is_left_for_the_next_purge(
+    store, tenant, hooks, receiver, deliverer, clock
+):
+    """A delivery locked by another transaction (a retry or a worker's record under way) is
+    skipped, its event left whole for the next purge: the purge never waits for a row lock
+    (so never deadlocks with a worker recording a batch)."""
+    alert = _delivered_alert(store, tenant, hooks, receiver, deliverer)
+    alert_id, event_id = alert.id, alert.event_id
+    db.session.commit()
+    clock.advance(days=DAYS + 1)
+    purged: list[int] = []
+    engine = db.engine  # the purge's thread has no application context
+    with engine.connect() as holder:
+        holder.execute(
+            select(WebhookDelivery.id).where(WebhookDelivery.id == alert_id).with_for_update()
+        ).all()
+        purge = threading.Thread(
+            target=lambda: purged.append(purge_events(engine, timedelta(days=DAYS)))
+        )
+        purge.start()
+        purge.join(60)  # only a purge stuck on the lock takes this long
+        finished = not purge.is_alive()
+        holder.rollback()
+    purge.join(60)
+    assert finished, "the purge waited for the row lock"
+    assert purged == [1]  # key.created only
+    assert _count(events.Event, events.Event.id == event_id) == 1
+    assert _count(WebhookAttempt, WebhookAttempt.delivery_id == alert_id) == 1
+    assert _count(AlertAcknowledgement, AlertAcknowledgement.event_id == event_id) == 1
+    assert purge_events(db.engine, timedelta(days=DAYS)) == 1
+    assert _count(events.Event) == _count(WebhookDelivery) == _count(AlertAcknowledgement) == 0
