@@ -209,7 +209,7 @@ def _delivered_alert(store, tenant, hooks, receiver, deliverer) -> WebhookDelive
 def test_a_retry_between_the_purges_selection_and_its_deletes_keeps_the_event_whole(
     store, tenant, hooks, receiver, deliverer, clock
 ):
-    """docs/security.md, pentest #21: the deletes were separate statements, each re-checking
+    """docs/security.md, pentest #28: the deletes were separate statements, each re-checking
     for a pending delivery on its own, so a retry landing between them left the event with
     its new pending delivery and its acknowledgement (or attempts) gone: the acknowledged
     alert showed again."""
