@@ -305,12 +305,20 @@ def _parse_time(raw: str) -> datetime:
     type=click.IntRange(1, 256),
     help="Most sends one tenant may have under way; default half of --concurrency.",
 )
+@click.option(
+    "--reserve",
+    type=click.IntRange(0, 256),
+    help="Slots kept free for tenants sending nothing: a tenant already sending takes "
+    "another only while this many stay free. Default an eighth of --concurrency (at least "
+    "1); at most --concurrency minus the per-tenant share, so a lone tenant gets its share.",
+)
 def worker(
     status: bool,
     once: bool,
     concurrency: int,
     per_endpoint: int | None,
     per_tenant: int | None,
+    reserve: int | None,
 ) -> None:
     """Deliver webhooks (and raise key.expiring events) until SIGTERM or Ctrl-C."""
     engine = db.engine
@@ -334,6 +342,7 @@ def worker(
         lease_seconds=config["WEBHOOK_LEASE_SECONDS"],
         per_endpoint=per_endpoint,
         per_tenant=per_tenant,
+        reserve=reserve,
     )
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):

@@ -94,6 +94,13 @@ class Deliverer:
     others keep sending. The shares are of this worker's slots; N workers give a tenant at
     most N times as many.
 
+    Shares alone let two such tenants take every slot (half each, by default). So the last
+    ``reserve`` free slots are kept for tenants holding none: a tenant already holding a
+    slot is given another only while at least ``reserve`` slots stay free after it; a
+    tenant holding none may take any free slot. ``reserve`` defaults to an eighth of the
+    slots (at least 1) and is at most ``concurrency - per_tenant``, so a tenant alone
+    still reaches its full share.
+
     The bookkeeping of slots (``_in_flight``, the shares' counts) is done by the thread that
     calls ``turn``, ``run_once`` and ``finish`` only; sending threads just hand back their
     ``Sent`` through a queue.
@@ -109,6 +116,7 @@ class Deliverer:
         lease_seconds: int = LEASE_SECONDS,
         per_endpoint: int | None = None,
         per_tenant: int | None = None,
+        reserve: int | None = None,
     ):
         self.engine = engine
         self.box = box
@@ -117,6 +125,8 @@ class Deliverer:
         self.concurrency = concurrency
         self.per_tenant = min(per_tenant or max(1, concurrency // 2), concurrency)
         self.per_endpoint = min(per_endpoint or self.per_tenant, self.per_tenant)
+        wanted = max(1, concurrency // 8) if reserve is None else reserve
+        self.reserve = max(0, min(wanted, concurrency - self.per_tenant))
         self.lease = timedelta(seconds=lease_seconds)
         self.owner = uuid.uuid4().hex
         self._pool = ThreadPoolExecutor(concurrency, thread_name_prefix="webhook")
@@ -241,12 +251,14 @@ class Deliverer:
 
     def claim(self, limit: int | None = None) -> list[Job]:
         """Lease up to ``limit`` due deliveries (default ``batch_size``), none of an endpoint
-        or tenant beyond its share of this worker's slots (those under way counted)."""
+        or tenant beyond its share of this worker's slots (those under way counted), and
+        none into the last ``reserve`` free slots for a tenant that already holds one."""
         limit = self.batch_size if limit is None else limit
         if limit <= 0:
             return []
         now = clock.now()
         endpoints, tenants = Counter(self._endpoint_slots), Counter(self._tenant_slots)
+        free = self.concurrency - len(self._in_flight)
         claimed: list[str] = []
         self._passed_over = False
         with Session(self.engine) as session:
@@ -256,8 +268,11 @@ class Deliverer:
                 # other's commit and wrote after it took the same deliveries).
                 session.connection().exec_driver_sql("BEGIN IMMEDIATE")
             for _ in range(CLAIM_LOOKS):
+                left = free - len(claimed)  # slots still free if this look takes none
+                # Only the reserve is left: a tenant holding any slot waits for one of its own.
+                floor = 1 if left <= self.reserve else self.per_tenant
                 full_endpoints = [e for e, n in endpoints.items() if n >= self.per_endpoint]
-                full_tenants = [t for t, n in tenants.items() if n >= self.per_tenant]
+                full_tenants = [t for t, n in tenants.items() if n >= floor]
                 due = (
                     select(
                         WebhookDelivery.id, WebhookDelivery.endpoint_id, WebhookDelivery.tenant_id
@@ -278,9 +293,11 @@ class Deliverer:
                     if (
                         endpoints[endpoint_id] >= self.per_endpoint
                         or tenants[tenant_id] >= self.per_tenant
+                        or (tenants[tenant_id] > 0 and left <= self.reserve)
                     ):
                         passed_over = True
                         continue
+                    left -= 1
                     chosen.append(delivery_id)
                     endpoints[endpoint_id] += 1
                     tenants[tenant_id] += 1

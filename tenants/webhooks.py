@@ -37,13 +37,14 @@ from sqlalchemy import (
 from sqlalchemy import cast as sa_cast
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, array
 from sqlalchemy.orm import Mapped, mapped_column, relationship, selectinload
+from sqlalchemy.orm.exc import StaleDataError
 
 from tenants import audit, clock, events
 from tenants.audit import Actor
 from tenants.errors import Conflict, InvalidInput
 from tenants.ids import new_id
 from tenants.keyformat import redact_keys
-from tenants.models import Base, TenantScoped, _id
+from tenants.models import Base, TenantScoped, _id, _not_found
 from tenants.outbound import UnsafeDestination, parse_url
 from tenants.secretbox import SecretBox, new_signing_secret
 from tenants.sessions import DbSession
@@ -362,7 +363,12 @@ class WebhookStore:
         delivery.status = "pending"
         delivery.next_attempt_at = now
         delivery.completed_at = None
-        self.session.commit()
+        try:
+            self.session.commit()
+        except StaleDataError:
+            # The retention purge deleted it since it was read (its UPDATE matched no row).
+            self.session.rollback()
+            raise _not_found(WebhookDelivery, delivery_id) from None
         return delivery
 
     def _checked_url(self, url: object) -> str:

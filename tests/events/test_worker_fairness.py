@@ -154,3 +154,59 @@ def test_a_send_is_recorded_as_it_completes_not_with_its_batch(
     assert receiver.holding == 1
     receiver.release.set()
     assert _until(lambda: _succeeded(endpoint.id) == 10)
+
+
+@pytest.fixture
+def hanging_too(running) -> Iterator[Receiver]:
+    """A second receiver that hangs; set up after ``running``, so it is released (and each
+    send it holds answered) before the worker is stopped."""
+    server = Receiver()
+    server.hold_all = True
+    yield server
+    server.stop()
+
+
+def test_two_tenants_with_hanging_receivers_leave_a_slot_for_a_third(
+    store, tenant, hooks, receiver, hanging, hanging_too, running
+):
+    """docs/security.md, pentest #27: with shares alone, two tenants whose receivers hang took
+    half of the slots each, i.e. all of them, and a third tenant's deliveries waited. The
+    last free slots are kept for tenants holding none."""
+    slow = hooks.create(tenant.id, TEST_ACTOR, hanging.url, ["*"]).endpoint
+    second = store.create_tenant("Second")
+    slow_too = hooks.create(second.id, TEST_ACTOR, hanging_too.url, ["*"]).endpoint
+    third = store.create_tenant("Third")
+    fast = hooks.create(third.id, TEST_ACTOR, receiver.url, ["*"]).endpoint
+    _emit(tenant.id, 12)  # both hanging tenants have more than the worker's slots due,
+    _emit(second.id, 12)  # and due before the third's
+    _emit(third.id, 5)
+
+    worker = running(concurrency=4)  # shares of 2, and 1 slot kept for a tenant holding none
+    assert (worker.per_tenant, worker.reserve) == (2, 1)
+
+    # The third tenant's five are sent and recorded as succeeded, one after another ...
+    assert _until(lambda: _succeeded(fast.id) == 5)
+    assert len(receiver.received) == 5
+    # ... while the first tenant holds its share, and the second what the reserve leaves.
+    assert hanging.holding == len(hanging.received) == 2
+    assert hanging_too.holding == len(hanging_too.received) == 1
+    assert _attempts(slow.id) == _attempts(slow_too.id) == 0
+
+    hanging.release.set()
+    hanging_too.release.set()
+    assert _until(lambda: _succeeded(slow.id) == _succeeded(slow_too.id) == 12)
+    assert len(hanging.received) == len(hanging_too.received) == 12  # each once
+
+
+def test_a_lone_tenant_still_gets_its_full_share(store, tenant, hooks, hanging, running):
+    """The reserve never cuts into a share: it is at most the slots beyond one tenant's
+    share (asked for 2 here, given 1), so a tenant alone still holds all of its share."""
+    slow = hooks.create(tenant.id, TEST_ACTOR, hanging.url, ["*"]).endpoint
+    _emit(tenant.id, 12)
+
+    worker = running(concurrency=4, per_tenant=3, reserve=2)
+    assert worker.reserve == 1
+
+    assert _until(lambda: hanging.holding == 3)
+    assert len(hanging.received) == 3
+    assert _attempts(slow.id) == 0
