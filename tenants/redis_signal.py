@@ -173,8 +173,8 @@ class RedisSignal:
         assert subscriber is not None
         # The usual case, nothing has arrived: one look at the connection (bytes already
         # buffered, else a non-blocking read of the socket; a connection closed or reset
-        # raises here as in ``get_message``), without ``get_message``'s retry and
-        # instrumentation around that same look: ~half of its instructions.
+        # raises here as in ``get_message``), without the health check, retry wrapper and
+        # timing ``get_message`` puts around that same look: ~half of its instructions.
         connection = subscriber.connection
         if connection is not None and not connection.can_read(timeout=0):
             return False
