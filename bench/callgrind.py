@@ -36,7 +36,10 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -58,6 +61,11 @@ CONFIGURATIONS = {
     # The default configuration plus /metrics, as gunicorn runs it: prometheus-client in
     # multiprocess mode (its values in memory-mapped files; the folder is made per run).
     "metrics": {"LOG_LEVEL": "INFO", "LOG_FORMAT": "text", "METRICS_TOKEN": "bench-metrics"},
+    # The default configuration plus ``REDIS_URL`` (the local server, under a namespace of
+    # this invocation's, added by ``redis_namespace``): the invalidation signal, the leased
+    # rate limit and the usage tally go through Redis (see ``quiet_redis`` for what is kept
+    # out of the regions).
+    "redis": {"LOG_LEVEL": "INFO", "LOG_FORMAT": "text"},
 }
 # Routes: (name, path, header factory name, expected status)
 ROUTES = {
@@ -72,7 +80,12 @@ ROUTES_BY_CONFIGURATION = {
     "json": list(ROUTES),
     "warning": ["health"],
     "metrics": ["health"],
+    "redis": ["health"],
 }
+# The Redis the ``redis`` configuration uses: a shared server is fine, the bench writes only
+# under its own namespace (``lwbench:cg:<8 hex>``, a fixed length) and deletes those keys at the
+# end; it never flushes a database.
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
 def main() -> None:
@@ -112,6 +125,18 @@ def outer(args: argparse.Namespace) -> None:
     env = common_env(instance)
     key, broken = prepare_store(env)
     env["BENCH_KEY"], env["BENCH_BROKEN_KEY"] = key, broken
+    configurations = args.configurations.split(",")
+    with redis_namespace("redis" in configurations) as namespace:
+        measure_all(env, instance, configurations, namespace, args)
+
+
+def measure_all(
+    env: dict[str, str],
+    instance: str,
+    configurations: list[str],
+    namespace: str,
+    args: argparse.Namespace,
+) -> None:
     jobs = [
         (
             run,
@@ -119,10 +144,12 @@ def outer(args: argparse.Namespace) -> None:
             ["bare"] if configuration == "bare" else ROUTES_BY_CONFIGURATION[configuration],
         )
         for run in range(args.runs)
-        for configuration in ["bare", *args.configurations.split(",")]
+        for configuration in ["bare", *configurations]
     ]
     with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        measured = pool.map(lambda job: (job, measure(env, instance, *job[1:], args, job[0])), jobs)
+        measured = pool.map(
+            lambda job: (job, measure(env, instance, *job[1:], namespace, args, job[0])), jobs
+        )
         runs: list[dict[tuple[str, str], float]] = [{} for _ in range(args.runs)]
         for (run, configuration, _routes), values in measured:
             for route, value in values.items():
@@ -134,6 +161,28 @@ def outer(args: argparse.Namespace) -> None:
 # run starts with the same environment (its size moves the stack, hence memory layout and
 # instruction counts). The instance path and the keys have fixed lengths.
 INHERITED = ("PATH", "HOME", "VIRTUAL_ENV")
+
+
+@contextmanager
+def redis_namespace(wanted: bool) -> Iterator[str]:
+    """A namespace of this invocation's on ``REDIS_URL`` (checked reachable), its keys
+    deleted at the end; "" when no configuration uses Redis."""
+    if not wanted:
+        yield ""
+        return
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        sys.exit(f"the redis configuration needs Redis at {REDIS_URL} (BENCH_REDIS_URL): {exc}")
+    namespace = f"lwbench:cg:{uuid.uuid4().hex[:8]}"
+    try:
+        yield namespace
+    finally:
+        for key in client.scan_iter(match=f"{namespace}:*", count=1000):
+            client.delete(key)
 
 
 def common_env(instance: str) -> dict[str, str]:
@@ -172,6 +221,7 @@ def measure(
     instance: str,
     configuration: str,
     routes: list[str],
+    namespace: str,
     args: argparse.Namespace,
     run: int,
 ) -> dict[str, float]:
@@ -195,6 +245,9 @@ def measure(
         metrics_dir = Path(instance) / f"prometheus.{run}"
         metrics_dir.mkdir(exist_ok=True)
         overrides["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
+    if configuration == "redis":
+        overrides["REDIS_URL"] = REDIS_URL
+        overrides["REDIS_NAMESPACE"] = namespace
     with open(log_path, "wb") as log:
         subprocess.run(
             command,
@@ -299,6 +352,13 @@ def report(runs: list[dict[tuple[str, str], float]], args: argparse.Namespace) -
                 verdict = f"metrics cost {extra:+.2%} of text; <= 3% " + (
                     "met" if extra <= 0.03 else "MISSED"
                 )
+        if configuration == "redis":
+            without = runs[0].get(("text", "health"))
+            if without:
+                extra = values[0] / without - 1
+                verdict = f"redis cost {extra:+.2%} of text; <= 5% " + (
+                    "met" if extra <= 0.05 else "MISSED"
+                )
         if route == "health_broken":
             valid = runs[0][(configuration, "health")]
             verdict = "<= valid key " + ("met" if values[0] <= valid else "MISSED")
@@ -331,6 +391,10 @@ def inner(configuration: str, instance: str, requests: int, warmup: int) -> None
         from tenants import metrics
 
         metrics.FLUSH_SECONDS = float(QUIET_FLUSH)
+    unchanged = None
+    if configuration == "redis":
+        quiet_redis()
+        unchanged = leases_in_redis
     app = create_app()
     if configuration == "seed":
         seed(app)
@@ -343,7 +407,43 @@ def inner(configuration: str, instance: str, requests: int, warmup: int) -> None
     fix_clock()
     for route in os.environ["BENCH_ROUTES"].split(","):
         path, credentials, status = ROUTES[route]
-        measure_route(app, wsgi_environ(path, headers[credentials]), status, requests, warmup)
+        environ = wsgi_environ(path, headers[credentials])
+        measure_route(app, environ, status, requests, warmup, unchanged)
+
+
+def quiet_redis() -> None:
+    """Keep the invalidation signal's periodic work out of the regions, as ``QUIET_FLUSH``
+    keeps the usage flush out: the database's change counter is read every
+    ``changes.POLL_SECONDS`` (1 s) and a quiet subscription pinged every
+    ``redis_signal.HEARTBEAT_SECONDS`` (2 s): once per thousands of requests in production,
+    but once per few dozen under callgrind, and in some regions and not others. Each request
+    still runs both checks (a clock read and a comparison each); the counter is read on the
+    first request (the subscription's start), in the warm-up. The cost of one read of the
+    counter is measured apart (``docs/performance.md``).
+
+    The lease of the rate limit is left as it is: the bench key's limit (1,000,000 a minute)
+    leases 2,000 tokens at a time, so the first warm-up request reserves enough for the
+    warm-up and the region (with the default --requests/--warmup), and ``leases_in_redis``
+    proves that no reservation ran inside the region."""
+    from tenants import changes, redis_signal
+
+    changes.POLL_SECONDS = float(QUIET_FLUSH)
+    redis_signal.HEARTBEAT_SECONDS = float(QUIET_FLUSH)
+
+
+def leases_in_redis() -> dict[str, tuple[int, int]]:
+    """The rate-limit windows under the bench's namespace: counter and remaining ms. Equal
+    counters and no longer TTLs after a region: no lease was reserved inside it."""
+    import redis
+
+    client = redis.Redis.from_url(os.environ["REDIS_URL"])
+    try:
+        windows = {}
+        for key in client.scan_iter(match=f"{os.environ['REDIS_NAMESPACE']}:ratelimit:*"):
+            windows[key.decode()] = (int(client.get(key) or 0), int(client.pttl(key)))
+        return windows
+    finally:
+        client.close()
 
 
 def fix_clock() -> None:
@@ -400,7 +500,14 @@ def wsgi_environ(path: str, headers: dict[str, str]) -> dict:
     return environ
 
 
-def measure_route(app, environ: dict, status: int, requests: int, warmup: int) -> None:
+def measure_route(
+    app,
+    environ: dict,
+    status: int,
+    requests: int,
+    warmup: int,
+    unchanged: Callable[[], dict[str, tuple[int, int]]] | None = None,
+) -> None:
     answered: list[str] = []
 
     def start_response(status_line, headers, exc_info=None):
@@ -421,10 +528,20 @@ def measure_route(app, environ: dict, status: int, requests: int, warmup: int) -
     run(warmup)
     if not answered or int(answered[-1][:3]) != status:
         raise RuntimeError(f"{environ['PATH_INFO']}: answered {answered[-1:]}, not {status}")
+    before = unchanged() if unchanged is not None else {}
     gc.collect()
     gc.freeze()
     time.sleep(0)
     sys.call_tracing(run, (requests,))
+    if unchanged is not None:
+        after = unchanged()
+        moved = [
+            window
+            for window, (count, ttl) in after.items()
+            if window not in before or count != before[window][0] or ttl > before[window][1]
+        ]
+        if moved or not after:
+            raise RuntimeError(f"a rate-limit lease was reserved inside the region: {moved}")
 
 
 if __name__ == "__main__":

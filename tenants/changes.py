@@ -102,11 +102,12 @@ class CountedSignal:
         self,
         read: Callable[[], int],
         channel: Channel,
-        poll_seconds: float = POLL_SECONDS,
+        poll_seconds: float | None = None,
     ):
         self._read = read
         self._channel = channel
-        self._poll_seconds = poll_seconds
+        # ``POLL_SECONDS`` as it is when the signal is made (``bench/callgrind.py`` sets it).
+        self._poll_seconds = POLL_SECONDS if poll_seconds is None else poll_seconds
         self._generation: int | None = None
         self._next_poll = 0.0
         self._read_failed = False

@@ -3,8 +3,10 @@
 import time
 
 import pytest
+import redis
 import sqlalchemy as sa
 
+from tenants import redis_signal
 from tenants.redis_signal import RedisSignal
 from tests.faultproxy import FaultProxy
 from tests.redis_service import RUN_NAMESPACE, PrivateRedis, clear_run_keys, shared_redis_url
@@ -86,3 +88,19 @@ def test_stalled_subscription_is_found_by_its_heartbeat_and_replaced(proxy):
     assert reader.listening
     writer.bump()
     assert _eventually(reader.heard)  # through the proxy's threads: not necessarily at once
+
+
+def test_a_subscription_closed_by_redis_is_noticed_by_a_read_and_restored(monkeypatch):
+    # Only the read can notice here: the heartbeat's ping would not come for an hour.
+    monkeypatch.setattr(redis_signal, "HEARTBEAT_SECONDS", 3600.0)
+    private = PrivateRedis()
+    try:
+        signal = RedisSignal(private.url, RUN_NAMESPACE)
+        assert signal.heard() and signal.listening
+        assert not signal.heard()  # a quiet subscription: nothing to read
+        assert redis.Redis.from_url(private.url).client_kill_filter(_type="pubsub") == 1
+        assert _eventually(lambda: not signal.heard() and not signal.listening)
+        assert _eventually(signal.heard)  # subscribed again after the backoff
+        assert signal.listening
+    finally:
+        private.stop()
