@@ -36,7 +36,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -58,7 +60,13 @@ CONFIGURATIONS = {
     # The default configuration plus /metrics, as gunicorn runs it: prometheus-client in
     # multiprocess mode (its values in memory-mapped files; the folder is made per run).
     "metrics": {"LOG_LEVEL": "INFO", "LOG_FORMAT": "text", "METRICS_TOKEN": "bench-metrics"},
+    # The text configuration on PostgreSQL (psycopg 3), as production runs it: a database of
+    # its own on ``BENCH_PG_URL``'s server, created for the invocation and dropped after it.
+    # Only the client side is counted: the server's work runs in another process.
+    "pg": {"LOG_LEVEL": "INFO", "LOG_FORMAT": "text"},
 }
+# The PostgreSQL server of the ``pg`` configuration (the local one of ``make test-postgres``).
+PG_SERVER = os.environ.get("BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 # Routes: (name, path, header factory name, expected status)
 ROUTES = {
     "health": ("/api/v1/health", "key", 200),
@@ -72,6 +80,7 @@ ROUTES_BY_CONFIGURATION = {
     "json": list(ROUTES),
     "warning": ["health"],
     "metrics": ["health"],
+    "pg": ["health", "contacts"],
 }
 
 
@@ -112,6 +121,44 @@ def outer(args: argparse.Namespace) -> None:
     env = common_env(instance)
     key, broken = prepare_store(env)
     env["BENCH_KEY"], env["BENCH_BROKEN_KEY"] = key, broken
+    configurations = args.configurations.split(",")
+    with pg_store(env, "pg" in configurations) as pg_env:
+        measure_all(env, pg_env, instance, args)
+
+
+@contextmanager
+def pg_store(env: dict[str, str], wanted: bool) -> Iterator[dict[str, str] | None]:
+    """The environment of the ``pg`` configuration: ``env`` on a PostgreSQL database of its
+    own (like the test suite's, ``tests/conftest.py``), prepared like the SQLite store and
+    dropped at the end; None when ``pg`` is not measured."""
+    if not wanted:
+        yield None
+        return
+    import sqlalchemy as sa
+
+    server = sa.make_url(PG_SERVER)
+    name = f"lwcallgrind_{os.getpid():07d}"
+    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        # A fixed length (the pid padded), like the SQLite path: the environment's size moves
+        # the measured process's stack.
+        url = server.set(database=name).render_as_string(hide_password=False)
+        pg_env = {**env, "DATABASE_URL": url}
+        key, broken = prepare_store(pg_env)
+        pg_env["BENCH_KEY"], pg_env["BENCH_BROKEN_KEY"] = key, broken
+        yield pg_env
+    finally:
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def measure_all(
+    env: dict[str, str], pg_env: dict[str, str] | None, instance: str, args: argparse.Namespace
+) -> None:
     jobs = [
         (
             run,
@@ -122,7 +169,15 @@ def outer(args: argparse.Namespace) -> None:
         for configuration in ["bare", *args.configurations.split(",")]
     ]
     with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        measured = pool.map(lambda job: (job, measure(env, instance, *job[1:], args, job[0])), jobs)
+        measured = pool.map(
+            lambda job: (
+                job,
+                measure(
+                    pg_env if job[1] == "pg" and pg_env else env, instance, *job[1:], args, job[0]
+                ),
+            ),
+            jobs,
+        )
         runs: list[dict[tuple[str, str], float]] = [{} for _ in range(args.runs)]
         for (run, configuration, _routes), values in measured:
             for route, value in values.items():
@@ -254,6 +309,8 @@ LABELS = {
     "health_broken": "GET /api/v1/health, checksum-broken key (401)",
     "console_me": "GET /console/me, cached session JWT",
     "contacts": f"GET /api/v1/contacts?limit={CONTACT_ROWS}, {CONTACT_ROWS} rows (SQLite)",
+    ("pg", "health"): "GET /api/v1/health, cached key (PostgreSQL)",
+    ("pg", "contacts"): f"GET /api/v1/contacts?limit={CONTACT_ROWS}, {CONTACT_ROWS} rows (PostgreSQL)",
 }
 GOALS = {
     "health": ("ratio", 0.80),
@@ -299,6 +356,9 @@ def report(runs: list[dict[tuple[str, str], float]], args: argparse.Namespace) -
                 verdict = f"metrics cost {extra:+.2%} of text; <= 3% " + (
                     "met" if extra <= 0.03 else "MISSED"
                 )
+        if configuration == "pg" and route == "contacts":
+            health = runs[0][("pg", "health")]
+            verdict = f"{health / values[0]:.3f}x the instructions of health on PostgreSQL"
         if route == "health_broken":
             valid = runs[0][(configuration, "health")]
             verdict = "<= valid key " + ("met" if values[0] <= valid else "MISSED")
