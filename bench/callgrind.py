@@ -22,6 +22,7 @@ the listener's work run inside the region (``bench/callgrind_logging.py``).
 
     make bench                          # wall clock (bench/run.py), then this
     .venv/bin/python bench/callgrind.py --requests 200 --runs 2
+    .venv/bin/python bench/callgrind.py --configurations text,pg   # and on PostgreSQL
 """
 
 from __future__ import annotations
@@ -95,8 +96,10 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=2, help="callgrind runs per configuration")
     parser.add_argument(
         "--configurations",
-        default=",".join(CONFIGURATIONS),
-        help="comma-separated subset of: " + ", ".join(CONFIGURATIONS),
+        default=",".join(name for name in CONFIGURATIONS if name != "pg"),
+        help="comma-separated subset of: "
+        + ", ".join(CONFIGURATIONS)
+        + " [all but pg, which needs a PostgreSQL server: BENCH_PG_URL]",
     )
     parser.add_argument(
         "--jobs", type=int, default=1, help="callgrind processes at once (counts do not change)"
