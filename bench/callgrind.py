@@ -22,6 +22,7 @@ the listener's work run inside the region (``bench/callgrind_logging.py``).
 
     make bench                          # wall clock (bench/run.py), then this
     .venv/bin/python bench/callgrind.py --requests 200 --runs 2
+    .venv/bin/python bench/callgrind.py --configurations text,pg   # and on PostgreSQL
 """
 
 from __future__ import annotations
@@ -48,6 +49,9 @@ from bench.harness import ROOT, flask_cli  # noqa: E402
 
 MARKER = "sys_call_tracing"
 CONTACT_ROWS = 50
+# ``make bench-scale``'s page: its store holds 5 contacts (bench/scale.py), so its
+# ``?limit=50`` answers 5 rows. The pg configuration's test-mode key sees 5 contacts.
+SMALL_PAGE_ROWS = 5
 # Usage counts are flushed to the database every USAGE_FLUSH_SECONDS; under callgrind a
 # request runs ~50x slower, so the default 5 s would put a flush (an amortised cost, once per
 # thousands of requests in production) into some regions and not others.
@@ -66,21 +70,29 @@ CONFIGURATIONS = {
     # rate limit and the usage tally go through Redis (see ``quiet_redis`` for what is kept
     # out of the regions).
     "redis": {"LOG_LEVEL": "INFO", "LOG_FORMAT": "text"},
+    # The text configuration on PostgreSQL (psycopg 3), as production runs it: a database of
+    # its own on ``BENCH_PG_URL``'s server, created for the invocation and dropped after it.
+    # Only the client side is counted: the server's work runs in another process.
+    "pg": {"LOG_LEVEL": "INFO", "LOG_FORMAT": "text"},
 }
+# The PostgreSQL server of the ``pg`` configuration (the local one of ``make test-postgres``).
+PG_SERVER = os.environ.get("BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 # Routes: (name, path, header factory name, expected status)
 ROUTES = {
     "health": ("/api/v1/health", "key", 200),
     "health_broken": ("/api/v1/health", "broken", 401),
     "console_me": ("/console/me", "token", 200),
     "contacts": (f"/api/v1/contacts?limit={CONTACT_ROWS}", "key", 200),
+    "contacts_small": (f"/api/v1/contacts?limit={CONTACT_ROWS}", "test_key", 200),
 }
 # Which routes each configuration measures (WARNING only for the comparison of health).
 ROUTES_BY_CONFIGURATION = {
-    "text": list(ROUTES),
-    "json": list(ROUTES),
+    "text": ["health", "health_broken", "console_me", "contacts"],
+    "json": ["health", "health_broken", "console_me", "contacts"],
     "warning": ["health"],
     "metrics": ["health"],
     "redis": ["health"],
+    "pg": ["health", "contacts", "contacts_small"],
 }
 # The Redis the ``redis`` configuration uses: a shared server is fine, the bench writes only
 # under its own namespace (``lwbench:cg:<8 hex>``, a fixed length) and deletes those keys at the
@@ -95,8 +107,10 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=2, help="callgrind runs per configuration")
     parser.add_argument(
         "--configurations",
-        default=",".join(CONFIGURATIONS),
-        help="comma-separated subset of: " + ", ".join(CONFIGURATIONS),
+        default=",".join(name for name in CONFIGURATIONS if name != "pg"),
+        help="comma-separated subset of: "
+        + ", ".join(CONFIGURATIONS)
+        + " [all but pg, which needs a PostgreSQL server: BENCH_PG_URL]",
     )
     parser.add_argument(
         "--jobs", type=int, default=1, help="callgrind processes at once (counts do not change)"
@@ -126,12 +140,47 @@ def outer(args: argparse.Namespace) -> None:
     key, broken = prepare_store(env)
     env["BENCH_KEY"], env["BENCH_BROKEN_KEY"] = key, broken
     configurations = args.configurations.split(",")
-    with redis_namespace("redis" in configurations) as namespace:
-        measure_all(env, instance, configurations, namespace, args)
+    with (
+        redis_namespace("redis" in configurations) as namespace,
+        pg_store(env, "pg" in configurations) as pg_env,
+    ):
+        measure_all(env, pg_env, instance, configurations, namespace, args)
+
+
+@contextmanager
+def pg_store(env: dict[str, str], wanted: bool) -> Iterator[dict[str, str] | None]:
+    """The environment of the ``pg`` configuration: ``env`` on a PostgreSQL database of its
+    own (like the test suite's, ``tests/conftest.py``), prepared like the SQLite store and
+    dropped at the end; None when ``pg`` is not measured."""
+    if not wanted:
+        yield None
+        return
+    import sqlalchemy as sa
+
+    server = sa.make_url(PG_SERVER)
+    name = f"lwcallgrind_{os.getpid():07d}"
+    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        # A fixed length (the pid padded), like the SQLite path: the environment's size moves
+        # the measured process's stack.
+        url = server.set(database=name).render_as_string(hide_password=False)
+        pg_env = {**env, "DATABASE_URL": url}
+        key, broken = prepare_store(pg_env)
+        pg_env["BENCH_KEY"], pg_env["BENCH_BROKEN_KEY"] = key, broken
+        pg_env["BENCH_TEST_KEY"] = prepare_test_key(pg_env)
+        yield pg_env
+    finally:
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 def measure_all(
     env: dict[str, str],
+    pg_env: dict[str, str] | None,
     instance: str,
     configurations: list[str],
     namespace: str,
@@ -148,7 +197,18 @@ def measure_all(
     ]
     with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
         measured = pool.map(
-            lambda job: (job, measure(env, instance, *job[1:], namespace, args, job[0])), jobs
+            lambda job: (
+                job,
+                measure(
+                    pg_env if job[1] == "pg" and pg_env else env,
+                    instance,
+                    *job[1:],
+                    namespace,
+                    args,
+                    job[0],
+                ),
+            ),
+            jobs,
         )
         runs: list[dict[tuple[str, str], float]] = [{} for _ in range(args.runs)]
         for (run, configuration, _routes), values in measured:
@@ -214,6 +274,22 @@ def prepare_store(env: dict[str, str]) -> tuple[str, str]:
         cwd=ROOT,
     )
     return key, broken
+
+
+def prepare_test_key(env: dict[str, str]) -> str:
+    """A test-mode key of the bench tenant, whose list holds ``SMALL_PAGE_ROWS`` contacts."""
+    tenant_id = flask_cli(env, "tenants", "list").split()[0]
+    key = flask_cli(
+        env, "keys", "create", "--tenant", tenant_id, "--name", "bench-test", "--mode", "test",
+        "--rate-limit", "1000000",
+    )  # fmt: skip
+    subprocess.run(
+        [sys.executable, __file__, "--inner", "seed", "--instance", env["LOOPWAVE_INSTANCE_PATH"]],
+        env={**env, "BENCH_KEY": key, "BENCH_ROWS": str(SMALL_PAGE_ROWS), "LOG_LEVEL": "WARNING"},
+        check=True,
+        cwd=ROOT,
+    )
+    return key
 
 
 def measure(
@@ -307,6 +383,11 @@ LABELS = {
     "health_broken": "GET /api/v1/health, checksum-broken key (401)",
     "console_me": "GET /console/me, cached session JWT",
     "contacts": f"GET /api/v1/contacts?limit={CONTACT_ROWS}, {CONTACT_ROWS} rows (SQLite)",
+    ("pg", "health"): "GET /api/v1/health, cached key (PostgreSQL)",
+    ("pg", "contacts"): (
+        f"GET /api/v1/contacts?limit={CONTACT_ROWS}, {CONTACT_ROWS} rows (PostgreSQL)"
+    ),
+    "contacts_small": f"  the same, {SMALL_PAGE_ROWS} rows (as bench-scale; PostgreSQL)",
 }
 GOALS = {
     "health": ("ratio", 0.80),
@@ -359,6 +440,9 @@ def report(runs: list[dict[tuple[str, str], float]], args: argparse.Namespace) -
                 verdict = f"redis cost {extra:+.2%} of text; <= 5% " + (
                     "met" if extra <= 0.05 else "MISSED"
                 )
+        if configuration == "pg" and route.startswith("contacts"):
+            health = runs[0][("pg", "health")]
+            verdict = f"{health / values[0]:.3f}x the instructions of health on PostgreSQL"
         if route == "health_broken":
             valid = runs[0][(configuration, "health")]
             verdict = "<= valid key " + ("met" if values[0] <= valid else "MISSED")
@@ -403,6 +487,7 @@ def inner(configuration: str, instance: str, requests: int, warmup: int) -> None
         "key": {"x-tenant-api-key": os.environ["BENCH_KEY"]},
         "broken": {"x-tenant-api-key": os.environ["BENCH_BROKEN_KEY"]},
         "token": {"Authorization": f"Bearer {session_token(app)}"},
+        "test_key": {"x-tenant-api-key": os.environ.get("BENCH_TEST_KEY", "")},
     }
     fix_clock()
     for route in os.environ["BENCH_ROUTES"].split(","):
@@ -466,7 +551,7 @@ def fix_clock() -> None:
 def seed(app) -> None:
     client = app.test_client()
     headers = {"x-tenant-api-key": os.environ["BENCH_KEY"]}
-    for number in range(CONTACT_ROWS):
+    for number in range(int(os.environ.get("BENCH_ROWS", CONTACT_ROWS))):
         answer = client.post(
             "/api/v1/contacts",
             headers=headers,

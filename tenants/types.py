@@ -34,7 +34,7 @@ class UTCDateTime(TypeDecorator[datetime]):
         the same value. Other databases return aware datetimes: ``process_result_value``.
         """
         if dialect.name != "sqlite":
-            return super().result_processor(dialect, coltype)
+            return self._aware_processor(dialect, coltype)
         parse = datetime.fromisoformat
 
         def process(value: str | None) -> datetime | None:
@@ -44,6 +44,30 @@ class UTCDateTime(TypeDecorator[datetime]):
                 return parse(value + "+00:00")
             except ValueError:  # text with its own offset, written by other code (old rows)
                 return self.process_result_value(parse(value), dialect)
+
+        return process
+
+    def _aware_processor(
+        self, dialect: Dialect, coltype: object
+    ) -> Callable[[Any], datetime | None] | None:
+        """Other databases return aware datetimes: ``process_result_value`` in one call per
+        value. ``TypeDecorator``'s own processor is two Python calls (its wrapper, then the
+        method); and a value already in ``UTC`` (PostgreSQL sessions are, ``core.database
+        .utc_session``) is returned as it is, as ``astimezone(UTC)`` would return it."""
+        impl = self.impl_instance.dialect_impl(dialect).result_processor(dialect, coltype)
+        if impl is not None:  # a driver whose values need the impl's own processing first
+            return super().result_processor(dialect, coltype)
+        utc = UTC
+
+        def process(value: datetime | None) -> datetime | None:
+            if value is None:
+                return None
+            zone = value.tzinfo
+            if zone is utc:
+                return value
+            if zone is None:
+                return value.replace(tzinfo=utc)
+            return value.astimezone(utc)
 
         return process
 

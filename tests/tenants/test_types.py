@@ -3,6 +3,7 @@ SQLite (which keeps text without an offset) and PostgreSQL alike."""
 
 from datetime import UTC, datetime, timedelta, timezone
 
+import pytest
 import sqlalchemy as sa
 
 from core.extensions import db
@@ -28,3 +29,27 @@ def test_datetimes_read_back_as_the_same_instant_in_utc(app, tenant, clock):
         assert read == WRITTEN
         assert [value.utcoffset() for value in read] == [timedelta(0)] * len(WRITTEN)
         assert [value.tzinfo for value in read] == [UTC] * len(WRITTEN)
+
+
+def test_postgresql_sessions_run_in_utc_and_read_utc_values_as_they_come(app, tenant, clock):
+    """The app's PostgreSQL connections set their session time zone to ``UTC``
+    (``core.database.utc_session``): psycopg then builds every ``timestamptz`` with
+    ``datetime.UTC`` itself, which the column's processor passes through (under a zone like
+    the server default ``Etc/UTC`` each value was converted, docs/performance.md)."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("a PostgreSQL session setting")
+    clock.now = WRITTEN[2]
+    create_contact(db.session, tenant.id, True, "C", "+14155550000", None)
+    db.session.commit()
+    column = Contact.__table__.c.created_at
+    with db.engine.connect() as connection:
+        assert connection.exec_driver_sql("SHOW TimeZone").scalar() == "UTC"
+        driver = connection.connection.driver_connection
+        assert driver.execute("SELECT created_at FROM contacts").fetchone()[0].tzinfo is UTC
+        assert connection.execute(sa.select(column)).scalar() == WRITTEN[2]
+        # A session in another zone (set by other code, say) still reads UTC values.
+        connection.exec_driver_sql("SET TIME ZONE 'Europe/Berlin'")
+        assert driver.execute("SELECT created_at FROM contacts").fetchone()[0].tzinfo is not UTC
+        value = connection.execute(sa.select(column)).scalar()
+        assert value == WRITTEN[2] and value.tzinfo is UTC
+        connection.rollback()
