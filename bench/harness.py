@@ -130,10 +130,19 @@ def alternating_samples(
     targets: dict[str, Target], rounds: int, seconds: int, connections: int = 8, threads: int = 2
 ) -> dict[str, list[float]]:
     """Measure each target once per round, in turn, so drift hits all of them alike.
-    A target is ``(url, headers)`` or ``(url, headers, wrk script)``."""
+    A target is ``(url, headers)`` or ``(url, headers, wrk script)``.
+
+    Each round starts one target later than the one before (a rotation), so over the rounds
+    every target follows every other alike. In a fixed order the first target always came
+    right after the last, and in ``make bench-scale`` the last writes (``POST /messages``):
+    PostgreSQL's background work after it (WAL flushes, autovacuum) fell on the baseline's
+    measurement in every round."""
     samples: dict[str, list[float]] = {name: [] for name in targets}
-    for _ in range(rounds):
-        for name, (url, headers, *script) in targets.items():
+    names = list(targets)
+    for round_number in range(rounds):
+        start = round_number % len(names)
+        for name in names[start:] + names[:start]:
+            url, headers, *script = targets[name]
             samples[name].append(wrk_rps(url, headers, seconds, connections, threads, *script))
     return samples
 
