@@ -47,7 +47,8 @@ limit_request_field_size = 8190
 def post_worker_init(worker):
     """Once the worker has built the app: everything allocated so far (Flask, SQLAlchemy,
     pydantic, the app: ~150,000 objects) leaves the cyclic collector's generations
-    (``gc.freeze``, which Python's documentation suggests for pre-fork servers). Otherwise
+    (``gc.freeze``; Python's documentation describes it for a parent before it forks, to
+    keep pages shared: the app is built after the fork here, so only this gain applies). Otherwise
     a full collection walks all of it: ~100-200 ms during which one request waits, soon
     after start (the app's objects are all new) and again whenever enough objects have
     outlived their requests. A tail-latency fix: throughput barely changes, as such

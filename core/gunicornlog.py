@@ -7,8 +7,9 @@ app, so its own redaction never sees them (docs/security.md, pentest F2).
 
 ``RedactingLogger`` is gunicorn's logger (``logger_class`` in ``gunicorn.conf.py``, its
 documented extension point) with a filter on its error log that redacts every record's
-message, arguments included, and its traceback text. This module imports nothing of the app:
-gunicorn's master loads it.
+message, arguments included, and its traceback text. This module imports only
+``tenants.keyformat`` of the app: gunicorn's master loads it. gunicorn's statsd logger is
+not used (``statsd_host`` would need it as the logger class): metrics are ``/metrics``.
 """
 
 from __future__ import annotations
@@ -25,14 +26,19 @@ class RedactKeys(logging.Filter):
     """Rewrite a record whose message or traceback holds key-shaped text; pass every record."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
+        try:
+            message = record.getMessage()
+        except Exception:  # noqa: BLE001 - a malformed call: its parts, redacted, not a raise
+            message = f"{record.msg!r} {record.args!r}"
         redacted = redact_keys(message)
-        if redacted != message:
+        if redacted != message or message is not record.msg:
             record.msg, record.args = redacted, None
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
             record.exc_text = redact_keys(record.exc_text)
+        if record.stack_info:
+            record.stack_info = redact_keys(record.stack_info)
         return True
 
 

@@ -198,7 +198,12 @@ class RateLimiter:
                 self._drop_ended(now)
             previous = self._leases.get(bucket_id)
             # Another thread of this process may have reserved meanwhile: keep its tokens.
-            kept = previous.tokens if previous is not None and previous.ends > now else 0
+            # Never tokens reserved under a higher limit than this one (lowered meanwhile).
+            kept = (
+                previous.tokens
+                if previous is not None and previous.ends > now and previous.limit <= limit
+                else 0
+            )
             lease = self._leases[bucket_id] = Lease(max(granted - 1, 0) + kept, used, ends, limit)
         if granted == 0:
             raise _limited(limit, _seconds_left(ends - now))

@@ -63,7 +63,10 @@ def purge_events_before(
                 _delete(session, ids)
             session.commit()
         deleted += len(ids)
-        if len(candidates) < batch:
+        # Fewer than a batch left, or every candidate held by someone else (another purge, a
+        # retry, a worker's record): the next run takes what remains, rather than this one
+        # selecting the same rows again and again.
+        if len(candidates) < batch or not ids:
             return deleted
     return deleted
 
@@ -89,8 +92,9 @@ def _locked_and_still_purgeable(
 
     PostgreSQL: the candidates' deliveries are locked (``FOR UPDATE SKIP LOCKED``); a
     retry's ``UPDATE`` of one waits. An event with a delivery someone else holds locked
-    right now (a retry or a worker's record under way) is left for the next purge, so the
-    purge never waits for a row lock, and never deadlocks with a worker. The second read is
+    right now (a retry, a worker's record, another purge) is left for the next purge, as is an
+    event another purge has locked, so the purge never waits for a row lock, and never
+    deadlocks with a worker. The second read is
     a new statement, so under READ COMMITTED it sees every retry committed before the locks.
     SQLite, which has no row locks: the database's one write lock (``BEGIN IMMEDIATE``; its
     driver opened no transaction for the selection), so no retry commits until this one
@@ -111,7 +115,13 @@ def _locked_and_still_purgeable(
         candidates = [event_id for event_id in candidates if event_id not in busy]
         if not candidates:
             return []
-    return list(session.scalars(select(Event.id).where(Event.id.in_(candidates), _purgeable())))
+    still = select(Event.id).where(Event.id.in_(candidates), _purgeable())
+    if engine.dialect.name != "sqlite":
+        # The events too: two purges at once (every worker purges) select the same events;
+        # the one that locks an event deletes it, the other skips it, never waits for it, and
+        # counts only what it deleted.
+        still = still.with_for_update(skip_locked=True)
+    return list(session.scalars(still))
 
 
 def _delete(session: Session, ids: list[str]) -> None:

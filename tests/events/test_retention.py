@@ -355,3 +355,34 @@ def test_an_event_whose_delivery_someone_holds_locked_is_left_for_the_next_purge
     assert _count(AlertAcknowledgement, AlertAcknowledgement.event_id == event_id) == 1
     assert purge_events(db.engine, timedelta(days=DAYS)) == 1
     assert _count(events.Event) == _count(WebhookDelivery) == _count(AlertAcknowledgement) == 0
+
+
+@pytest.mark.skipif(
+    "postgresql" not in os.environ.get("TEST_DATABASE_URL", ""), reason="row locks: PostgreSQL"
+)
+def test_an_event_another_purge_holds_is_skipped_not_waited_for_nor_counted(store, tenant, clock):
+    """Every worker purges: two purges select the same events. An event another purge has
+    locked is skipped (not waited for), not counted as deleted, and the purge stops rather
+    than selecting it again."""
+    store.create_key(tenant.id, "ci", TEST_ACTOR)  # one key.created event, no delivery
+    db.session.commit()
+    [event_id] = db.session.scalars(select(events.Event.id)).all()
+    clock.advance(days=DAYS + 1)
+    purged: list[int] = []
+    engine = db.engine  # the purge's thread has no application context
+    with engine.connect() as holder:
+        holder.execute(
+            select(events.Event.id).where(events.Event.id == event_id).with_for_update()
+        ).all()
+        purge = threading.Thread(
+            target=lambda: purged.append(purge_events(engine, timedelta(days=DAYS), batch=1))
+        )
+        purge.start()
+        purge.join(60)  # only a purge stuck on the lock takes this long
+        finished = not purge.is_alive()
+        holder.rollback()
+    purge.join(60)
+    assert finished, "the purge waited for the row lock"
+    assert purged == [0]
+    assert _count(events.Event, events.Event.id == event_id) == 1
+    assert purge_events(db.engine, timedelta(days=DAYS)) == 1
