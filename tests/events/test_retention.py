@@ -13,9 +13,10 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
+from typing import Any
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import Select, event, func, select
 
 from core.config import ConfigError, load_config
 from core.extensions import db, webhooks
@@ -24,7 +25,7 @@ from tenants.alerts import AlertAcknowledgement
 from tenants.errors import NotFound
 from tenants.leaks import record_decoy_use
 from tenants.models import AuditEvent
-from tenants.retention import purge_events
+from tenants.retention import BATCH, purge_events
 from tenants.webhooks import WebhookAttempt, WebhookDelivery
 from tests.conftest import TEST_ACTOR
 
@@ -334,20 +335,8 @@ def test_an_event_whose_delivery_someone_holds_locked_is_left_for_the_next_purge
     alert_id, event_id = alert.id, alert.event_id
     db.session.commit()
     clock.advance(days=DAYS + 1)
-    purged: list[int] = []
-    engine = db.engine  # the purge's thread has no application context
-    with engine.connect() as holder:
-        holder.execute(
-            select(WebhookDelivery.id).where(WebhookDelivery.id == alert_id).with_for_update()
-        ).all()
-        purge = threading.Thread(
-            target=lambda: purged.append(purge_events(engine, timedelta(days=DAYS)))
-        )
-        purge.start()
-        purge.join(60)  # only a purge stuck on the lock takes this long
-        finished = not purge.is_alive()
-        holder.rollback()
-    purge.join(60)
+    locked = select(WebhookDelivery.id).where(WebhookDelivery.id == alert_id)
+    finished, purged = _purge_while_locked(locked)
     assert finished, "the purge waited for the row lock"
     assert purged == [1]  # key.created only
     assert _count(events.Event, events.Event.id == event_id) == 1
@@ -368,21 +357,29 @@ def test_an_event_another_purge_holds_is_skipped_not_waited_for_nor_counted(stor
     db.session.commit()
     [event_id] = db.session.scalars(select(events.Event.id)).all()
     clock.advance(days=DAYS + 1)
+    finished, purged = _purge_while_locked(
+        select(events.Event.id).where(events.Event.id == event_id), batch=1
+    )
+    assert finished, "the purge waited for the row lock"
+    assert purged == [0]
+    assert _count(events.Event, events.Event.id == event_id) == 1
+    assert purge_events(db.engine, timedelta(days=DAYS)) == 1
+
+
+def _purge_while_locked(locked: Select[Any], batch: int = BATCH) -> tuple[bool, list[int]]:
+    """A purge in a thread of its own while another transaction holds the rows of
+    ``locked`` (``FOR UPDATE``): whether it finished without waiting for them, and what it
+    returned."""
     purged: list[int] = []
     engine = db.engine  # the purge's thread has no application context
     with engine.connect() as holder:
-        holder.execute(
-            select(events.Event.id).where(events.Event.id == event_id).with_for_update()
-        ).all()
+        holder.execute(locked.with_for_update()).all()
         purge = threading.Thread(
-            target=lambda: purged.append(purge_events(engine, timedelta(days=DAYS), batch=1))
+            target=lambda: purged.append(purge_events(engine, timedelta(days=DAYS), batch=batch))
         )
         purge.start()
         purge.join(60)  # only a purge stuck on the lock takes this long
         finished = not purge.is_alive()
         holder.rollback()
     purge.join(60)
-    assert finished, "the purge waited for the row lock"
-    assert purged == [0]
-    assert _count(events.Event, events.Event.id == event_id) == 1
-    assert purge_events(db.engine, timedelta(days=DAYS)) == 1
+    return finished, purged
